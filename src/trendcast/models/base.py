@@ -1,0 +1,134 @@
+"""The one forecaster interface, in the spirit of scikit-learn and Nixtla's statsforecast.
+
+Input: a long frame with ``unique_id`` (series key), ``ds`` (timestamp), ``y`` (target) and any
+number of covariate columns. Output of :meth:`Forecaster.predict`: ``unique_id, ds, forecast``
+plus one column per requested quantile, named by :func:`quantile_column` (``q0.1``, ``q0.9``).
+
+Covariates come in three kinds, declared by each model's :class:`Capabilities`:
+- future-known (price, promo, calendar): present in ``df`` and in ``X_future`` for the horizon;
+- past-only (text signals, web traffic): present in ``df`` only; a model uses their lags;
+- static (category, store): one value per series, passed as ``static_df``.
+A model ignores the kinds it does not support, so every model can be fed the same frame.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from trendcast.errors import ConfigError, InputError
+
+ID, TIME, TARGET, FORECAST = "unique_id", "ds", "y", "forecast"
+
+
+def quantile_column(q: float) -> str:
+    """Column name for quantile ``q``: 0.1 -> ``q0.1``, 0.05 -> ``q0.05``."""
+    return f"q{q:g}"
+
+
+def check_quantiles(quantiles: Sequence[float] | None) -> list[float]:
+    """Sorted, de-duplicated quantile levels, each strictly inside (0, 1)."""
+    if not quantiles:
+        return []
+    qs = sorted({float(q) for q in quantiles})
+    bad = [q for q in qs if not 0.0 < q < 1.0]
+    if bad:
+        raise ConfigError(f"Quantiles must lie strictly between 0 and 1; got {bad}.")
+    return qs
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can use and produce; checked by the conformance test."""
+
+    future_covariates: bool = False
+    past_covariates: bool = False
+    static_covariates: bool = False
+    native_quantiles: bool = False  # False: quantiles come from conformal residuals
+    intermittent: bool = False  # designed for many zeros (Croston family)
+    global_model: bool = False  # one model across all series
+
+
+def check_long_frame(df: pd.DataFrame, what: str = "training data") -> None:
+    """Fail early, in words, when a frame is not in the long format."""
+    missing = [c for c in (ID, TIME, TARGET) if c not in df.columns]
+    if missing:
+        raise InputError(f"{what} lacks column(s) {missing}; expected unique_id, ds, y.")
+    if df.empty:
+        raise InputError(f"{what} is empty.")
+    if df[TARGET].isna().any():
+        raise InputError(f"{what} has missing y values; fill or drop them first.", column=TARGET)
+
+
+class Forecaster(ABC):
+    """Base class. Subclasses set ``name`` and ``capabilities`` and implement ``_fit``/``_predict``.
+
+    ``season_length`` is the main seasonal period in steps (7 for daily data with a weekly
+    cycle); ``freq`` is a pandas frequency string.
+    """
+
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, season_length: int = 7, freq: str = "D", **params: object) -> None:
+        self.season_length = int(season_length)
+        self.freq = freq
+        self.params = params
+        self.fitted_ = False
+
+    # -- public API ------------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None = None) -> Self:
+        check_long_frame(df)
+        df = df.sort_values([ID, TIME]).reset_index(drop=True)
+        self.covariates_ = [c for c in df.columns if c not in (ID, TIME, TARGET)]
+        self.last_ds_ = df.groupby(ID)[TIME].max()
+        self._fit(df, static_df)
+        self.fitted_ = True
+        return self
+
+    def predict(
+        self,
+        h: int,
+        X_future: pd.DataFrame | None = None,
+        quantiles: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
+        if not self.fitted_:
+            raise ConfigError(f"Model '{self.name}' must be fitted before predicting.")
+        if h < 1:
+            raise ConfigError(f"Horizon must be at least 1 step; got {h}.")
+        qs = check_quantiles(quantiles)
+        out = self._predict(h, X_future, qs)
+        out = out.sort_values([ID, TIME]).reset_index(drop=True)
+        return self._tidy(out, qs)
+
+    # -- for subclasses ----------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None: ...
+
+    @abstractmethod
+    def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
+        """Return ``unique_id, ds, forecast`` and, when ``quantiles`` is non-empty, the quantile columns."""
+
+    def future_dates(self, h: int) -> pd.DataFrame:
+        """The ``unique_id, ds`` grid of the next ``h`` steps after each series' last date."""
+        offset = pd.tseries.frequencies.to_offset(self.freq)
+        rows = [
+            pd.DataFrame({ID: uid, TIME: pd.date_range(last + offset, periods=h, freq=self.freq)})
+            for uid, last in self.last_ds_.items()
+        ]
+        return pd.concat(rows, ignore_index=True)
+
+    @staticmethod
+    def _tidy(out: pd.DataFrame, quantiles: list[float]) -> pd.DataFrame:
+        """Demand is never negative and quantiles never cross: enforce both once, here."""
+        cols = [FORECAST] + [quantile_column(q) for q in quantiles]
+        out[cols] = np.clip(out[cols].to_numpy(dtype=float), 0.0, None)
+        if quantiles:
+            qcols = [quantile_column(q) for q in quantiles]
+            out[qcols] = np.sort(out[qcols].to_numpy(), axis=1)
+        return out[[ID, TIME, *cols]]

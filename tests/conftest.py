@@ -1,0 +1,58 @@
+"""Shared fixtures: a small generated shop (seconds to build) and its warehouse/panel.
+
+Every suite runs on this generated data; tests that need ../shared real data use
+``shared_path`` and skip cleanly when the file is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trendcast.data.demo import generate_demo
+from trendcast.data.warehouse import Warehouse
+from trendcast.settings import shared_file
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SMALL = dict(n_items=16, n_stores=2, days=240, n_users=200, event_days=30, seed=3)
+
+
+@pytest.fixture(scope="session")
+def small_demo() -> dict[str, object]:
+    """16 items x 2 stores x 240 days, every source, with ground truth in ``['truth']``."""
+    return generate_demo(**SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(tmp_path_factory: pytest.TempPathFactory, small_demo: dict) -> Path:
+    """A warehouse file filled straight from the small demo frames (bypassing ingest validation)."""
+    path = tmp_path_factory.mktemp("wh") / "small.duckdb"
+    with Warehouse(path) as wh:
+        for name in ("sales", "products", "texts", "inventory"):
+            frame = small_demo[name].copy()
+            if name == "texts":
+                frame.insert(0, "text_id", [f"t{i}" for i in range(len(frame))])
+            wh.con.register("frame", frame)
+            wh.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")
+            wh.con.unregister("frame")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_panel(small_warehouse: Path) -> pd.DataFrame:
+    """Daily long frame ``unique_id, ds, y, item_id, store_id, price, promo`` of the small shop."""
+    with Warehouse(small_warehouse, read_only=True) as wh:
+        return wh.sales_panel()
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, or skip the test when it is absent."""
+    path = shared_file(*parts)
+    if path is None:
+        pytest.skip(f"../shared/{'/'.join(parts)} is not present")
+    return path
