@@ -45,7 +45,7 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory, small_demo: dict) 
 
 @pytest.fixture(scope="session")
 def small_panel(small_warehouse: Path) -> pd.DataFrame:
-    """Daily long frame ``unique_id, ds, y, item_id, store_id, price, promo`` of the small shop."""
+    """Daily long frame ``unique_id, ds, y, item_id, store_id, category, price, promo`` of the small shop."""
     with Warehouse(small_warehouse, read_only=True) as wh:
         return wh.sales_panel()
 

@@ -111,7 +111,7 @@ class Warehouse:
         return bool(self.con.execute(q).fetchone()[0])
 
     def sales_panel(self) -> pd.DataFrame:
-        """Daily long frame ``unique_id, ds, y, item_id, store_id, price, promo``.
+        """Daily long frame ``unique_id, ds, y, item_id, store_id, category, price, promo``.
 
         Days with no sales row inside a series' life (first sale .. last date in the
         warehouse) are filled with ``y = 0, promo = 0`` and the last known price, because a
@@ -132,9 +132,11 @@ class Warehouse:
         SELECT CASE WHEN g.store_id = '{NO_STORE}' THEN g.item_id
                     ELSE g.store_id || '{sep}' || g.item_id END AS unique_id,
                g.ds, coalesce(s.units, 0.0) AS y, g.item_id, g.store_id,
+               coalesce(p.category, 'unknown') AS category,
                s.price, coalesce(s.promo, 0) AS promo
         FROM grid g LEFT JOIN sales s
           ON s.store_id = g.store_id AND s.item_id = g.item_id AND s.date = g.ds
+        LEFT JOIN products p ON p.item_id = g.item_id
         ORDER BY unique_id, ds
         """
         df = self.con.execute(sql).df()

@@ -1,0 +1,1 @@
+"""Stage 3 — features: turn warehouse tables into model inputs (calendar, lags, joined covariates)."""
