@@ -10,8 +10,6 @@ import pkgutil
 import sys
 from importlib import import_module
 
-import click
-
 from trendcast.cli.app import STATE, app, err_console
 from trendcast.errors import TrendcastError
 
@@ -26,15 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line reason and non-zero exit on error, traceback with ``--verbose``."""
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err_console.print("Aborted.")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        # Standalone mode: Typer prints usage errors itself and exits via SystemExit.
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (TrendcastError, OSError, ValueError) as exc:
         if STATE["verbose"]:
             err_console.print_exception()

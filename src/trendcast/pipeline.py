@@ -1,0 +1,72 @@
+"""The whole pipeline in order, as ``trendcast demo`` runs it.
+
+Each stage exposes ``demo_step(db, out) -> dict[str, str]`` (summary lines, paths written);
+this module only decides the order. A new stage is one line in :data:`STEPS`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+from trendcast.data.demo import DEMO_FILES, demo_paths
+
+STEPS: list[tuple[str, str]] = [
+    ("text signals", "trendcast.text.signals:demo_step"),
+    ("forecast & backtest", "trendcast.evaluate.run:demo_step"),
+    ("pretrained transformer", "trendcast.models.pretrained:demo_step"),
+    ("explanations & artefacts", "trendcast.evaluate.explain:demo_step"),
+    ("decisions", "trendcast.decide:demo_step"),
+    ("report", "trendcast.report:demo_step"),
+]
+
+
+@dataclass
+class StepResult:
+    step: str
+    seconds: float
+    summary: dict[str, str]
+
+
+def _load(target: str) -> Callable[[Path, Path], dict[str, str]]:
+    module, func = target.split(":")
+    return getattr(import_module(module), func)
+
+
+def run_demo(
+    out: Path,
+    data_dir: Path | None = None,
+    steps: list[str] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> list[StepResult]:
+    """Ingest the demo shop into a fresh warehouse at ``out/demo.duckdb`` and run every stage.
+
+    ``data_dir`` holds demo files (default: the bundled copy); ``steps`` limits the stages run
+    (by name); ``on_step`` is told each stage's name as it starts (for progress display).
+    """
+    from trendcast.data.ingest import ingest
+
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "demo.duckdb"
+    for stale in (db, db.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    paths = demo_paths() if data_dir is None else {k: data_dir / v for k, v in DEMO_FILES.items()}
+
+    results: list[StepResult] = []
+    if on_step:
+        on_step("ingest")
+    start = time.perf_counter()
+    report = ingest(db, **{k: paths[k] for k in DEMO_FILES})
+    results.append(StepResult("ingest", time.perf_counter() - start, report.summary()))
+    for name, target in STEPS:
+        if steps is not None and name not in steps:
+            continue
+        if on_step:
+            on_step(name)
+        start = time.perf_counter()
+        summary = _load(target)(db, out)
+        results.append(StepResult(name, time.perf_counter() - start, summary))
+    return results
