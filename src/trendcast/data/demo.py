@@ -123,7 +123,8 @@ def generate_demo(config: DemoConfig | None = None, **overrides: object) -> dict
     intermittent = rng.random(cfg.n_items) < cfg.intermittent_share
     level = np.where(intermittent, rng.uniform(0.08, 0.5, cfg.n_items), rng.lognormal(2.2, 0.6, cfg.n_items))
     slope = rng.normal(0, 0.5, cfg.n_items) / cfg.days  # log-level change per day
-    launch_idx = np.where(rng.random(cfg.n_items) < 0.1, rng.integers(60, cfg.days // 2, cfg.n_items), 0)
+    launch_lo = min(60, cfg.days // 4)
+    launch_idx = np.where(rng.random(cfg.n_items) < 0.1, rng.integers(launch_lo, max(cfg.days // 2, launch_lo + 1), cfg.n_items), 0)
     products = pd.DataFrame(
         {
             "item_id": items,
@@ -157,14 +158,14 @@ def generate_demo(config: DemoConfig | None = None, **overrides: object) -> dict
     incidents = []
     quality = np.ones((cfg.n_items, cfg.days))  # 1 = fine, falls to 0 during an incident
     for i in rng.choice(cfg.n_items, size=max(1, cfg.n_items // 12), replace=False):
-        s = int(rng.integers(cfg.days // 4, cfg.days - 60))
+        s = int(rng.integers(cfg.days // 4, max(cfg.days - 60, cfg.days // 4 + 1)))
         quality[i, s : s + 45] = 0.0
         incidents.append({"item_id": items[i], "start": dates[s].date().isoformat(), "days": 45})
 
     # ---- prices and promotions ---------------------------------------------------------
     price = np.repeat(base_price[:, None], cfg.days, axis=1)
     for i in range(cfg.n_items):  # a few permanent price changes per item
-        for s in np.sort(rng.integers(30, cfg.days, rng.integers(1, 4))):
+        for s in np.sort(rng.integers(min(30, cfg.days - 1), cfg.days, rng.integers(1, 4))):
             price[i, s:] = base_price[i] * rng.uniform(0.8, 1.2)
     promo = np.zeros((cfg.n_items, cfg.days), dtype=np.int8)
     for i in range(cfg.n_items):
