@@ -18,12 +18,12 @@ demo: $(STAMP)  ## ingest the bundled demo shop and run the whole pipeline into 
 	$(BIN)/trendcast demo --out out/demo
 
 test: $(STAMP)  ## lint and run the whole test suite
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

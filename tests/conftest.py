@@ -7,6 +7,7 @@ Every suite runs on this generated data; tests that need ../shared real data use
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -56,3 +57,9 @@ def shared_path(*parts: str) -> Path:
     if path is None:
         pytest.skip(f"../shared/{'/'.join(parts)} is not present")
     return path
+
+
+@pytest.fixture
+def shared() -> Callable[..., Path]:
+    """``shared("data", "x.csv")``: a ../shared file, or skip (tests cannot import conftest)."""
+    return shared_path
