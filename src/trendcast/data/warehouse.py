@@ -46,7 +46,14 @@ class Warehouse:
         if read_only and not self.path.exists():
             raise NotReadyError(f"No warehouse at {self.path}: run `trendcast ingest` first.")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.ConnectionException:
+            if not read_only:
+                raise
+            # This process already has the file open read-write (e.g. `trendcast serve` running a
+            # stage as a job): DuckDB refuses a second, read-only configuration, so share that one.
+            self.con = duckdb.connect(str(self.path))
         if not read_only:
             self._create()
 

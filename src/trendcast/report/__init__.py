@@ -1,0 +1,103 @@
+"""Stage 7 — report: one self-contained HTML file with the dashboard's views and a narrative.
+
+The file inlines plotly.js (from the installed ``plotly`` package), the stylesheet and every
+figure's data, so it opens offline and can be mailed around. See :func:`build_report`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from trendcast.errors import NotReadyError
+from trendcast.report import views
+from trendcast.report.data import ShopData
+from trendcast.report.narrative import LLMConfig, narrative
+from trendcast.report.render import render
+
+__all__ = ["LLMConfig", "ReportResult", "build_report", "demo_step", "open_readonly"]
+
+REPORT_ITEMS = 3  # series shown in detail: the best sellers of the last 28 days
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    bytes: int
+    sections: int
+    missing: int
+    narrative_source: str
+
+
+@dataclass
+class _Page:
+    title: str
+    anchor: str
+    sections: list[views.Section]
+
+
+@contextmanager
+def open_readonly(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Read-only when possible; read-write if this process already holds the file open that way."""
+    if not Path(db).exists():
+        raise NotReadyError(f"No warehouse at {db}: run `trendcast ingest` first.")
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.ConnectionException:
+        con = duckdb.connect(str(db))
+    except duckdb.IOException as exc:
+        raise NotReadyError(f"{db} is locked by another process (is `trendcast serve` running? "
+                            "Ask it for the report with POST /api/v1/jobs {\"kind\": \"report\"}).") from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def top_series(data: ShopData, n: int = REPORT_ITEMS) -> list[str]:
+    """The ``n`` series that sold most over the last 28 days (the ones worth a close look)."""
+    sql = """
+    WITH last AS (SELECT max(date) AS d FROM sales)
+    SELECT CASE WHEN store_id = '' THEN item_id ELSE store_id || '/' || item_id END AS uid
+    FROM sales, last WHERE date > last.d - INTERVAL 28 DAY GROUP BY ALL ORDER BY sum(units) DESC LIMIT ?"""
+    return [r[0] for r in data.con.execute(sql, [n]).fetchall()]
+
+
+def build_report(db: Path, out: Path, llm: LLMConfig | None = None, items: int = REPORT_ITEMS) -> ReportResult:
+    """Write the offline HTML report for warehouse ``db`` to ``out`` and say what went in."""
+    with open_readonly(db) as con:
+        data = ShopData(con, db=Path(db))
+        data.require("sales", "Sales")
+        pages = [_Page("Overview", "overview", views.overview(data))]
+        for uid in top_series(data, items):
+            anchor = "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", uid)
+            pages.append(_Page(f"Item {uid}", anchor, views.item(data, uid, dom_prefix=f"{anchor}-")))
+        pages += [_Page("Hot spots", "hotspots", views.hotspots(data)),
+                  _Page("Inventory alerts", "alerts", views.alerts(data))]
+        story = narrative(data, llm)
+    nav = [(f"#{p.anchor}", p.title) for p in pages]
+    html = render("report.html", offline=True, title="trendcast report", nav=nav, active="",
+                  pages=pages, narrative=story.paragraphs, narrative_source=story.source,
+                  footer=f"trendcast report for {Path(db).name}; opens offline.")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    sections = [s for p in pages for s in p.sections]
+    return ReportResult(out, out.stat().st_size, len(sections), sum(1 for s in sections if s.missing),
+                        story.source)
+
+
+def demo_step(db: Path, out: Path) -> dict[str, str]:
+    """``trendcast demo``'s last stage: write ``out/report.html`` from whatever the run produced."""
+    result = build_report(db, Path(out) / "report.html", llm=LLMConfig.from_env())
+    return {
+        "report": str(result.path),
+        "size": f"{result.bytes / 1e6:.1f} MB (offline, plotly.js inlined)",
+        "sections": f"{result.sections} ({result.missing} waiting for a stage)",
+        "narrative": result.narrative_source,
+    }

@@ -1,0 +1,433 @@
+"""Read-only views of the warehouse for the dashboard, the REST API and the HTML report.
+
+Every other stage writes its own table (``forecasts``, ``signals_item_daily``, ...). This module
+reads them defensively: a table that is not there yet raises :class:`NotReadyError` naming the
+command that produces it, so the API answers 404 with that message and the dashboard shows a
+"not computed yet" card instead of crashing. Column names vary a little between stages
+(``ds`` or ``date``), so readers normalise them here, in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from trendcast.data.schema import NO_STORE
+from trendcast.data.warehouse import SERIES_SEP
+from trendcast.errors import InputError, NotReadyError
+
+QUANTILE_RE = re.compile(r"^q(0\.\d+)$")
+
+# table -> the command that fills it (the hint shown when it is missing)
+PRODUCERS: dict[str, str] = {
+    "sales": "trendcast ingest --sales FILE",
+    "texts": "trendcast ingest --texts FILE",
+    "forecasts": "trendcast forecast",
+    "backtest_metrics": "trendcast backtest",
+    "signals_item_daily": "trendcast signals",
+    "signals_category_daily": "trendcast signals",
+    "hotspots": "trendcast signals",
+    "inventory_plan": "trendcast plan-inventory",
+    "alerts": "trendcast alerts",
+    "explanations": "trendcast explain",
+}
+
+# Views other stages compute on request rather than store: view -> the table they need.
+ON_DEMAND: dict[str, str] = {"hotspots": "text_scores", "inventory_plan": "sales", "alerts": "sales"}
+
+# Alternative names a stage may have used for the same table; first present wins.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "backtest_metrics": ("backtest_metrics", "metrics", "backtest"),
+    "hotspots": ("hotspots", "hot_spots"),
+    "inventory_plan": ("inventory_plan", "decisions_inventory", "inventory_decisions"),
+    "alerts": ("alerts", "inventory_alerts", "decision_alerts"),
+    "explanations": ("explanations", "shap_values", "forecast_explanations", "explain"),
+}
+
+
+@dataclass(frozen=True)
+class Band:
+    """The quantile columns drawn as an interval: outer (widest) and, when present, inner."""
+
+    lo: str | None
+    hi: str | None
+    inner_lo: str | None = None
+    inner_hi: str | None = None
+
+
+def quantile_levels(columns: list[str]) -> dict[float, str]:
+    """``{0.1: 'q0.1', 0.9: 'q0.9'}`` for the quantile columns of a forecast frame."""
+    out = {float(m.group(1)): c for c in columns if (m := QUANTILE_RE.match(c))}
+    return dict(sorted(out.items()))
+
+
+def band_of(columns: list[str]) -> Band:
+    """Pick the widest symmetric pair for the outer band and the next one for the inner band."""
+    levels = quantile_levels(columns)
+    lows = [q for q in levels if q < 0.5]
+    highs = [q for q in levels if q > 0.5]
+    if not lows or not highs:
+        return Band(None, None)
+    outer = Band(levels[lows[0]], levels[highs[-1]])
+    if len(lows) > 1 and len(highs) > 1:
+        return Band(outer.lo, outer.hi, levels[lows[1]], levels[highs[-2]])
+    return outer
+
+
+def series_id(store_id: str, item_id: str) -> str:
+    return item_id if store_id == NO_STORE else f"{store_id}{SERIES_SEP}{item_id}"
+
+
+class ShopData:
+    """Reads through one DuckDB connection (a cursor per request in the API).
+
+    With ``db`` (the warehouse path) it can also ask other stages' Python functions for views
+    they compute on demand rather than store (inventory plan, alerts, hot spots).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, db: Path | None = None) -> None:
+        self.con = con
+        self.db = db
+        self._memo: dict[str, object] = {}
+
+    # -- table discovery -------------------------------------------------------------------
+    def tables(self) -> set[str]:
+        rows = self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        return {r[0] for r in rows}
+
+    def resolve(self, logical: str) -> str | None:
+        """The physical table holding ``logical`` (see :data:`ALIASES`), or None."""
+        present = self.tables()
+        return next((t for t in ALIASES.get(logical, (logical,)) if t in present), None)
+
+    def require(self, logical: str, what: str) -> str:
+        table = self.resolve(logical)
+        if table is None or self.count(table) == 0:
+            hint = PRODUCERS.get(logical, "the stage that produces it")
+            raise NotReadyError(f"{what} not computed yet — run `{hint}`.")
+        return table
+
+    def count(self, table: str) -> int:
+        return int(self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+
+    def columns(self, table: str) -> list[str]:
+        q = "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+        return [r[0] for r in self.con.execute(q, [table]).fetchall()]
+
+    def frame(self, logical: str, what: str, limit: int | None = None) -> pd.DataFrame:
+        """Any derived table as a frame (dates normalised to ``ds``) or NotReadyError."""
+        table = self.require(logical, what)
+        sql = f'SELECT * FROM "{table}"' + (f" LIMIT {int(limit)}" if limit else "")
+        return _normalise(self.con.execute(sql).df())
+
+    # -- sales -----------------------------------------------------------------------------
+    def status(self) -> dict[str, object]:
+        """Which stages have produced their tables (the dashboard's checklist)."""
+        present = self.tables()
+        out: dict[str, object] = {}
+        for logical in PRODUCERS:
+            table = self.resolve(logical) if logical in ALIASES else (logical if logical in present else None)
+            ready = bool(table) and self.count(table) > 0
+            source = ON_DEMAND.get(logical)
+            if not ready and self.db is not None and source in present and self.count(source) > 0:
+                table, ready = f"computed on demand from {source}", True
+            out[logical] = {"ready": ready, "table": table, "command": PRODUCERS[logical]}
+        return out
+
+    def summary(self) -> dict[str, object]:
+        self.require("sales", "Sales")
+        row = self.con.execute(
+            "SELECT count(DISTINCT (store_id, item_id)), count(DISTINCT item_id), min(date), max(date),"
+            " sum(units) FROM sales"
+        ).fetchone()
+        cats = self.con.execute("SELECT count(DISTINCT category) FROM products").fetchone()[0]
+        return {"series": int(row[0]), "items": int(row[1]), "first_day": str(row[2]),
+                "last_day": str(row[3]), "units_total": float(row[4] or 0), "categories": int(cats)}
+
+    def series(self) -> pd.DataFrame:
+        """``unique_id, store_id, item_id, category, title`` for every series with sales."""
+        self.require("sales", "Sales")
+        sql = f"""
+        SELECT DISTINCT CASE WHEN s.store_id = '{NO_STORE}' THEN s.item_id
+                    ELSE s.store_id || '{SERIES_SEP}' || s.item_id END AS unique_id,
+               s.store_id, s.item_id, coalesce(p.category, 'unknown') AS category,
+               coalesce(p.title, s.item_id) AS title
+        FROM sales s LEFT JOIN products p USING (item_id) ORDER BY unique_id"""
+        return self.con.execute(sql).df()
+
+    def split_id(self, unique_id: str) -> tuple[str, str]:
+        """``"S1/I001"`` -> ``("S1", "I001")``; an unknown id is an InputError (HTTP 422)."""
+        store, _, item = unique_id.rpartition(SERIES_SEP)
+        hit = self.con.execute(
+            "SELECT 1 FROM sales WHERE store_id = ? AND item_id = ? LIMIT 1", [store or NO_STORE, item]
+        ).fetchone()
+        if hit is None:
+            raise InputError(f"Unknown series '{unique_id}': use an id from /api/v1/series.",
+                             column="unique_id")
+        return store or NO_STORE, item
+
+    def history(self, unique_id: str | None = None, category: str | None = None,
+                days: int = 180) -> pd.DataFrame:
+        """Daily units ``ds, y`` for one series, one category or the whole shop (last ``days``)."""
+        self.require("sales", "Sales")
+        where, params = "1=1", []
+        if unique_id is not None:
+            store, item = self.split_id(unique_id)
+            where, params = "s.store_id = ? AND s.item_id = ?", [store, item]
+        elif category is not None:
+            where, params = "p.category = ?", [category]
+        sql = f"""
+        WITH last AS (SELECT max(date) AS d FROM sales)
+        SELECT s.date AS ds, sum(s.units) AS y FROM sales s LEFT JOIN products p USING (item_id), last
+        WHERE {where} AND s.date > last.d - INTERVAL {int(days)} DAY GROUP BY s.date ORDER BY s.date"""
+        return _normalise(self.con.execute(sql, params).df())
+
+    def category_history(self, days: int = 180) -> pd.DataFrame:
+        self.require("sales", "Sales")
+        sql = f"""
+        WITH last AS (SELECT max(date) AS d FROM sales)
+        SELECT coalesce(p.category, 'unknown') AS category, s.date AS ds, sum(s.units) AS y
+        FROM sales s LEFT JOIN products p USING (item_id), last
+        WHERE s.date > last.d - INTERVAL {int(days)} DAY GROUP BY ALL ORDER BY 1, 2"""
+        return _normalise(self.con.execute(sql).df())
+
+    # -- forecasts -------------------------------------------------------------------------
+    def _forecast_run(self) -> tuple[str, str, list[object]]:
+        """(table, WHERE clause, params) selecting the rows of the run to show.
+
+        The latest run when the table keeps runs (``run_id``/``created_at``); else, when several
+        models are stored side by side, a flagged one or the most common.
+        """
+        table = self.require("forecasts", "Forecasts")
+        cols = self.columns(table)
+        if "run_id" in cols:
+            order = "ORDER BY created_at DESC" if "created_at" in cols else ""
+            run = self.con.execute(f'SELECT run_id FROM "{table}" {order} LIMIT 1').fetchone()[0]
+            return table, "run_id = ?", [run]
+        if "model" in cols:
+            best = self._chosen_model(table)
+            if best is not None:
+                return table, "model = ?", [best]
+        return table, "1=1", []
+
+    def _forecast_rows(self, extra: str = "", params: list[object] | None = None) -> pd.DataFrame:
+        """Rows of the shown run with quantiles as ``q0.1``... columns (JSON or wide storage)."""
+        table, where, run_params = self._forecast_run()
+        sql = f'SELECT * FROM "{table}" WHERE {where} {extra}'
+        df = _normalise(self.con.execute(sql, [*run_params, *(params or [])]).df())
+        if "quantiles" in df.columns and not pd.api.types.is_numeric_dtype(df["quantiles"]):
+            q = pd.DataFrame([json.loads(v) if isinstance(v, str) and v else {} for v in df.pop("quantiles")],
+                             index=df.index)
+            q.columns = [f"q{c}" for c in q.columns]
+            df = pd.concat([df, q], axis=1)
+        if "unique_id" not in df.columns and {"store_id", "item_id"} <= set(df.columns):
+            df["unique_id"] = [series_id(s, i) for s, i in zip(df["store_id"], df["item_id"], strict=True)]
+        return df
+
+    def _bottom_level(self) -> str | None:
+        """The hierarchy level holding the sales series (the one with most distinct ids)."""
+        table, where, params = self._forecast_run()
+        if "level" not in self.columns(table):
+            return None
+        row = self.con.execute(
+            f'SELECT level FROM "{table}" WHERE {where} GROUP BY level ORDER BY count(DISTINCT unique_id) DESC LIMIT 1',
+            params).fetchone()
+        return None if row is None else row[0]
+
+    def forecasts(self, unique_id: str | None = None) -> pd.DataFrame:
+        """Stored forecasts ``unique_id, ds, forecast, q...`` of the sales series (one run/model)."""
+        extra, params = "", []
+        bottom = self._bottom_level()
+        if bottom is not None:
+            extra, params = "AND level = ?", [bottom]
+        if unique_id is not None:
+            extra, params = f"{extra} AND unique_id = ?", [*params, unique_id]
+        df = self._forecast_rows(extra, params)
+        if unique_id is not None and df.empty:
+            self.split_id(unique_id)  # raises a clear InputError for unknown ids
+            raise NotReadyError(f"No forecast stored for '{unique_id}' — run `trendcast forecast`.")
+        keep = ["unique_id", "ds", "forecast", *quantile_levels(list(df.columns)).values()]
+        keep += [c for c in ("model",) if c in df.columns]
+        return df[[c for c in keep if c in df.columns]].sort_values(["unique_id", "ds"]).reset_index(drop=True)
+
+    def _chosen_model(self, table: str) -> str | None:
+        """The model whose rows to show: a flagged one, else the most common."""
+        cols = self.columns(table)
+        if "is_best" in cols:
+            row = self.con.execute(f'SELECT any_value(model) FROM "{table}" WHERE is_best').fetchone()
+            if row and row[0]:
+                return str(row[0])
+        row = self.con.execute(f'SELECT model FROM "{table}" GROUP BY model ORDER BY count(*) DESC LIMIT 1').fetchone()
+        return None if row is None else str(row[0])
+
+    def aggregate_forecasts(self, by_category: bool = False) -> pd.DataFrame:
+        """Shop or category totals: stored aggregate levels when the run has them, else sums.
+
+        A stored ``total``/``category`` level carries its own (reconciled) quantiles. Summing item
+        forecasts is right for the point forecast, but quantiles do not add up: the band is then
+        the sum of item quantiles, a conservative (too wide) interval, and ``attrs['band']`` says so.
+        """
+        level = "category" if by_category else "total"
+        table, _, _ = self._forecast_run()
+        if "level" in self.columns(table):
+            stored = self._forecast_rows("AND level = ?", [level])
+            qcols = list(quantile_levels(list(stored.columns)).values())
+            if not stored.empty and qcols and stored[qcols].notna().any().any():  # has its own band
+                if by_category:
+                    stored["category"] = stored["unique_id"].astype(str).str.replace(r"^cat:", "", regex=True)
+                keys = ["category", "ds"] if by_category else ["ds"]
+                out = stored[[*keys, "forecast", *qcols]].sort_values(keys).reset_index(drop=True)
+                out.attrs["band"] = "stored"
+                return out
+        fc = self.forecasts()
+        qcols = list(quantile_levels(list(fc.columns)).values())
+        if by_category:
+            cats = self.series()[["unique_id", "category"]]
+            fc = fc.merge(cats, on="unique_id", how="left").fillna({"category": "unknown"})
+            keys = ["category", "ds"]
+        else:
+            keys = ["ds"]
+        out = fc.groupby(keys, as_index=False)[["forecast", *qcols]].sum()
+        out.attrs["band"] = "summed"
+        return out
+
+    # -- accuracy, signals, decisions, explanations ------------------------------------------
+    def metrics(self) -> pd.DataFrame:
+        """Backtest leaderboard: a stored table, else the newest ``metrics.json`` the backtest wrote
+        next to the warehouse (``trendcast demo``) or in a server job's folder."""
+        if self.resolve("backtest_metrics"):
+            return self.frame("backtest_metrics", "Backtest accuracy")
+        if self.db is not None:
+            folder = Path(self.db).parent
+            found = [p for p in (folder / "metrics.json", *folder.glob("jobs/*/metrics.json")) if p.is_file()]
+            for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True):
+                try:
+                    board = json.loads(path.read_text(encoding="utf-8")).get("leaderboard")
+                except (OSError, ValueError, AttributeError):
+                    continue
+                if board:
+                    df = pd.DataFrame(board)
+                    df.attrs["source"] = str(path)
+                    return df
+        raise NotReadyError("Backtest accuracy not computed yet — run `trendcast backtest`.")
+
+    def signals_item(self, item_id: str) -> pd.DataFrame:
+        table = self.require("signals_item_daily", "Item text signals")
+        df = _normalise(self.con.execute(f'SELECT * FROM "{table}" WHERE item_id = ?', [item_id]).df())
+        return df.sort_values("ds") if "ds" in df.columns else df
+
+    def signals_category(self, category: str | None = None) -> pd.DataFrame:
+        table = self.require("signals_category_daily", "Category text signals")
+        if category is None:
+            df = self.con.execute(f'SELECT * FROM "{table}"').df()
+        else:
+            df = self.con.execute(f'SELECT * FROM "{table}" WHERE category = ?', [category]).df()
+        df = _normalise(df)
+        return df.sort_values("ds") if "ds" in df.columns else df
+
+    def reviews_weekly(self, item_id: str) -> pd.DataFrame:
+        """Reviews per week and mean star rating straight from the ``texts`` table."""
+        sql = """SELECT date_trunc('week', date) AS ds, count(*) AS reviews, avg(rating) AS mean_rating
+                 FROM texts WHERE item_id = ? GROUP BY 1 ORDER BY 1"""
+        return _normalise(self.con.execute(sql, [item_id]).df())
+
+    def _computed(self, key: str, what: str, command: str, compute: Callable[[Path], object]) -> object:
+        """A stage function's answer for this warehouse (memoised), or NotReadyError when absent."""
+        if key in self._memo:
+            return self._memo[key]
+        if self.db is None:
+            raise NotReadyError(f"{what} not computed yet — run `{command}`.")
+        try:
+            value = compute(self.db)
+        except ImportError as exc:
+            raise NotReadyError(f"{what} is not available in this build of trendcast.") from exc
+        self._memo[key] = value
+        return value
+
+    def hotspots(self) -> pd.DataFrame:
+        """Stored hot spots, else :func:`trendcast.text.hotspots.hotspots` over the last 28 days."""
+        if self.resolve("hotspots"):
+            return self.frame("hotspots", "Hot spots")
+
+        def compute(db: Path) -> pd.DataFrame:
+            from trendcast.text.hotspots import hotspots
+
+            last = self.con.execute("SELECT max(date) FROM texts").fetchone()[0]
+            if last is None:
+                raise NotReadyError("Hot spots need texts — run `trendcast ingest --texts FILE`.")
+            return hotspots(db, since=str(pd.Timestamp(last) - pd.Timedelta(days=28))[:10], top=15)
+
+        return self._computed("hotspots", "Hot spots", "trendcast signals", compute)
+
+    def _plan(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        def compute(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+            from trendcast.decide.workflows import plan_inventory
+
+            return plan_inventory(db)
+
+        return self._computed("plan", "Inventory plan", "trendcast plan-inventory", compute)
+
+    def alerts(self) -> pd.DataFrame:
+        """Stock-out alerts: stored, else from :func:`trendcast.decide.workflows.plan_inventory`."""
+        if self.resolve("alerts"):
+            return self.frame("alerts", "Inventory alerts")
+        return self._plan()[1]
+
+    def inventory_plan(self) -> pd.DataFrame:
+        if self.resolve("inventory_plan"):
+            return self.frame("inventory_plan", "Inventory plan")
+        return self._plan()[0]
+
+    def risk_warnings(self) -> pd.DataFrame:
+        """Sales anomalies, sentiment drops and unusually wide intervals (decisions stage)."""
+
+        def compute(db: Path) -> pd.DataFrame:
+            from trendcast.decide.workflows import alerts
+
+            frame, notes = alerts(db)
+            frame.attrs["notes"] = notes
+            return frame
+
+        return self._computed("risk", "Risk warnings", "trendcast alerts", compute)
+
+    def explanations(self, unique_id: str) -> pd.DataFrame:
+        """Feature contributions for one series from the latest explanation run that has it.
+
+        Falls back to the latest shop-wide (global) rows; ``attrs['scope']`` says which.
+        """
+        table = self.require("explanations", "Forecast drivers")
+        cols = set(self.columns(table))
+        if not {"feature", "unique_id"} <= cols:  # a wide or unknown layout: show it as stored
+            df = _normalise(self.con.execute(f'SELECT * FROM "{table}"').df())
+            df.attrs["scope"] = "as stored"
+            return df
+        order = "ORDER BY created_at DESC" if "created_at" in cols else ""
+        run = "run_id" in cols
+        for where, params, scope in (("unique_id = ?", [unique_id], "this series"),
+                                     ("unique_id IS NULL", [], "shop-wide")):
+            if run:
+                row = self.con.execute(f'SELECT run_id FROM "{table}" WHERE {where} {order} LIMIT 1',
+                                       params).fetchone()
+                if row is None:
+                    continue
+                where, params = f"{where} AND run_id = ?", [*params, row[0]]
+            df = _normalise(self.con.execute(f'SELECT * FROM "{table}" WHERE {where}', params).df())
+            if not df.empty:
+                df.attrs["scope"] = scope
+                return df
+        raise NotReadyError(f"No drivers stored for '{unique_id}' — run `trendcast explain`.")
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """``date`` -> ``ds`` and dates as pandas timestamps, so every reader sees the same names."""
+    if "ds" not in df.columns and "date" in df.columns:
+        df = df.rename(columns={"date": "ds"})
+    if "ds" in df.columns:
+        df["ds"] = pd.to_datetime(df["ds"])
+    return df
