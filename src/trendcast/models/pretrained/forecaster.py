@@ -1,0 +1,162 @@
+"""PatchCast as a trendcast :class:`Forecaster`: zero-shot with the shipped weights, or
+fine-tuned on the data passed to ``fit`` (``finetune="head" | "head+last" | "full" | "lora"``),
+or loaded from a fine-tuned artefact directory (``weights=DIR``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file
+
+from trendcast.errors import NotReadyError
+from trendcast.models.base import FORECAST, ID, TIME, Capabilities, Forecaster, quantile_column
+from trendcast.models.pretrained.data import SeriesArrays, future_slots, panel_arrays
+from trendcast.models.pretrained.model import PatchCast, PatchCastConfig
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_FILES = ("patchcast.safetensors", "model.safetensors")
+
+
+def load_model(path: str | Path | None = None) -> PatchCast:
+    """Load PatchCast from a weights directory (the shipped one by default) in eval mode.
+
+    Works for the shipped base weights and for fine-tuned artefacts (``model.safetensors``).
+    """
+    folder = Path(path) if path is not None else WEIGHTS_DIR
+    cfg_path = folder / "config.json"
+    weights = next((folder / f for f in MODEL_FILES if (folder / f).exists()), None)
+    if weights is None or not cfg_path.exists():
+        raise NotReadyError(
+            f"No PatchCast weights in {folder}: expected config.json and one of {', '.join(MODEL_FILES)}."
+        )
+    model = PatchCast(PatchCastConfig.from_json(cfg_path))
+    model.load_state_dict(load_file(str(weights)))
+    return model.eval()
+
+
+def interpolate_quantiles(pred: np.ndarray, trained: Sequence[float], wanted: Sequence[float]) -> np.ndarray:
+    """(..., len(trained)) -> (..., len(wanted)) by linear interpolation, flat beyond the ends."""
+    trained = np.asarray(trained)
+    out = np.empty(pred.shape[:-1] + (len(wanted),), pred.dtype)
+    for j, q in enumerate(wanted):
+        k = int(np.clip(np.searchsorted(trained, q), 1, len(trained) - 1))
+        lo, hi = trained[k - 1], trained[k]
+        w = float(np.clip((q - lo) / (hi - lo), 0.0, 1.0))
+        out[..., j] = (1 - w) * pred[..., k - 1] + w * pred[..., k]
+    return out
+
+
+@torch.no_grad()
+def forecast_arrays(
+    model: PatchCast, arrays: SeriesArrays, future: np.ndarray, h: int, batch_size: int = 256
+) -> np.ndarray:
+    """Quantile forecasts (n, h, Q); horizons beyond the model's roll forward on the median."""
+    cfg = model.cfg
+    model.eval()
+    y, fut_hist, past = arrays.y.copy(), arrays.future.copy(), arrays.past.copy()
+    chunks = []
+    done = 0
+    median = cfg.quantiles.index(0.5) if 0.5 in cfg.quantiles else len(cfg.quantiles) // 2
+    while done < h:
+        step = min(cfg.horizon, h - done)
+        f_h = np.zeros((len(y), cfg.horizon, fut_hist.shape[-1]), np.float32)
+        f_h[:, :step] = future[:, done : done + step]
+        out = []
+        for s in range(0, len(y), batch_size):
+            sl = slice(s, s + batch_size)
+            pred, _, _ = model(
+                torch.from_numpy(y[sl]),
+                None,
+                torch.from_numpy(np.concatenate([fut_hist[sl], f_h[sl]], axis=1)),
+                torch.from_numpy(past[sl]),
+            )
+            out.append(pred[:, :step].numpy())
+        block = np.concatenate(out)
+        chunks.append(block)
+        done += step
+        if done < h:  # roll: append the median as if observed, covariates alongside
+            y = np.concatenate([y, block[:, :, median]], axis=1)[:, -cfg.context_length :]
+            fut_hist = np.concatenate([fut_hist, f_h[:, :step]], axis=1)[:, -cfg.context_length :]
+            past = np.concatenate([past, np.zeros((len(y), step, past.shape[-1]), np.float32)], axis=1)
+            past = past[:, -cfg.context_length :]
+    return np.sort(np.concatenate(chunks, axis=1), axis=-1)
+
+
+class PretrainedForecaster(Forecaster):
+    """Pretrained PatchCast Transformer (zero-shot by default).
+
+    Parameters (besides ``season_length``/``freq``, unused by the network itself):
+    - ``weights``: a weights or fine-tuned artefact directory (default: the shipped weights);
+    - ``finetune``: None for zero-shot, or a strategy from
+      :data:`trendcast.models.pretrained.finetune.STRATEGIES` to fine-tune on ``fit`` data;
+    - ``finetune_options``: keyword arguments for :func:`~.finetune.finetune_model`;
+    - ``use_covariates``: read ``promo``, ``price`` and a holiday column when present;
+    - ``past_covariates``: up to two past-only signal columns (e.g. text mentions).
+    """
+
+    name = "patchtst_pretrained"
+    capabilities = Capabilities(
+        future_covariates=True, past_covariates=True, native_quantiles=True, global_model=True
+    )
+
+    def __init__(
+        self, season_length: int = 7, freq: str = "D", weights: str | Path | None = None,
+        finetune: str | None = None, finetune_options: dict[str, Any] | None = None,
+        use_covariates: bool = True, past_covariates: Sequence[str] = (), **params: object,
+    ) -> None:
+        super().__init__(season_length=season_length, freq=freq, **params)
+        self.weights = weights
+        self.finetune = finetune
+        self.finetune_options = dict(finetune_options or {})
+        self.use_covariates = use_covariates
+        self.past_covariates = list(past_covariates)
+
+    def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
+        self.model_ = load_model(self.weights)
+        self.finetune_report_: dict[str, Any] | None = None
+        if self.finetune:
+            from trendcast.models.pretrained.finetune import finetune_model
+
+            self.model_, self.finetune_report_ = finetune_model(
+                self.model_, df, strategy=self.finetune, use_covariates=self.use_covariates,
+                past_covariates=self.past_covariates, **self.finetune_options,
+            )
+        self.arrays_ = panel_arrays(
+            df, self.model_.cfg.context_length, self.use_covariates, self.past_covariates
+        )
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
+        cfg = self.model_.cfg
+        fut = future_slots(self.arrays_, h, X_future, self.use_covariates)
+        pred = forecast_arrays(self.model_, self.arrays_, fut, h)
+        grid = self.future_dates(h).sort_values([ID, TIME]).reset_index(drop=True)
+        order = {uid: i for i, uid in enumerate(self.arrays_.ids)}
+        rows = np.array([order[u] for u in grid[ID].drop_duplicates()])
+        pred = pred[rows].reshape(-1, len(cfg.quantiles))
+        out = grid.copy()
+        # the point forecast is the mean of the quantile curve: a consistent estimate of the
+        # mean (what squared-error metrics such as WRMSSE reward), unlike the median
+        out[FORECAST] = pred.mean(axis=1)
+        if quantiles:
+            qv = interpolate_quantiles(pred, cfg.quantiles, quantiles)
+            for j, q in enumerate(quantiles):
+                out[quantile_column(q)] = qv[:, j]
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """Where the weights came from (for reports and artefact metadata)."""
+        folder = Path(self.weights) if self.weights else WEIGHTS_DIR
+        meta = folder / "metadata.json"
+        return {
+            "weights": str(folder),
+            "finetune": self.finetune,
+            "metadata": json.loads(meta.read_text()) if meta.exists() else None,
+            "finetune_report": getattr(self, "finetune_report_", None),
+        }

@@ -1,0 +1,72 @@
+"""The shipped PatchCast weights: load offline, forecast sensibly through the registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from trendcast.errors import NotReadyError
+from trendcast.models.base import quantile_column
+from trendcast.models.pretrained.forecaster import WEIGHTS_DIR, interpolate_quantiles, load_model
+from trendcast.models.pretrained.model import count_parameters
+from trendcast.models.registry import make_model
+
+QS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread() -> Iterator[None]:
+    """Tiny tensors: one thread avoids contention on a busy 2-core CI runner."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_shipped_weights_are_small_and_documented() -> None:
+    model = load_model()
+    assert 100_000 < count_parameters(model) < 3_000_000
+    assert (WEIGHTS_DIR / "patchcast.safetensors").stat().st_size < 5_000_000
+    assert "Apache-2.0" in (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
+    record = json.loads((WEIGHTS_DIR / "training.json").read_text())
+    assert record["steps"] > 0 and record["history"][-1]["val_loss"] < record["history"][0]["val_loss"]
+    # Walmart states no licence: the shipped weights must not be trained on it
+    assert "walmart" not in record["real_sources"] and "walmart" not in record["corpus"]["real"]
+
+
+def test_zero_shot_quantiles_are_finite_and_monotone(small_panel: pd.DataFrame) -> None:
+    model = make_model("patchtst_pretrained").fit(small_panel)
+    fc = model.predict(14, quantiles=QS)
+    assert len(fc) == small_panel["unique_id"].nunique() * 14
+    q = fc[[quantile_column(x) for x in QS]].to_numpy()
+    assert np.isfinite(q).all() and (np.diff(q, axis=1) >= 0).all()
+    assert np.isfinite(fc["forecast"]).all() and (fc["forecast"] >= 0).all()
+    # the forecast lives on the scale of the history, not at zero or blown up
+    level = small_panel.groupby("unique_id")["y"].mean().mean()
+    assert 0.2 * level < fc["forecast"].mean() < 5 * level
+
+
+def test_long_horizon_rolls_forward_and_covariates_change_the_forecast(small_panel: pd.DataFrame) -> None:
+    model = make_model("patchtst_pretrained").fit(small_panel)
+    long = model.predict(80)
+    assert len(long) == small_panel["unique_id"].nunique() * 80 and np.isfinite(long["forecast"]).all()
+    grid = model.future_dates(14)
+    no_promo = model.predict(14, X_future=grid.assign(promo=0))
+    promo = model.predict(14, X_future=grid.assign(promo=1))
+    assert not np.allclose(no_promo["forecast"], promo["forecast"])
+
+
+def test_missing_weights_fail_in_words(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(NotReadyError, match="No PatchCast weights"):
+        load_model(tmp_path)
+
+
+def test_quantile_interpolation_hits_trained_levels() -> None:
+    pred = np.array([[1.0, 2.0, 3.0]])
+    out = interpolate_quantiles(pred, [0.1, 0.5, 0.9], [0.1, 0.3, 0.5, 0.95])
+    assert np.allclose(out, [[1.0, 1.5, 2.0, 3.0]])
