@@ -1,0 +1,356 @@
+"""Continuous learning: train versioned models, refresh forecasts as data arrives, retrain on drift.
+
+``update`` is what ``trendcast update`` runs:
+
+1. ingest the new files (validated, via :func:`trendcast.data.ingest.ingest`);
+2. score the active version's last forecasts against the actuals that just arrived and compare
+   the covariates of the new days with the training window (:mod:`trendcast.evaluate.drift`);
+3. no drift: refresh the forecasts without retraining where the model allows it (mlforecast's
+   ``update`` appends the new observations to a LightGBM model's series, then it predicts with
+   the same trees); statistical models are simply re-fitted, which is cheap, as a new version;
+4. drift (or no model yet, or ``retrain=True``): train a new version, backtest it on the last
+   ``h`` days, store it as an artefact and make it active.
+
+Forecasts in use are kept in the warehouse table ``live_forecasts`` (model name, version,
+as_of, unique_id, ds, forecast, quantiles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from trendcast.data.warehouse import Warehouse
+from trendcast.errors import NotReadyError
+from trendcast.evaluate.drift import (
+    ERROR_RATIO,
+    KS_MIN,
+    MIN_POINTS,
+    PSI_THRESHOLD,
+    DriftReport,
+    check_drift,
+    live_errors,
+)
+from trendcast.models.artefacts import (
+    Artefact,
+    active_version,
+    find_mlforecast,
+    load_artefact,
+    load_model,
+    save_artefact,
+)
+from trendcast.models.base import ID, TARGET, TIME, Forecaster
+from trendcast.models.registry import make_model
+
+DYNAMIC = ["price", "promo"]  # panel covariates known for the future (planned prices, promotions)
+STATIC = ["item_id", "store_id", "category"]
+
+
+# -- frames ----------------------------------------------------------------------------------
+def training_frames(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the warehouse panel into the model frame (id, ds, y, price, promo) and static frame."""
+    dyn = [c for c in DYNAMIC if c in panel.columns]
+    df = panel[[ID, TIME, TARGET, *dyn]].copy()
+    if "price" in df:  # a series that never had a price recorded: 0 marks "unknown" for the models
+        df["price"] = df["price"].fillna(0.0).astype(float)
+    static = panel[[ID, *[c for c in STATIC if c in panel.columns]]].drop_duplicates(ID)
+    return df.reset_index(drop=True), static.reset_index(drop=True)
+
+
+def future_covariates(df: pd.DataFrame, h: int, freq: str = "D") -> pd.DataFrame:
+    """``X_future`` for the next ``h`` days: last known price carried forward, no promotions.
+
+    Without a promotion calendar the neutral assumption is "no promotion, current price"; pass
+    your own ``X_future`` to the models when you know the plan.
+    """
+    last = df.sort_values(TIME).groupby(ID).tail(1).set_index(ID)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    frames = []
+    for uid, row in last.iterrows():
+        days = pd.date_range(row[TIME] + offset, periods=h, freq=freq)
+        frame = pd.DataFrame({ID: uid, TIME: days})
+        for col in df.columns:
+            if col in (ID, TIME, TARGET):
+                continue
+            frame[col] = 0 if col == "promo" else row[col]
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    for col in out.columns:
+        if col in df.columns:
+            out[col] = out[col].astype(df[col].dtype)
+    return out
+
+
+def _panel(db: str | Path) -> pd.DataFrame:
+    with Warehouse(db, read_only=True) as wh:
+        return wh.sales_panel()
+
+
+# -- train -----------------------------------------------------------------------------------
+def holdout_metrics(
+    model_name: str,
+    df: pd.DataFrame,
+    static: pd.DataFrame,
+    h: int,
+    season_length: int = 7,
+    **params: object,
+) -> dict[str, float]:
+    """Backtest on the last ``h`` days (one window): the errors live forecasts are judged against."""
+    cutoff = df[TIME].max() - pd.Timedelta(days=h)
+    train, hold = df[df[TIME] <= cutoff], df[df[TIME] > cutoff]
+    model = make_model(model_name, season_length=season_length, **params).fit(train, static_df=static)
+    fc = model.predict(h, X_future=hold.drop(columns=[TARGET]))
+    err = live_errors(fc, hold, train, season_length)
+    return {"wape": err["wape"], "mase": err["mase"], "holdout_days": float(h)}
+
+
+def train_version(
+    db: str | Path,
+    model_name: str,
+    *,
+    name: str | None = None,
+    h: int = 28,
+    quantiles: list[float] | None = None,
+    season_length: int = 7,
+    panel: pd.DataFrame | None = None,
+    notes: str = "",
+    history_days: int | None = None,
+    **params: object,
+) -> tuple[Forecaster, Artefact, pd.DataFrame]:
+    """Backtest, fit on all data, forecast ``h`` days and store the result as a new active version.
+
+    ``history_days`` keeps only the most recent days of the panel (faster, forgets old regimes).
+    """
+    name = name or model_name
+    panel = _panel(db) if panel is None else panel
+    if history_days is not None:
+        panel = panel[panel[TIME] > panel[TIME].max() - pd.Timedelta(days=history_days)]
+    df, static = training_frames(panel)
+    metrics = holdout_metrics(model_name, df, static, h, season_length, **params)
+    model = make_model(model_name, season_length=season_length, **params).fit(df, static_df=static)
+    x_future = future_covariates(df, h)
+    fc = model.predict(h, X_future=x_future, quantiles=quantiles)
+    art = save_artefact(
+        db, name, model, df, static, forecast=fc, h=h, quantiles=quantiles,
+        X_future=x_future, metrics=metrics, notes=notes,
+    )
+    write_live_forecasts(db, name, art.version, fc)
+    return model, art, x_future
+
+
+def ensure_trained(
+    db: str | Path,
+    model_name: str,
+    h: int = 28,
+    name: str | None = None,
+    params: dict[str, object] | None = None,
+    history_days: int | None = None,
+) -> tuple[Forecaster, Artefact, pd.DataFrame]:
+    """The active version when it was trained on the warehouse's current data, else a new one
+    (built with constructor arguments ``params`` on the last ``history_days`` days)."""
+    name = name or model_name
+    panel = _panel(db)
+    version = active_version(db, name)
+    if version is not None:
+        art = load_artefact(db, name, version)
+        fc = art.meta["forecast"]
+        same_data = art.meta["data"]["last_ds"] == str(panel[TIME].max().date())
+        if same_data and fc["h"] == h and (art.path / "xfuture.parquet").exists():
+            return load_model(art), art, art.read("xfuture.parquet")
+    return train_version(
+        db, model_name, name=name, h=h, panel=panel, history_days=history_days, **(params or {})
+    )
+
+
+# -- live forecasts table ----------------------------------------------------------------------
+LIVE_DDL = """CREATE TABLE IF NOT EXISTS live_forecasts (
+    name VARCHAR NOT NULL, version INTEGER NOT NULL, as_of TIMESTAMP NOT NULL,
+    unique_id VARCHAR NOT NULL, ds DATE NOT NULL, forecast DOUBLE)"""
+
+
+def write_live_forecasts(db: str | Path, name: str, version: int, forecast: pd.DataFrame) -> None:
+    """Make ``forecast`` the forecasts in use for model ``name`` (replacing the previous ones)."""
+    rows = forecast.copy()
+    rows.insert(0, "as_of", datetime.now(UTC).replace(tzinfo=None))
+    rows.insert(0, "version", version)
+    rows.insert(0, "name", name)
+    rows[TIME] = pd.to_datetime(rows[TIME]).dt.date
+    with Warehouse(db) as wh, wh.transaction() as con:
+        con.execute(LIVE_DDL)
+        for col in forecast.columns:
+            if col.startswith("q"):
+                con.execute(f'ALTER TABLE live_forecasts ADD COLUMN IF NOT EXISTS "{col}" DOUBLE')
+        con.execute("DELETE FROM live_forecasts WHERE name = ?", [name])
+        con.register("rows", rows)
+        con.execute("INSERT INTO live_forecasts BY NAME SELECT * FROM rows")
+        con.unregister("rows")
+
+
+def read_live_forecasts(db: str | Path, name: str) -> pd.DataFrame | None:
+    with Warehouse(db, read_only=True) as wh:
+        if not wh.has_table("live_forecasts"):
+            return None
+        out = wh.con.execute("SELECT * FROM live_forecasts WHERE name = ?", [name]).df()
+    if out.empty:
+        return None
+    out[TIME] = pd.to_datetime(out[TIME]).astype("datetime64[ns]")
+    return out
+
+
+# -- update ----------------------------------------------------------------------------------
+@dataclass
+class UpdateResult:
+    """What ``update`` did, for the CLI and the API."""
+
+    name: str
+    action: str  # "trained", "retrained", "refreshed" or "refitted"
+    version: int
+    drift: DriftReport | None
+    new_rows: int
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, str]:
+        out = {
+            "model": f"{self.name} v{self.version:04d}",
+            "action": self.action,
+            ("rows trained on" if self.action == "trained" else "new rows (series x days)"):
+                str(self.new_rows),
+        }
+        if self.drift is not None:
+            out["drift"] = self.drift.summary()
+            err = self.drift.error
+            if "live_wape" in err:
+                out["live vs backtest WAPE"] = f"{err['live_wape']:.3f} vs {err['backtest_wape']:.3f}"
+        return out
+
+
+def incremental_update(model: Forecaster, new_rows: pd.DataFrame, static: pd.DataFrame) -> bool:
+    """Append new observations to a fitted model without retraining; False when it cannot.
+
+    Models may offer their own ``update(df)``. mlforecast-based models get mlforecast's
+    ``MLForecast.update``: the new target values feed the lags while the trees stay as they are;
+    the rows the model keeps for building features (``train_``) and its last dates move on too.
+    """
+    if hasattr(model, "update"):
+        model.update(new_rows)
+        return True
+    mlf = find_mlforecast(model)
+    kept = getattr(model, "train_", None)
+    if mlf is None or not isinstance(kept, pd.DataFrame):
+        return False
+    rows = new_rows.merge(static, on=ID, how="left", suffixes=("", "_static"))
+    missing = [c for c in kept.columns if c not in rows.columns]
+    if missing:
+        return False
+    rows = rows[kept.columns].astype(kept.dtypes.to_dict())
+    for cached in {id(m): m for m in _mlforecasts(model)}.values():
+        cached.update(rows[[ID, TIME, TARGET]])
+    model.train_ = pd.concat([kept, rows], ignore_index=True).sort_values([ID, TIME])
+    model.last_ds_ = model.train_.groupby(ID)[TIME].max()
+    return True
+
+
+def _mlforecasts(model: Forecaster) -> list[object]:
+    """Every fitted MLForecast a model holds (lazy models cache one per horizon)."""
+    from mlforecast import MLForecast
+
+    out = []
+    for value in vars(model).values():
+        for item in value.values() if isinstance(value, dict) else [value]:
+            if isinstance(item, MLForecast) and hasattr(item, "models_"):
+                out.append(item)
+    return out
+
+
+def update(
+    db: str | Path,
+    sales: Path | None = None,
+    texts: Path | None = None,
+    *,
+    products: Path | None = None,
+    events: Path | None = None,
+    inventory: Path | None = None,
+    model_name: str = "lightgbm",
+    name: str | None = None,
+    h: int = 28,
+    retrain: bool = False,
+    ratio: float = ERROR_RATIO,
+    min_points: int = MIN_POINTS,
+    psi_threshold: float = PSI_THRESHOLD,
+    ks_min: float = KS_MIN,
+    params: dict[str, object] | None = None,
+    history_days: int | None = None,
+) -> UpdateResult:
+    """Ingest new files, check drift and refresh or retrain model ``name`` (see module doc).
+
+    ``params`` are constructor arguments for the first version; retrains reuse the stored ones.
+    ``history_days`` trains new versions on only the most recent days (faster on long histories).
+    """
+    name = name or model_name
+    messages: list[str] = []
+    given = {"sales": sales, "texts": texts, "products": products, "events": events,
+             "inventory": inventory}
+    files = {k: v for k, v in given.items() if v is not None}
+    if files:
+        from trendcast.data.ingest import ingest
+
+        report = ingest(db, **files)
+        messages += [f"{k}: {v}" for k, v in report.summary().items()]
+    panel = _panel(db)
+    version = active_version(db, name)
+    if version is None:
+        _, art, _ = train_version(
+            db, model_name, name=name, h=h, panel=panel, notes="first version",
+            history_days=history_days, **(params or {}),
+        )
+        return UpdateResult(name, "trained", art.version, None, len(panel), messages)
+
+    art = load_artefact(db, name, version)
+    model_name = art.meta["spec"]["model"]  # new versions keep the stored model's kind
+    train, static = art.train()
+    last_train = pd.Timestamp(art.meta["data"]["last_ds"])
+    df, static_now = training_frames(panel)
+    new = df[df[TIME] > last_train]
+    if new.empty:
+        raise NotReadyError(
+            f"No data after {last_train.date()} (the end of {name} v{version:04d}'s training data): "
+            "nothing to update."
+        )
+    previous = read_live_forecasts(db, name)
+    if previous is None or int(previous["version"].iloc[0]) != version:
+        previous = art.forecast()
+    season = int(art.meta["spec"]["kwargs"].get("season_length", 7))
+    drift = check_drift(
+        previous, new, train, art.meta["metrics"], new,
+        season_length=season, ratio=ratio, min_points=min_points, psi_threshold=psi_threshold,
+        ks_min=ks_min,
+    )
+    if drift.drift or retrain:
+        why = "forced (--retrain)" if retrain else drift.summary()
+        messages.append(f"retrained because: {why}")
+        _, new_art, _ = train_version(
+            db, model_name, name=name, h=h, panel=panel, season_length=season,
+            notes=f"retrained: {why}", history_days=history_days, **_extra_params(art),
+        )
+        return UpdateResult(name, "retrained", new_art.version, drift, len(new), messages)
+
+    model = load_model(art)
+    known = new[new[ID].isin(model.last_ds_.index)]
+    if set(df[ID]) == set(train[ID]) and incremental_update(model, known, static):
+        fc = model.predict(h, X_future=future_covariates(df, h))
+        write_live_forecasts(db, name, version, fc)
+        messages.append("forecasts refreshed with the same trained model (no retraining)")
+        return UpdateResult(name, "refreshed", version, drift, len(new), messages)
+    _, new_art, _ = train_version(
+        db, model_name, name=name, h=h, panel=panel, season_length=season,
+        notes="refitted on new data (no drift)", history_days=history_days, **_extra_params(art),
+    )
+    return UpdateResult(name, "refitted", new_art.version, drift, len(new), messages)
+
+
+def _extra_params(art: Artefact) -> dict[str, object]:
+    """Constructor arguments of a stored version other than season_length (reused on retrain)."""
+    return {k: v for k, v in art.meta["spec"]["kwargs"].items() if k != "season_length"}
