@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -90,3 +91,17 @@ def test_spark_matches_local(panel: pd.DataFrame, spark: object) -> None:
     _same(local, run_forecast(panel, "seasonal_naive", H, engine="spark", quantiles=[0.1, 0.9]))
     # one partition: the per-partition LightGBM is the local global model
     _same(run_forecast(panel, "lightgbm", H), run_forecast(panel, "lightgbm", H, engine="spark", partitions=1))
+
+
+def test_cli_forecast_on_dask_matches_local(
+    small_warehouse: Path, dask_client: object, tmp_path: Path
+) -> None:
+    from trendcast.cli import main
+
+    args = ["forecast", "--db", str(small_warehouse), "--horizon", "7", "--model", "seasonal_naive",
+            "--quantiles", "0.1,0.9"]
+    assert main([*args, "--out", str(tmp_path / "local.csv")]) == 0
+    assert main([*args, "--engine", "dask", "--out", str(tmp_path / "dask.csv")]) == 0
+    local, dask = pd.read_csv(tmp_path / "local.csv"), pd.read_csv(tmp_path / "dask.csv")
+    pd.testing.assert_frame_equal(local, dask)
+    assert main([*args, "--engine", "dask", "--reconcile", "mint"]) == 1

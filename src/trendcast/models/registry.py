@@ -12,7 +12,26 @@ from trendcast.errors import ConfigError
 from trendcast.models.base import Forecaster
 
 MODELS: dict[str, str] = {
-    # name: "trendcast.models.<module>:<Class>"   (filled in as model files land)
+    # name: "trendcast.models.<module>:<Class>"
+    "patchtst_pretrained": "trendcast.models.pretrained.forecaster:PretrainedForecaster",
+    "chronos_bolt_local": "trendcast.models.pretrained.chronos_bolt:ChronosBoltLocal",
+    "auto": "trendcast.evaluate.selection:AutoForecaster",
+    "naive": "trendcast.models.statistical:NaiveModel",
+    "seasonal_naive": "trendcast.models.statistical:SeasonalNaiveModel",
+    "moving_average": "trendcast.models.statistical:MovingAverageModel",
+    "auto_ets": "trendcast.models.statistical:AutoETSModel",
+    "auto_arima": "trendcast.models.statistical:AutoARIMAModel",
+    "auto_theta": "trendcast.models.statistical:AutoThetaModel",
+    "mstl": "trendcast.models.statistical:MSTLModel",
+    "croston": "trendcast.models.statistical:CrostonModel",
+    "tsb": "trendcast.models.statistical:TSBModel",
+    "adida": "trendcast.models.statistical:ADIDAModel",
+    "imapa": "trendcast.models.statistical:IMAPAModel",
+    "lightgbm": "trendcast.models.gbm:LightGBMModel",
+    "lstm": "trendcast.models.deep:LSTMModel",
+    "tcn": "trendcast.models.deep:TCNModel",
+    "transformer": "trendcast.models.deep:TransformerModel",
+    "ensemble": "trendcast.models.ensemble:EnsembleModel",
 }
 
 

@@ -1,0 +1,276 @@
+"""One global LightGBM model over all series, built with Nixtla's mlforecast.
+
+Features: target lags (1, 7, 14, 28 and the season), rolling means/std of the target, calendar
+and shopping-festival flags (:mod:`trendcast.features.calendar`), every covariate column in the
+frame, and the static columns (item, store, category) as LightGBM categoricals.
+
+The leakage rule for covariates (what is known when):
+- **future-known**: numeric columns that also appear in ``X_future`` (price, promo, ...). They
+  are used as they are, on the day they describe. ``price`` also yields ``price_rel`` = price /
+  the series' median training price, so one model learns elasticity across price levels.
+- **past-only**: numeric columns *not* in ``X_future`` (text signals, traffic ...). A value dated
+  ``d`` is only used to forecast days ``>= d + h``: the model sees ``col`` shifted by the horizon
+  ``h`` (plus a 7-day mean of that shifted value), so every one of the ``h`` steps could have
+  been computed at the forecast origin.
+- **static**: text/categorical columns that are constant within a series, plus ``static_df``.
+
+Because the past-only shift and the conformal intervals both depend on ``h``, and which
+columns are future-known is only known from ``X_future``, the model is trained on the first
+``predict`` call for a given (h, future columns) and cached; ``fit`` validates and stores data.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from trendcast.errors import ConfigError, InputError
+from trendcast.features.calendar import CALENDAR_COLUMNS, add_calendar
+from trendcast.models.base import (
+    FORECAST,
+    ID,
+    TARGET,
+    TIME,
+    Capabilities,
+    Forecaster,
+    quantile_column,
+)
+from trendcast.models.stats import _levels, quantile_levels
+
+OBJECTIVES = ("tweedie", "poisson", "l2")
+STRATEGIES = ("recursive", "direct")
+ALIAS = "lgbm"
+
+
+class LightGBMModel(Forecaster):
+    """Global gradient boosting; see the module docstring for which covariates it uses when."""
+
+    name = "lightgbm"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        future_covariates=True,
+        past_covariates=True,
+        static_covariates=True,
+        native_quantiles=False,
+        global_model=True,
+    )
+
+    def __init__(
+        self,
+        season_length: int = 7,
+        freq: str = "D",
+        objective: str = "tweedie",
+        strategy: str = "recursive",
+        lags: tuple[int, ...] = (1, 2, 3, 7, 14, 21, 28),
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 63,
+        conformal_windows: int = 2,
+        calendar: bool = True,
+        n_jobs: int = 1,
+        seed: int = 0,
+        **params: object,
+    ) -> None:
+        super().__init__(season_length=season_length, freq=freq, **params)
+        if objective not in OBJECTIVES:
+            raise ConfigError(f"LightGBM objective must be one of {OBJECTIVES}; got '{objective}'.")
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"LightGBM strategy must be one of {STRATEGIES}; got '{strategy}'.")
+        self.objective, self.strategy = objective, strategy
+        self.lags = sorted({int(x) for x in (*lags, season_length)})
+        self.n_estimators, self.learning_rate = int(n_estimators), float(learning_rate)
+        self.num_leaves, self.conformal_windows = int(num_leaves), max(2, int(conformal_windows))
+        self.calendar, self.n_jobs, self.seed = bool(calendar), int(n_jobs), int(seed)
+        self.lgb_params = dict(params)
+
+    # -- Forecaster ----------------------------------------------------------------------------
+    def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
+        df = df.copy()
+        df[TARGET] = df[TARGET].astype(float)
+        if (df[TARGET] < 0).any() and self.objective != "l2":
+            raise InputError(f"Objective '{self.objective}' needs y >= 0; use objective='l2'.")
+        if static_df is not None:
+            extra = [c for c in static_df.columns if c != ID and c not in df.columns]
+            df = df.merge(static_df[[ID, *extra]], on=ID, how="left")
+        covs = [c for c in df.columns if c not in (ID, TIME, TARGET)]
+        numeric = [c for c in covs if pd.api.types.is_numeric_dtype(df[c])]
+        per_series = df.groupby(ID)[[c for c in covs if c not in numeric]].nunique()
+        self.static_ = [c for c in per_series.columns if (per_series[c] <= 1).all()]
+        self.numeric_ = numeric
+        dropped = sorted(set(covs) - set(numeric) - set(self.static_))
+        if dropped:
+            warnings.warn(f"LightGBM ignores text columns that vary over time: {dropped}", stacklevel=3)
+        self.train_ = df[[ID, TIME, TARGET, *numeric, *self.static_]]
+        if "price" in numeric:
+            self.ref_price_ = df.groupby(ID)["price"].median()
+        self._cache: dict[tuple[object, ...], Any] = {}
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
+        future_cols = self._future_known(X_future)
+        train, X_df = self._design(h, X_future, future_cols)
+        sizes = train.groupby(ID).size()
+        short = set(sizes.index[sizes < self.conformal_windows * h + 1])
+        long_train = train[~train[ID].isin(short)]
+        calibrate = bool(quantiles) and bool(len(long_train))
+        key = (h, tuple(future_cols), calibrate)  # no quantiles asked: no calibration fits
+        if key not in self._cache:  # conformal calibration needs every series >= windows*h+1
+            data = long_train if calibrate else train
+            self._cache[key] = self._train(data, h, calibrate)
+        mlf = self._cache[key]
+        if not calibrate:  # trained on every series
+            short = set()
+        levels = _levels(quantiles) if calibrate else []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = mlf.predict(h, X_df=X_df[~X_df[ID].isin(short)], level=levels or None)
+            out = self._columns(raw, quantiles if levels else [])
+            if short and len(long_train):
+                new = train[train[ID].isin(short)]
+                point = mlf.predict(h, new_df=new, X_df=X_df[X_df[ID].isin(short)])
+                out = pd.concat([out, self._borrow_spread(self._columns(point, []), out, quantiles)])
+        for q in quantiles:  # no calibration data at all: quantiles collapse to the point
+            out[quantile_column(q)] = out.get(quantile_column(q), out[FORECAST])
+        return out.reset_index(drop=True)
+
+    @staticmethod
+    def _columns(raw: pd.DataFrame, quantiles: list[float]) -> pd.DataFrame:
+        """mlforecast's ``lgbm``, ``lgbm-lo-80`` ... -> ``forecast``, ``q0.1`` ..."""
+        out = raw[[ID, TIME]].copy()
+        out[FORECAST] = raw[ALIAS].to_numpy(dtype=float)
+        for q, (side, lv) in quantile_levels(quantiles).items():
+            col = ALIAS if side == "mean" else f"{ALIAS}-{side}-{lv}"
+            out[quantile_column(q)] = raw[col].to_numpy(dtype=float)
+        return out
+
+    @staticmethod
+    def _borrow_spread(point: pd.DataFrame, calibrated: pd.DataFrame, quantiles: list[float]) -> pd.DataFrame:
+        """Series too short to calibrate borrow the median relative interval of the others."""
+        base = calibrated[FORECAST].clip(lower=1e-9)
+        for q in quantiles:
+            col = quantile_column(q)
+            ratio = float(np.median((calibrated[col] - calibrated[FORECAST]) / base))
+            point[col] = point[FORECAST] * (1.0 + ratio)
+        return point
+
+    # -- features ------------------------------------------------------------------------------
+    def _future_known(self, X_future: pd.DataFrame | None) -> list[str]:
+        if X_future is None:
+            return []
+        for col in (ID, TIME):
+            if col not in X_future.columns:
+                raise InputError(f"X_future lacks column '{col}'; it needs unique_id, ds and covariates.")
+        return [c for c in self.numeric_ if c in X_future.columns]
+
+    def _design(
+        self, h: int, X_future: pd.DataFrame | None, future_cols: list[str]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Training frame and future exogenous frame, with every leakage rule applied."""
+        past_cols = [c for c in self.numeric_ if c not in future_cols]
+        grid = self.future_dates(h)
+        if future_cols:
+            fut = X_future[[ID, TIME, *future_cols]].copy()
+            fut[TIME] = pd.to_datetime(fut[TIME]).astype("datetime64[ns]")
+            grid = grid.merge(fut, on=[ID, TIME], how="left")
+            gaps = grid[future_cols].isna().any(axis=1)
+            if gaps.any():
+                first = grid.loc[gaps].iloc[0]
+                raise InputError(
+                    f"X_future has no {future_cols} for {gaps.sum()} of the {h} future days per "
+                    f"series (first: {first[ID]} on {first[TIME]:%Y-%m-%d}); give every series "
+                    "every day of the horizon, or leave those columns out of X_future."
+                )
+        hist = self.train_[[ID, TIME, TARGET, *future_cols, *past_cols]]
+        both = pd.concat([hist, grid], ignore_index=True).sort_values([ID, TIME])
+        dynamic: list[str] = list(future_cols)
+        for col in past_cols:  # known only h days later: shift by the horizon
+            shifted = both.groupby(ID, sort=False)[col].shift(h)
+            both[f"{col}_lag{h}"] = shifted
+            both[f"{col}_lag{h}_mean7"] = (
+                shifted.groupby(both[ID], sort=False).rolling(7, min_periods=1).mean().to_numpy()
+            )
+            dynamic += [f"{col}_lag{h}", f"{col}_lag{h}_mean7"]
+        if "price" in future_cols:
+            both["price_rel"] = both["price"] / both[ID].map(self.ref_price_).replace(0, np.nan)
+            dynamic.append("price_rel")
+        if self.calendar:
+            both = add_calendar(both)
+            dynamic += list(CALENDAR_COLUMNS)
+        both = both.drop(columns=past_cols)
+        is_future = both[TARGET].isna()
+        static = self.train_.groupby(ID)[self.static_].first().astype("category")
+        train = both.loc[~is_future, [ID, TIME, TARGET, *dynamic]].merge(
+            static, left_on=ID, right_index=True, how="left"
+        )
+        X_df = both.loc[is_future, [ID, TIME, *dynamic]].reset_index(drop=True)
+        return train.reset_index(drop=True), X_df
+
+    def training_features(self, h: int, X_future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The exact table LightGBM learns from for horizon ``h`` (target ``y`` plus features)."""
+        if not self.fitted_:
+            raise ConfigError("Fit the model before asking for its training features.")
+        train, _ = self._design(h, X_future, self._future_known(X_future))
+        return self._mlforecast().preprocess(train, static_features=self.static_)
+
+    # -- training ------------------------------------------------------------------------------
+    def _mlforecast(self) -> Any:
+        import lightgbm as lgb
+        from mlforecast import MLForecast
+        from mlforecast.lag_transforms import (
+            ExponentiallyWeightedMean,
+            RollingMean,
+            RollingStd,
+            SeasonalRollingMean,
+        )
+
+        model = lgb.LGBMRegressor(
+            objective=self.objective,
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=20,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            random_state=self.seed,
+            deterministic=True,
+            force_col_wise=True,
+            n_jobs=self.n_jobs,
+            verbosity=-1,
+            **self.lgb_params,
+        )
+        season = self.season_length
+        return MLForecast(
+            models={ALIAS: model},
+            freq=self.freq,
+            lags=self.lags,
+            lag_transforms={
+                1: [
+                    RollingMean(window_size=7),
+                    RollingMean(window_size=28),
+                    RollingStd(window_size=28),
+                    ExponentiallyWeightedMean(alpha=0.3),
+                ],
+                season: [SeasonalRollingMean(season_length=season, window_size=4)],
+            },
+            num_threads=1,
+        )
+
+    def _train(self, train: pd.DataFrame, h: int, with_intervals: bool) -> Any:
+        from mlforecast.utils import PredictionIntervals
+
+        mlf = self._mlforecast()
+        intervals = None
+        if with_intervals:
+            intervals = PredictionIntervals(n_windows=self.conformal_windows, h=h)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mlf.fit(
+                train,
+                static_features=self.static_,
+                dropna=False,
+                max_horizon=h if self.strategy == "direct" else None,
+                prediction_intervals=intervals,
+            )
+        return mlf
