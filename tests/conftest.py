@@ -7,6 +7,7 @@ Every suite runs on this generated data; tests that need ../shared real data use
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +50,28 @@ def small_panel(small_warehouse: Path) -> pd.DataFrame:
     """Daily long frame ``unique_id, ds, y, item_id, store_id, category, price, promo`` of the small shop."""
     with Warehouse(small_warehouse, read_only=True) as wh:
         return wh.sales_panel()
+
+
+@pytest.fixture(scope="session")
+def api_db(tmp_path_factory: pytest.TempPathFactory, small_warehouse: Path) -> Path:
+    """The small warehouse after `trendcast backtest` and `trendcast forecast` (14 days, 4 quantiles):
+    what the API, dashboard and report read."""
+    from trendcast.evaluate.run import backtest, forecast
+
+    path = tmp_path_factory.mktemp("served") / "served.duckdb"
+    shutil.copy(small_warehouse, path)
+    backtest(path, horizon=14, windows=1, models=["seasonal_naive", "naive"], quantiles=[0.1, 0.9])
+    forecast(path, 14, model="seasonal_naive", quantiles=[0.1, 0.25, 0.75, 0.9])
+    return path
+
+
+@pytest.fixture(scope="session")
+def tokens(api_db: Path) -> dict[str, str]:
+    """An admin token and a reader token in ``api_db``."""
+    from trendcast.api.auth import create_token
+
+    with Warehouse(api_db) as wh:
+        return {"admin": create_token(wh.con, "admin", admin=True), "reader": create_token(wh.con, "reader")}
 
 
 def shared_path(*parts: str) -> Path:

@@ -87,7 +87,7 @@ def test_overview(page, base_url: str, tmp_path_factory: pytest.TempPathFactory)
     page.goto(base_url + "/")
     body = page.inner_text("main")
     assert "Total forecast" in body and "Category forecasts" in body and "Backtest accuracy" in body
-    assert "SeasonalNaive" in body  # metrics table
+    assert "seasonal_naive" in body  # metrics table
     png = _chart_png(page, "#total-forecast")
     assert _non_background_share(png) > 0.03, "total forecast chart looks blank"
     shots = Path(tmp_path_factory.getbasetemp()) / "screens"

@@ -33,7 +33,7 @@ def test_forecast_reads(client: TestClient) -> None:
     cats = client.get("/api/v1/forecasts/aggregate", params={"by": "category"}).json()
     assert {r["category"] for r in cats} >= {"phones", "tea"}
     metrics = client.get("/api/v1/metrics").json()
-    assert {m["model"] for m in metrics} == {"SeasonalNaive", "Naive"}
+    assert {m["model"] for m in metrics} == {"seasonal_naive", "naive"}
 
 
 def test_repeated_reads_are_cached_until_data_changes(client: TestClient) -> None:

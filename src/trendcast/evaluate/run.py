@@ -242,6 +242,15 @@ def store_forecasts(
     return run_id
 
 
+def store_leaderboard(db: str | Path, board: pd.DataFrame, horizon: int, windows: int) -> None:
+    """Keep the latest backtest's per-model scores in ``backtest_metrics`` (dashboard, report)."""
+    table = board.assign(horizon=horizon, windows=windows, created_at=datetime.now(UTC).replace(tzinfo=None))
+    with Warehouse(db) as wh, wh.transaction() as con:
+        con.register("board", table)
+        con.execute("CREATE OR REPLACE TABLE backtest_metrics AS SELECT * FROM board")
+        con.unregister("board")
+
+
 def latest_forecasts(db: str | Path, run_id: str | None = None) -> pd.DataFrame:
     """Forecasts of the latest run (or ``run_id``) with quantiles as ``q0.1``... columns."""
     with Warehouse(db, read_only=True) as wh:
@@ -289,7 +298,9 @@ def backtest(
         reconcile_method=reconcile, model_params=params, on_step=on_step,
     )
     result.metrics["seconds"] = round(time.perf_counter() - start, 2)
-    result.metrics["leaderboard"] = result.leaderboard().round(4).to_dict(orient="records")
+    board = result.leaderboard().round(4)
+    result.metrics["leaderboard"] = board.to_dict(orient="records")
+    store_leaderboard(db, board, horizon, windows)
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -313,14 +324,15 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
     result = bt.backtest(panel, models, h, 2, quantiles=qs, hierarchy=hierarchy)
     selection = select(result.forecasts, panel, 7)
     result.metrics["auto"] = selection.to_dict()
-    result.metrics["leaderboard"] = result.leaderboard().round(4).to_dict(orient="records")
+    board = result.leaderboard().round(4)
+    result.metrics["leaderboard"] = board.to_dict(orient="records")
+    store_leaderboard(db, board, h, 2)
     (out / "metrics.json").write_text(json.dumps(result.metrics, indent=2, default=str))
     auto = AutoForecaster(candidates=models, horizon=h, selection=selection)
     fc = forecast(db, h, model="auto", quantiles=qs, out=out / "forecast.csv",
                   model_params={"candidates": models, "selection": auto.selection})
     top = panel.groupby("item_id")[TARGET].sum().nlargest(3).index.tolist()
     plot = plot_forecasts(panel, fc, top, out / "forecast_plot.html")
-    board = result.leaderboard()
     best = board.iloc[0]
     return {
         "backtest": f"{len(models)} models x 2 windows x {h} days on {panel[ID].nunique()} series",

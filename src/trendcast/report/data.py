@@ -41,16 +41,6 @@ PRODUCERS: dict[str, str] = {
 # Views other stages compute on request rather than store: view -> the table they need.
 ON_DEMAND: dict[str, str] = {"hotspots": "text_scores", "inventory_plan": "sales", "alerts": "sales"}
 
-# Alternative names a stage may have used for the same table; first present wins.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "backtest_metrics": ("backtest_metrics", "metrics", "backtest"),
-    "hotspots": ("hotspots", "hot_spots"),
-    "inventory_plan": ("inventory_plan", "decisions_inventory", "inventory_decisions"),
-    "alerts": ("alerts", "inventory_alerts", "decision_alerts"),
-    "explanations": ("explanations", "shap_values", "forecast_explanations", "explain"),
-}
-
-
 @dataclass(frozen=True)
 class Band:
     """The quantile columns drawn as an interval: outer (widest) and, when present, inner."""
@@ -102,9 +92,8 @@ class ShopData:
         return {r[0] for r in rows}
 
     def resolve(self, logical: str) -> str | None:
-        """The physical table holding ``logical`` (see :data:`ALIASES`), or None."""
-        present = self.tables()
-        return next((t for t in ALIASES.get(logical, (logical,)) if t in present), None)
+        """``logical`` when the warehouse has that table, else None."""
+        return logical if logical in self.tables() else None
 
     def require(self, logical: str, what: str) -> str:
         table = self.resolve(logical)
@@ -132,7 +121,7 @@ class ShopData:
         present = self.tables()
         out: dict[str, object] = {}
         for logical in PRODUCERS:
-            table = self.resolve(logical) if logical in ALIASES else (logical if logical in present else None)
+            table = logical if logical in present else None
             ready = bool(table) and self.count(table) > 0
             source = ON_DEMAND.get(logical)
             if not ready and self.db is not None and source in present and self.count(source) > 0:
@@ -299,23 +288,8 @@ class ShopData:
 
     # -- accuracy, signals, decisions, explanations ------------------------------------------
     def metrics(self) -> pd.DataFrame:
-        """Backtest leaderboard: a stored table, else the newest ``metrics.json`` the backtest wrote
-        next to the warehouse (``trendcast demo``) or in a server job's folder."""
-        if self.resolve("backtest_metrics"):
-            return self.frame("backtest_metrics", "Backtest accuracy")
-        if self.db is not None:
-            folder = Path(self.db).parent
-            found = [p for p in (folder / "metrics.json", *folder.glob("jobs/*/metrics.json")) if p.is_file()]
-            for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True):
-                try:
-                    board = json.loads(path.read_text(encoding="utf-8")).get("leaderboard")
-                except (OSError, ValueError, AttributeError):
-                    continue
-                if board:
-                    df = pd.DataFrame(board)
-                    df.attrs["source"] = str(path)
-                    return df
-        raise NotReadyError("Backtest accuracy not computed yet — run `trendcast backtest`.")
+        """Backtest leaderboard of the latest ``trendcast backtest`` (one row per model)."""
+        return self.frame("backtest_metrics", "Backtest accuracy")
 
     def signals_item(self, item_id: str) -> pd.DataFrame:
         table = self.require("signals_item_daily", "Item text signals")
