@@ -39,7 +39,7 @@ from trendcast.models.registry import make_model
 from trendcast.settings import shared_file
 
 RESULTS = Path(__file__).resolve().parent / "results"
-BASE_MODELS = ("seasonal_naive", "auto_ets", "lightgbm")
+BASE_MODELS = ("seasonal_naive", "auto_ets", "croston", "lightgbm")
 
 
 class PeakRSS:

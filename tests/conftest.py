@@ -45,6 +45,15 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory, small_demo: dict) 
     return path
 
 
+@pytest.fixture
+def fresh_warehouse(small_warehouse: Path, tmp_path: Path) -> Path:
+    """A private copy of ``small_warehouse`` for tests that write (forecast runs, artefacts):
+    the session copy must stay as built, or later tests see other tests' tables."""
+    path = tmp_path / "fresh.duckdb"
+    shutil.copy(small_warehouse, path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def small_panel(small_warehouse: Path) -> pd.DataFrame:
     """Daily long frame ``unique_id, ds, y, item_id, store_id, category, price, promo`` of the small shop."""

@@ -94,11 +94,11 @@ def test_spark_matches_local(panel: pd.DataFrame, spark: object) -> None:
 
 
 def test_cli_forecast_on_dask_matches_local(
-    small_warehouse: Path, dask_client: object, tmp_path: Path
+    fresh_warehouse: Path, dask_client: object, tmp_path: Path
 ) -> None:
     from trendcast.cli import main
 
-    args = ["forecast", "--db", str(small_warehouse), "--horizon", "7", "--model", "seasonal_naive",
+    args = ["forecast", "--db", str(fresh_warehouse), "--horizon", "7", "--model", "seasonal_naive",
             "--quantiles", "0.1,0.9"]
     assert main([*args, "--out", str(tmp_path / "local.csv")]) == 0
     assert main([*args, "--engine", "dask", "--out", str(tmp_path / "dask.csv")]) == 0

@@ -56,3 +56,30 @@ def test_auto_forecaster_is_registered_and_forecasts(small_panel: pd.DataFrame) 
     assert (out["q0.1"] <= out["q0.9"]).all()
     assert model.explanation_.startswith("Auto mode used the")
     assert set(model.selection.models_needed) <= {"seasonal_naive", "moving_average"}
+
+
+def test_by_pattern_sends_intermittent_series_to_the_croston_family() -> None:
+    """LightGBM is right on smooth series and erratic on intermittent ones (good on one window,
+    bad on the other); Croston is steady on intermittent series. Per-series picks chase the
+    last window and lose; choosing by demand class wins, and says so."""
+    ds = pd.date_range("2024-01-01", periods=20)
+    smooth = np.arange(20.0) % 3 + 1
+    sparse = np.where(np.arange(20) % 4 == 0, 5.0, 0.0)
+    hist = pd.concat([pd.DataFrame({"unique_id": u, "ds": ds, "y": smooth if u.startswith("A") else sparse})
+                      for u in ("A1", "A2", "B1", "B2")])
+    err = {  # (model, series) -> error in window 1, window 2
+        ("lightgbm", "A1"): (0, 0), ("lightgbm", "A2"): (0, 0), ("lightgbm", "B1"): (0, 4), ("lightgbm", "B2"): (4, 0),
+        ("croston", "A1"): (5, 5), ("croston", "A2"): (5, 5), ("croston", "B1"): (1, 1), ("croston", "B2"): (1, 1),
+    }
+    rows = []
+    for w, cutoff in enumerate((pd.Timestamp("2024-01-10"), pd.Timestamp("2024-01-15"))):
+        for (model, uid), e in err.items():
+            for k in range(1, 4):
+                rows.append({"model": model, "cutoff": cutoff, "unique_id": uid,
+                             "ds": cutoff + pd.Timedelta(days=k), "y": 10.0, "forecast": 10.0 + e[w]})
+    sel = select(pd.DataFrame(rows), hist, season_length=1)
+    assert sel.strategy == "by_pattern"
+    assert sel.scores["by_pattern"] < min(sel.scores[s] for s in ("per_series", "ensemble", "single"))
+    assert sel.picks == {"A1": "lightgbm", "A2": "lightgbm", "B1": "croston", "B2": "croston"}
+    assert sel.details["demand_patterns"] == {"smooth": 2, "intermittent": 2}
+    assert "croston for intermittent series" in sel.explanation

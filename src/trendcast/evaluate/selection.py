@@ -1,7 +1,10 @@
 """Auto mode: backtest candidate models, then forecast with whichever combination did best.
 
-Three ways to use the candidates are compared on the backtest windows:
+Four ways to use the candidates are compared on the backtest windows:
 - ``per_series``: each series uses the model with the lowest error on it;
+- ``by_pattern``: series are classed smooth / erratic / intermittent / lumpy by ADI and CV²
+  (:mod:`trendcast.features.demand`); intermittent and lumpy series use the intermittent-demand
+  model (Croston family) that did best on their class, the others the best of the rest on theirs;
 - ``ensemble``: every series uses an inverse-error weighted average of all candidates;
 - ``single``: every series uses the model with the lowest mean error.
 
@@ -26,6 +29,7 @@ from trendcast.evaluate.backtest import (
     model_frame,
 )
 from trendcast.evaluate.metrics import CUTOFF
+from trendcast.features.demand import SPARSE, demand_pattern
 from trendcast.models.base import (
     FORECAST,
     ID,
@@ -37,7 +41,8 @@ from trendcast.models.base import (
 from trendcast.models.registry import available_models, make_model, model_class
 
 DEFAULT_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "auto_ets", "croston", "lightgbm")
-STRATEGIES = ("auto", "per_series", "ensemble", "single")
+COMPARED = ("per_series", "by_pattern", "ensemble", "single")
+STRATEGIES = ("auto", *COMPARED)
 
 
 def default_candidates() -> list[str]:
@@ -55,7 +60,7 @@ class Selection:
     """What auto mode decided and why."""
 
     strategy: str
-    picks: dict[str, str]  # unique_id -> model (per_series / single)
+    picks: dict[str, str]  # unique_id -> model (per_series / by_pattern / single)
     weights: dict[str, float]  # model -> weight (ensemble)
     scores: dict[str, float]  # strategy or model -> backtest error (mean MASE)
     fallback: str  # model for series not seen in the backtest
@@ -94,6 +99,7 @@ class Selection:
             "series_per_model": {k: int(v) for k, v in counts.items()},
             "fallback": self.fallback,
             "explanation": self.explanation,
+            **self.details,
         }
 
 
@@ -121,14 +127,34 @@ def series_errors(forecasts: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
     return mae[["model", CUTOFF, ID, "error"]]
 
 
-def _decide(err: pd.DataFrame) -> tuple[dict[str, str], dict[str, float], str]:
-    """Picks per series, inverse-error weights and the best single model from an error table."""
+def _is_intermittent_model(name: str) -> bool:
+    """A specialist for intermittent demand (the Croston family), not a combination of models."""
+    if name not in available_models():
+        return False
+    caps = model_class(name).capabilities
+    return caps.intermittent and not caps.global_model
+
+
+def _decide(err: pd.DataFrame, patterns: pd.Series) -> tuple[dict[str, dict[str, str]], dict[str, float], str]:
+    """From an error table: picks per strategy (``unique_id -> model``), inverse-error weights
+    and the best single model. ``patterns`` maps every series to its demand pattern."""
     mean = err.groupby(["model", ID])["error"].mean().unstack("model")
-    picks = mean.idxmin(axis=1).dropna().to_dict()
     overall = mean.mean(axis=0)
+    single = str(overall.idxmin())
     inv = 1.0 / overall.clip(lower=1e-9)
-    weights = (inv / inv.sum()).to_dict()
-    return picks, weights, str(overall.idxmin())
+    specialists = [m for m in mean.columns if _is_intermittent_model(m)]
+    by_class: dict[str, str] = {}
+    for pattern, ids in patterns.groupby(patterns).groups.items():
+        rows = mean.reindex(ids).dropna(how="all")
+        pool = [m for m in mean.columns if (m in specialists) == (pattern in SPARSE)] or list(mean.columns)
+        class_error = rows[pool].mean().dropna()
+        by_class[str(pattern)] = str(class_error.idxmin()) if len(class_error) else single
+    picks = {
+        "per_series": mean.idxmin(axis=1).dropna().to_dict(),
+        "by_pattern": patterns.map(by_class).to_dict(),
+        "single": dict.fromkeys(mean.index, single),
+    }
+    return picks, (inv / inv.sum()).to_dict(), single
 
 
 def _combine_error(err: pd.DataFrame, fc: pd.DataFrame, strategy: str, picks: dict[str, str],
@@ -144,7 +170,7 @@ def _combine_error(err: pd.DataFrame, fc: pd.DataFrame, strategy: str, picks: di
         wm = np.where(mask, w.to_numpy(), 0.0)
         pred = np.nansum(np.nan_to_num(vals) * wm, axis=1) / np.clip(wm.sum(axis=1), 1e-12, None)
     else:
-        chosen = pd.Series(ids).map(picks).fillna(single) if strategy == "per_series" else pd.Series(single, index=range(len(ids)))
+        chosen = pd.Series(ids).map(picks).fillna(single)
         col_idx = wide.columns.get_indexer(chosen)
         col_idx = np.where(col_idx < 0, wide.columns.get_loc(single), col_idx)
         pred = wide.to_numpy()[np.arange(len(wide)), col_idx]
@@ -169,27 +195,34 @@ def select(
     if not models:
         raise ConfigError("Auto mode has no candidate forecasts to choose from.")
     cutoffs = sorted(forecasts[CUTOFF].unique())
+    # scoring classifies series on what was known at the first cutoff; the final picks on everything
+    early = demand_pattern(history[history[TIME] <= cutoffs[0]]).set_index(ID)["pattern"]
+    patterns = demand_pattern(history).set_index(ID)["pattern"]
     scores: dict[str, float] = {}
-    for s in ("per_series", "ensemble", "single"):
+    for s in COMPARED:
         if len(cutoffs) >= 2:  # leave one window out
             vals = []
             for held in cutoffs:
-                picks, weights, single = _decide(err[err[CUTOFF] != held])
-                vals.append(_combine_error(err, forecasts[forecasts[CUTOFF] == held], s, picks, weights, single, scale))
+                picks, weights, single = _decide(err[err[CUTOFF] != held], early)
+                vals.append(_combine_error(err, forecasts[forecasts[CUTOFF] == held], s, picks.get(s, {}),
+                                           weights, single, scale))
             scores[s] = float(np.mean(vals))
         else:
-            picks, weights, single = _decide(err)
-            scores[s] = _combine_error(err, forecasts, s, picks, weights, single, scale)
+            picks, weights, single = _decide(err, early)
+            scores[s] = _combine_error(err, forecasts, s, picks.get(s, {}), weights, single, scale)
     per_model = err.groupby("model")["error"].mean()
     for m, v in per_model.items():
         scores[f"model:{m}"] = float(v)
-    chosen = min(("per_series", "ensemble", "single"), key=scores.get) if strategy == "auto" else strategy
-    picks, weights, single = _decide(err)
-    if chosen == "single":
-        picks = {uid: single for uid in picks}
-    if chosen != "ensemble":
-        weights = {}
-    sel = Selection(chosen, picks, weights, scores, fallback=single)
+    chosen = min(COMPARED, key=scores.get) if strategy == "auto" else strategy
+    picks, weights, single = _decide(err, patterns)
+    sel = Selection(chosen, picks.get(chosen, {}), weights if chosen == "ensemble" else {}, scores,
+                    fallback=single)
+    sel.details["demand_patterns"] = {k: int(v) for k, v in patterns.value_counts().items()}
+    if chosen == "by_pattern":
+        sel.details["model_per_pattern"] = (
+            pd.DataFrame({"pattern": patterns, "model": pd.Series(sel.picks)}).drop_duplicates("pattern")
+            .set_index("pattern")["model"].to_dict()
+        )
     sel.explanation = explain(sel, len(cutoffs), forced=strategy != "auto")
     return sel
 
@@ -197,7 +230,7 @@ def select(
 def explain(sel: Selection, n_windows: int, forced: bool = False) -> str:
     """One paragraph a shop analyst can read."""
     how = "leave-one-window-out over" if n_windows >= 2 else "on"
-    comp = ", ".join(f"{k.replace('_', '-')} {sel.scores[k]:.3f}" for k in ("per_series", "ensemble", "single"))
+    comp = ", ".join(f"{k.replace('_', '-')} {sel.scores[k]:.3f}" for k in COMPARED if k in sel.scores)
     models = ", ".join(
         f"{k.split(':', 1)[1]} {v:.3f}" for k, v in sorted(sel.scores.items(), key=lambda kv: kv[1]) if k.startswith("model:")
     )
@@ -207,9 +240,19 @@ def explain(sel: Selection, n_windows: int, forced: bool = False) -> str:
         f"{how} {n_windows} window{'s' if n_windows != 1 else ''}: {comp}). "
         f"Candidates alone: {models}. "
     )
+    pats = sel.details.get("demand_patterns")
+    if pats:
+        head += "Demand patterns (ADI/CV²): " + ", ".join(f"{n} {p}" for p, n in pats.items()) + ". "
     if sel.strategy == "ensemble":
         w = ", ".join(f"{m} {v:.2f}" for m, v in sorted(sel.weights.items(), key=lambda kv: -kv[1]))
         return head + f"Ensemble weights (inverse backtest error): {w}."
+    if sel.strategy == "by_pattern":
+        per = sel.details["model_per_pattern"]
+        return head + "Picked " + "; ".join(f"{m} for {p} series" for p, m in per.items()) + (
+            f" (best on each class); new series use {sel.fallback}."
+        )
+    if sel.strategy == "single":
+        return head + f"Picked {sel.fallback} for all {len(sel.picks)} series (lowest mean error), new ones too."
     counts = pd.Series(sel.picks).value_counts()
     parts = [f"{m} for {n} series" for m, n in counts.items()]
     return head + "Picked " + "; ".join(parts) + f" (lowest error on each); new series use {sel.fallback}."

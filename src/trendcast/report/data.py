@@ -188,31 +188,18 @@ class ShopData:
 
     # -- forecasts -------------------------------------------------------------------------
     def _forecast_run(self) -> tuple[str, str, list[object]]:
-        """(table, WHERE clause, params) selecting the rows of the run to show.
-
-        The latest run when the table keeps runs (``run_id``/``created_at``); else, when several
-        models are stored side by side, a flagged one or the most common.
-        """
+        """(table, WHERE clause, params) selecting the latest run that `trendcast forecast` stored."""
         table = self.require("forecasts", "Forecasts")
-        cols = self.columns(table)
-        if "run_id" in cols:
-            order = "ORDER BY created_at DESC" if "created_at" in cols else ""
-            run = self.con.execute(f'SELECT run_id FROM "{table}" {order} LIMIT 1').fetchone()[0]
-            return table, "run_id = ?", [run]
-        if "model" in cols:
-            best = self._chosen_model(table)
-            if best is not None:
-                return table, "model = ?", [best]
-        return table, "1=1", []
+        run = self.con.execute(f'SELECT run_id FROM "{table}" ORDER BY created_at DESC LIMIT 1').fetchone()[0]
+        return table, "run_id = ?", [run]
 
     def _forecast_rows(self, extra: str = "", params: list[object] | None = None) -> pd.DataFrame:
-        """Rows of the shown run with quantiles as ``q0.1``... columns (JSON or wide storage)."""
+        """Rows of the shown run with the stored JSON quantiles as ``q0.1``... columns."""
         table, where, run_params = self._forecast_run()
         sql = f'SELECT * FROM "{table}" WHERE {where} {extra}'
         df = _normalise(self.con.execute(sql, [*run_params, *(params or [])]).df())
-        if "quantiles" in df.columns and not pd.api.types.is_numeric_dtype(df["quantiles"]):
-            q = pd.DataFrame([json.loads(v) if isinstance(v, str) and v else {} for v in df.pop("quantiles")],
-                             index=df.index)
+        if "quantiles" in df.columns:
+            q = pd.DataFrame([json.loads(v) if v else {} for v in df.pop("quantiles")], index=df.index)
             q.columns = [f"q{c}" for c in q.columns]
             df = pd.concat([df, q], axis=1)
         if "unique_id" not in df.columns and {"store_id", "item_id"} <= set(df.columns):
@@ -244,16 +231,6 @@ class ShopData:
         keep = ["unique_id", "ds", "forecast", *quantile_levels(list(df.columns)).values()]
         keep += [c for c in ("model",) if c in df.columns]
         return df[[c for c in keep if c in df.columns]].sort_values(["unique_id", "ds"]).reset_index(drop=True)
-
-    def _chosen_model(self, table: str) -> str | None:
-        """The model whose rows to show: a flagged one, else the most common."""
-        cols = self.columns(table)
-        if "is_best" in cols:
-            row = self.con.execute(f'SELECT any_value(model) FROM "{table}" WHERE is_best').fetchone()
-            if row and row[0]:
-                return str(row[0])
-        row = self.con.execute(f'SELECT model FROM "{table}" GROUP BY model ORDER BY count(*) DESC LIMIT 1').fetchone()
-        return None if row is None else str(row[0])
 
     def aggregate_forecasts(self, by_category: bool = False) -> pd.DataFrame:
         """Shop or category totals: stored aggregate levels when the run has them, else sums.

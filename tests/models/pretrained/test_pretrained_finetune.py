@@ -140,15 +140,16 @@ def test_unknown_strategy_is_a_config_error(panel: pd.DataFrame) -> None:
         finetune_model(_tiny(), panel, strategy="everything")
 
 
-def test_cli_finetune(small_warehouse: Path, tiny_base: Path, tmp_path: Path) -> None:
+def test_cli_finetune(fresh_warehouse: Path, tiny_base: Path, tmp_path: Path) -> None:
     _load_commands()
+    out = tmp_path / "artefacts"
     res = CliRunner().invoke(
-        app, ["finetune", "--db", str(small_warehouse), "--strategy", "lora", "--horizon", "14",
-              "--out", str(tmp_path), "--steps", "4", "--base", str(tiny_base)],
+        app, ["finetune", "--db", str(fresh_warehouse), "--strategy", "lora", "--horizon", "14",
+              "--out", str(out), "--steps", "4", "--base", str(tiny_base)],
     )
     assert res.exit_code == 0, res.output
-    assert "Artefact" in res.output and len(list(tmp_path.iterdir())) == 1
-    folder = next(tmp_path.iterdir())
+    assert "Artefact" in res.output and len(list(out.iterdir())) == 1
+    folder = next(out.iterdir())
     assert {"model.safetensors", "adapter.safetensors", "metadata.json"} <= {p.name for p in folder.iterdir()}
-    bad = CliRunner().invoke(app, ["finetune", "--db", str(small_warehouse), "--strategy", "all"])
+    bad = CliRunner().invoke(app, ["finetune", "--db", str(fresh_warehouse), "--strategy", "all"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)  # main() prints it in words
