@@ -21,9 +21,8 @@ test: $(STAMP)  ## lint and run the whole test suite
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
