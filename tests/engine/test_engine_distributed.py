@@ -1,4 +1,4 @@
-"""Dask and Spark give the same forecasts as the local engine (tiny data; Spark starts once)."""
+"""Dask, Spark and (when installed) Ray give the same forecasts as the local engine (tiny data)."""
 
 from __future__ import annotations
 
@@ -105,3 +105,14 @@ def test_cli_forecast_on_dask_matches_local(
     local, dask = pd.read_csv(tmp_path / "local.csv"), pd.read_csv(tmp_path / "dask.csv")
     pd.testing.assert_frame_equal(local, dask)
     assert main([*args, "--engine", "dask", "--reconcile", "mint"]) == 1
+
+
+def test_ray_matches_local(panel: pd.DataFrame) -> None:
+    """Ray is optional (not installed by `make test`): `pip install ray` runs this check."""
+    ray = pytest.importorskip("ray")
+    try:
+        local = run_forecast(panel, "seasonal_naive", H, quantiles=[0.1, 0.9])
+        _same(local, run_forecast(panel, "seasonal_naive", H, engine="ray", quantiles=[0.1, 0.9]))
+        _same(run_forecast(panel, "lightgbm", H), run_forecast(panel, "lightgbm", H, engine="ray", partitions=1))
+    finally:
+        ray.shutdown()
