@@ -70,14 +70,12 @@ def test_missing_stage_output_is_404_naming_the_command(client: TestClient) -> N
 
 
 def test_decisions_come_from_the_decide_stage(client: TestClient) -> None:
-    pytest.importorskip("trendcast.decide.workflows")
     plan = client.get("/api/v1/decisions/inventory-plan").json()
     assert len(plan) == 32 and {"unique_id", "reorder_point"} <= set(plan[0])
     assert client.get("/api/v1/decisions/alerts").status_code == 200
 
 
 def test_price_whatif_follows_elasticity(client: TestClient) -> None:
-    pytest.importorskip("trendcast.decide.pricing")
     base = client.get("/api/v1/decisions/price-whatif", params={"unique_id": "S1/I001", "price_change": 0}).json()
     up = client.get("/api/v1/decisions/price-whatif", params={"unique_id": "S1/I001", "price_change": 0.2}).json()
     assert base["units_scenario"] == pytest.approx(base["units_baseline"])
@@ -109,7 +107,6 @@ def test_upload_limits(client: TestClient) -> None:
 
 
 def test_upload_ingests(client: TestClient, small_demo: dict) -> None:
-    pytest.importorskip("trendcast.data.ingest")
     csv = small_demo["products"].head(3).to_csv(index=False).encode()
     res = client.post("/api/v1/uploads/products", files={"file": ("products.csv", csv, "text/csv")})
     assert res.status_code == 200, res.text

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import import_module
-from importlib.util import find_spec
 from pathlib import Path
 
 from trendcast.errors import NotReadyError, TrendcastError
@@ -54,15 +53,6 @@ class Job:
         return asdict(self)
 
 
-def available(kind: str) -> bool:
-    """Whether the stage's module is part of this installation."""
-    module = JOB_KINDS[kind][0].split(":")[0]
-    try:
-        return find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 class JobRegistry:
     """Submit stage runs and look them up; ``on_done`` runs after every job (cache refresh)."""
 
@@ -78,8 +68,6 @@ class JobRegistry:
         """Queue a stage; ``runner`` overrides the stage entry point (tests, custom stages)."""
         if kind not in JOB_KINDS:
             raise NotReadyError(f"Unknown job kind '{kind}'. Choose one of: {', '.join(JOB_KINDS)}.")
-        if runner is None and not available(kind):
-            raise NotReadyError(f"The '{kind}' stage is not installed in this build of trendcast.")
         job = Job(id=uuid.uuid4().hex[:12], kind=kind)
         with self._lock:
             self._jobs[job.id] = job

@@ -208,10 +208,8 @@ def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"O
     name = Path(file.filename or "upload.csv").name
     if not name.lower().endswith(UPLOAD_SUFFIXES):
         raise InputError(f"'{name}' is not a CSV or Parquet file ({', '.join(UPLOAD_SUFFIXES)}).", file=name)
-    try:
-        from trendcast.data.ingest import ingest
-    except ImportError as exc:
-        raise NotReadyError("Ingest is not installed in this build of trendcast.") from exc
+    from trendcast.data.ingest import ingest  # heavy: imported on the first upload only
+
     with tempfile.TemporaryDirectory(prefix="trendcast-upload-") as tmp:
         path = Path(tmp) / name
         with path.open("wb") as fh:
@@ -221,8 +219,7 @@ def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"O
                 report = ingest(svc.db, **{source: path})
             finally:
                 svc.changed()
-    summary = report.summary() if hasattr(report, "summary") else {"result": str(report)}
-    return {"source": source, "file": name, "summary": {str(k): str(v) for k, v in summary.items()}}
+    return {"source": source, "file": name, "summary": {k: str(v) for k, v in report.summary().items()}}
 
 
 @router.post("/jobs", tags=["jobs"], status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
@@ -247,9 +244,9 @@ def get_job(svc: Svc, _: Reader, job_id: Annotated[str, PathParam(pattern=r"^[0-
     return job.to_dict()
 
 
-@router.get("/jobs-kinds", tags=["jobs"], summary="Stages that can run as jobs, and whether installed")
+@router.get("/jobs-kinds", tags=["jobs"], summary="Stages that can run as jobs, and what each does")
 def job_kinds(_: Reader) -> dict[str, dict[str, Any]]:
-    return {k: {"does": what, "installed": jobs.available(k)} for k, (_, what) in jobs.JOB_KINDS.items()}
+    return {k: {"does": what} for k, (_, what) in jobs.JOB_KINDS.items()}
 
 
 # -- tokens (admin) --------------------------------------------------------------------------

@@ -38,10 +38,8 @@ def estimate_for_item(data: ShopData, panel: Callable[[], pd.DataFrame], item_id
     stored = _stored_elasticity(data, item_id)
     if stored:
         return stored
-    try:
-        from trendcast.decide.pricing import estimate_elasticities
-    except ImportError as exc:
-        raise NotReadyError("Price elasticities are not available in this build of trendcast.") from exc
+    from trendcast.decide.pricing import estimate_elasticities
+
     frame = panel()
     category = frame.loc[frame["item_id"] == item_id, "category"]
     if category.empty:

@@ -14,7 +14,6 @@ the following weeks. With fewer than three observed launches the shape is flat.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,14 +42,16 @@ def _tfidf(texts: list[str]) -> np.ndarray:
 
 
 def _embedding_sim(db: object, texts: list[str]) -> np.ndarray | None:
-    """Cosine similarity from the text stage's encoder, or None when it is unavailable."""
-    if db is None or importlib.util.find_spec("trendcast.text.embeddings") is None:
+    """Cosine similarity from the text stage's encoder, or None without a warehouse to cache
+    vectors in or when the encoder package is not installed."""
+    if db is None:
         return None
+    from trendcast.text.embeddings import embed_texts, open_warehouse
+
     try:
-        mod = importlib.import_module("trendcast.text.embeddings")
-        with mod.open_warehouse(db) as wh:
-            vecs = np.asarray(mod.embed_texts(wh, texts), dtype=float)
-    except Exception:  # noqa: BLE001 - any encoder failure means: fall back to TF-IDF
+        with open_warehouse(db) as wh:
+            vecs = np.asarray(embed_texts(wh, texts), dtype=float)
+    except ConfigError:  # the encoder's package is missing: TF-IDF instead
         return None
     vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     return vecs @ vecs.T

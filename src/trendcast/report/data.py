@@ -294,10 +294,7 @@ class ShopData:
             return self._memo[key]
         if self.db is None:
             raise NotReadyError(f"{what} not computed yet — run `{command}`.")
-        try:
-            value = compute(self.db)
-        except ImportError as exc:
-            raise NotReadyError(f"{what} is not available in this build of trendcast.") from exc
+        value = compute(self.db)
         self._memo[key] = value
         return value
 
