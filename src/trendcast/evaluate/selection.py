@@ -198,18 +198,17 @@ def select(
     # scoring classifies series on what was known at the first cutoff; the final picks on everything
     early = demand_pattern(history[history[TIME] <= cutoffs[0]]).set_index(ID)["pattern"]
     patterns = demand_pattern(history).set_index(ID)["pattern"]
+    # (decisions, forecasts they are scored on): leave one window out when there are two or more
+    if len(cutoffs) >= 2:
+        folds = [(_decide(err[err[CUTOFF] != held], early), forecasts[forecasts[CUTOFF] == held]) for held in cutoffs]
+    else:
+        folds = [(_decide(err, early), forecasts)]
     scores: dict[str, float] = {}
     for s in COMPARED:
-        if len(cutoffs) >= 2:  # leave one window out
-            vals = []
-            for held in cutoffs:
-                picks, weights, single = _decide(err[err[CUTOFF] != held], early)
-                vals.append(_combine_error(err, forecasts[forecasts[CUTOFF] == held], s, picks.get(s, {}),
-                                           weights, single, scale))
-            scores[s] = float(np.mean(vals))
-        else:
-            picks, weights, single = _decide(err, early)
-            scores[s] = _combine_error(err, forecasts, s, picks.get(s, {}), weights, single, scale)
+        scores[s] = float(np.mean([
+            _combine_error(err, fc, s, picks.get(s, {}), weights, single, scale)
+            for (picks, weights, single), fc in folds
+        ]))
     per_model = err.groupby("model")["error"].mean()
     for m, v in per_model.items():
         scores[f"model:{m}"] = float(v)
@@ -219,10 +218,7 @@ def select(
                     fallback=single)
     sel.details["demand_patterns"] = {k: int(v) for k, v in patterns.value_counts().items()}
     if chosen == "by_pattern":
-        sel.details["model_per_pattern"] = (
-            pd.DataFrame({"pattern": patterns, "model": pd.Series(sel.picks)}).drop_duplicates("pattern")
-            .set_index("pattern")["model"].to_dict()
-        )
+        sel.details["model_per_pattern"] = {patterns[uid]: model for uid, model in sel.picks.items()}
     sel.explanation = explain(sel, len(cutoffs), forced=strategy != "auto")
     return sel
 
