@@ -54,6 +54,22 @@ def fresh_warehouse(small_warehouse: Path, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def hold_back(fresh_warehouse: Path) -> Callable[[int], tuple[Path, pd.DataFrame]]:
+    """``hold_back(days)``: ``fresh_warehouse`` without its last ``days`` days of sales, and those
+    rows, to load later as the new data that continuous learning receives."""
+
+    def cut(days: int) -> tuple[Path, pd.DataFrame]:
+        with Warehouse(fresh_warehouse) as wh:
+            last = wh.con.execute("SELECT max(date) FROM sales").fetchone()[0]
+            cutoff = (pd.Timestamp(last) - pd.Timedelta(days=days)).date()
+            held = wh.con.execute("SELECT * FROM sales WHERE date > ?", [cutoff]).df()
+            wh.con.execute("DELETE FROM sales WHERE date > ?", [cutoff])
+        return fresh_warehouse, held
+
+    return cut
+
+
 @pytest.fixture(scope="session")
 def small_panel(small_warehouse: Path) -> pd.DataFrame:
     """Daily long frame ``unique_id, ds, y, item_id, store_id, category, price, promo`` of the small shop."""

@@ -1,12 +1,12 @@
 """`trendcast update` and `trendcast models list|compare|rollback` from the command line.
 
 A fast statistical model keeps this under a few seconds; the LightGBM path is covered in
-test_learn_artefacts.py.
+tests/engine/test_engine_learn.py.
 """
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,21 +14,14 @@ import pandas as pd
 import pytest
 
 from trendcast.cli import main
-from trendcast.data.warehouse import Warehouse
 from trendcast.engine.learn import read_live_forecasts
 from trendcast.models.artefacts import active_version, load_artefact
 
 
 @pytest.fixture()
-def shop(tmp_path: Path, small_warehouse: Path) -> tuple[Path, Path]:
+def shop(tmp_path: Path, hold_back: Callable[[int], tuple[Path, pd.DataFrame]]) -> tuple[Path, Path]:
     """A copy of the small shop without its last 14 days, and those days as a sales CSV."""
-    db = tmp_path / "shop.duckdb"
-    shutil.copy(small_warehouse, db)
-    with Warehouse(db) as wh:
-        last = wh.con.execute("SELECT max(date) FROM sales").fetchone()[0]
-        cutoff = (pd.Timestamp(last) - pd.Timedelta(days=14)).date()
-        held = wh.con.execute("SELECT * FROM sales WHERE date > ?", [cutoff]).df()
-        wh.con.execute("DELETE FROM sales WHERE date > ?", [cutoff])
+    db, held = hold_back(14)
     csv = tmp_path / "new_sales.csv"
     keep = [c for c in ("store_id", "item_id", "date", "units", "price", "promo") if c in held]
     held[keep].to_csv(csv, index=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +29,9 @@ H = 14
 
 
 @pytest.fixture()
-def split_warehouse(tmp_path: Path, small_warehouse: Path) -> tuple[Path, pd.DataFrame]:
+def split_warehouse(hold_back: Callable[[int], tuple[Path, pd.DataFrame]]) -> tuple[Path, pd.DataFrame]:
     """A copy of the small shop with its last 28 days of sales held back (returned to insert later)."""
-    db = tmp_path / "shop.duckdb"
-    shutil.copy(small_warehouse, db)
-    with Warehouse(db) as wh:
-        last = wh.con.execute("SELECT max(date) FROM sales").fetchone()[0]
-        cutoff = pd.Timestamp(last) - pd.Timedelta(days=28)
-        held = wh.con.execute("SELECT * FROM sales WHERE date > ?", [cutoff.date()]).df()
-        wh.con.execute("DELETE FROM sales WHERE date > ?", [cutoff.date()])
-    return db, held
+    return hold_back(28)
 
 
 def _insert(db: Path, rows: pd.DataFrame) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +52,8 @@ def test_permutation_importance_is_zero_for_a_model_that_ignores_covariates(smal
     assert np.allclose(imp.importance, 0.0) and (imp.baseline_wape > 0).all()
 
 
-def test_explanations_table_roundtrip(tmp_path: Path, small_warehouse: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    shutil.copy(small_warehouse, db)
+def test_explanations_table_roundtrip(fresh_warehouse: Path) -> None:
+    db = fresh_warehouse
     frame = pd.DataFrame({"unique_id": ["S1/I001"] * 2, "ds": pd.to_datetime(["2024-01-01"] * 2),
                           "feature": ["lag1", "promo"], "value": [0.5, -0.25]})
     run = store_explanations(db, frame, model="lightgbm", kind="shap")

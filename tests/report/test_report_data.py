@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -15,10 +14,9 @@ from trendcast.report.data import ShopData
 
 
 @pytest.fixture
-def run_db(small_warehouse: Path, tmp_path: Path) -> Path:
+def run_db(fresh_warehouse: Path) -> Path:
     """Two forecast runs in the evaluate stage's layout (levels, JSON quantiles, run ids)."""
-    db = tmp_path / "runs.duckdb"
-    shutil.copy(small_warehouse, db)
+    db = fresh_warehouse
     rows = []
     for run, created, scale in (("old", "2024-01-01", 100.0), ("new", "2024-02-01", 1.0)):
         for day in pd.date_range("2023-08-29", periods=3):

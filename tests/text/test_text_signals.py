@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -31,46 +30,39 @@ class CountingEncoder(Encoder):
         return out
 
 
-@pytest.fixture()
-def wh_copy(small_warehouse: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(small_warehouse, path)
-    return path
-
-
 def _add_text(path: Path, text_id: str, date: str, item: str, text: str, rating: float) -> None:
     with Warehouse(path) as wh:
         wh.con.execute("INSERT INTO texts (text_id, date, text, item_id, source, rating) VALUES (?, ?, ?, ?, 'review', ?)",
                        [text_id, date, text, item, rating])
 
 
-def test_incremental_signals_do_not_re_encode_old_texts(wh_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_incremental_signals_do_not_re_encode_old_texts(fresh_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     enc = CountingEncoder()
     monkeypatch.setattr(embeddings, "get_encoder", lambda name=None: enc)
-    first = build_signals(wh_copy, model="full", topics=False)
-    with Warehouse(wh_copy, read_only=True) as wh:
+    first = build_signals(fresh_warehouse, model="full", topics=False)
+    with Warehouse(fresh_warehouse, read_only=True) as wh:
         n_texts = wh.count("texts")
         distinct = wh.con.execute("SELECT count(*) FROM text_embeddings").fetchone()[0]
     assert first["texts_scored_now"] == n_texts
     assert enc.texts_encoded == distinct < n_texts  # each distinct text encoded once
     seen = enc.texts_encoded
-    second = build_signals(wh_copy, model="full", topics=False)
+    second = build_signals(fresh_warehouse, model="full", topics=False)
     assert second["texts_scored_now"] == 0 and enc.texts_encoded == seen  # nothing new, nothing encoded
-    _add_text(wh_copy, "new1", "2023-05-01", "I001", "全新的一条评论：电池续航非常出色", 5.0)
-    third = build_signals(wh_copy, model="full", topics=False)
+    _add_text(fresh_warehouse, "new1", "2023-05-01", "I001", "全新的一条评论：电池续航非常出色", 5.0)
+    third = build_signals(fresh_warehouse, model="full", topics=False)
     assert third["texts_scored_now"] == 1 and enc.texts_encoded == seen + 1
 
 
-def test_text_signals_join_without_leaking_the_forecast_day(wh_copy: Path, small_panel: pd.DataFrame) -> None:
-    build_signals(wh_copy, model="fast", topics=False)
-    before = add_text_signals(small_panel, wh_copy, lag=1)
+def test_text_signals_join_without_leaking_the_forecast_day(fresh_warehouse: Path, small_panel: pd.DataFrame) -> None:
+    build_signals(fresh_warehouse, model="fast", topics=False)
+    before = add_text_signals(small_panel, fresh_warehouse, lag=1)
     cols = text_signal_columns()
     assert set(cols) <= set(before.columns) and len(before) == len(small_panel)
     item, day = "I003", pd.Timestamp("2023-06-15")
     for k in range(5):  # a burst of angry reviews dated `day`
-        _add_text(wh_copy, f"angry{k}", str(day.date()), item, "质量太差了，完全是垃圾，一天就坏了，退货！", 1.0)
-    build_signals(wh_copy, model="fast", topics=False)
-    after = add_text_signals(small_panel, wh_copy, lag=1)
+        _add_text(fresh_warehouse, f"angry{k}", str(day.date()), item, "质量太差了，完全是垃圾，一天就坏了，退货！", 1.0)
+    build_signals(fresh_warehouse, model="fast", topics=False)
+    after = add_text_signals(small_panel, fresh_warehouse, lag=1)
     rows = before["item_id"] == item
     upto = rows & (before["ds"] <= day)
     pd.testing.assert_frame_equal(before.loc[upto, cols], after.loc[upto, cols])  # day d itself unchanged
@@ -79,9 +71,9 @@ def test_text_signals_join_without_leaking_the_forecast_day(wh_copy: Path, small
     assert (after.loc[nxt, "txt_item_rating_mean_dev"] < before.loc[nxt, "txt_item_rating_mean_dev"]).all()
 
 
-def test_category_signals_find_the_planted_social_bursts(wh_copy: Path, small_demo: dict) -> None:
-    build_signals(wh_copy, model="fast", topics=False)
-    _, cats = load_signals(wh_copy)
+def test_category_signals_find_the_planted_social_bursts(fresh_warehouse: Path, small_demo: dict) -> None:
+    build_signals(fresh_warehouse, model="fast", topics=False)
+    _, cats = load_signals(fresh_warehouse)
     cats = cats.assign(date=pd.to_datetime(cats["date"]))
     for burst in small_demo["truth"]["bursts"]:
         sig = cats[cats["category"] == burst["category"]].set_index("date")
@@ -92,11 +84,10 @@ def test_category_signals_find_the_planted_social_bursts(wh_copy: Path, small_de
         assert inside > 2 * sig["n_social"].mean() * 0.9  # social posts mapped to the right category
 
 
-def test_similar_items_prefers_the_same_category(small_warehouse: Path, tmp_path: Path) -> None:
+def test_similar_items_prefers_the_same_category(fresh_warehouse: Path) -> None:
     from trendcast.text.embeddings import embed_products, similar_items
 
-    path = tmp_path / "sim.duckdb"
-    shutil.copy(small_warehouse, path)
+    path = fresh_warehouse
     emb = embed_products(path)
     assert len(emb) == 16 and emb["vector"].iloc[0].shape == (384,)
     with Warehouse(path, read_only=True) as wh:
@@ -121,13 +112,13 @@ def test_seeded_vector_cache_is_used_instead_of_the_encoder(tmp_path: Path, monk
     np.testing.assert_allclose(again[:3], first, atol=1e-3)  # float16 storage, same vectors
 
 
-def test_signals_and_hotspots_cli_round_trip(wh_copy: Path, tmp_path: Path) -> None:
+def test_signals_and_hotspots_cli_round_trip(fresh_warehouse: Path, tmp_path: Path) -> None:
     from trendcast.cli import main
 
     words = tmp_path / "words.txt"
     words.write_text("早C晚A 20000 n\n", encoding="utf-8")
-    assert main(["signals", "--db", str(wh_copy), "--model", "fast", "--user-dict", str(words)]) == 0
-    with Warehouse(wh_copy, read_only=True) as wh:
+    assert main(["signals", "--db", str(fresh_warehouse), "--model", "fast", "--user-dict", str(words)]) == 0
+    with Warehouse(fresh_warehouse, read_only=True) as wh:
         assert wh.count("text_scores") == wh.count("texts") and wh.has_table("signals_category_daily")
-    assert main(["hotspots", "--db", str(wh_copy), "--since", "2023-01-01", "--top", "3"]) == 0
-    assert main(["signals", "--db", str(wh_copy), "--user-dict", str(tmp_path / "missing.txt")]) == 1
+    assert main(["hotspots", "--db", str(fresh_warehouse), "--since", "2023-01-01", "--top", "3"]) == 0
+    assert main(["signals", "--db", str(fresh_warehouse), "--user-dict", str(tmp_path / "missing.txt")]) == 1
