@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trendcast.data.validate import check_date_window
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError, InputError, NotReadyError
 from trendcast.evaluate import backtest as bt
@@ -57,6 +58,7 @@ def read_future_plan(path: str | Path) -> pd.DataFrame:
     for col in ("item_id", "date"):
         if col not in plan.columns:
             raise InputError("the future plan needs item_id and date columns", file=str(path), column=col)
+    check_date_window(plan["date"], str(path), "date")
     plan["date"] = pd.to_datetime(plan["date"], errors="coerce")
     bad = plan["date"].isna()
     if bad.any():
