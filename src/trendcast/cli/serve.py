@@ -40,18 +40,16 @@ def serve(
 
 def _with_connection(db: Path):  # noqa: ANN202 - a small context helper
     """The warehouse, or a clear error when a running server holds its lock."""
-    import duckdb
-
     from trendcast.data.warehouse import Warehouse
-    from trendcast.errors import NotReadyError
+    from trendcast.errors import BusyError
 
     try:
         return Warehouse(db)
-    except duckdb.IOException as exc:
-        raise NotReadyError(
-            f"{db} is open in another process (is `trendcast serve` running?). Stop it first, or manage "
-            "tokens through the API with an admin token: POST /api/v1/tokens, DELETE /api/v1/tokens/NAME."
-        ) from exc
+    except BusyError as exc:
+        raise BusyError(
+            f"{exc} Tokens can be managed through the API with an admin token: POST /api/v1/tokens, "
+            "DELETE /api/v1/tokens/NAME."
+        ) from None
 
 
 @token_app.command("create")
