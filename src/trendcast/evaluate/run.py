@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trendcast.data.export import write_csv
 from trendcast.data.validate import check_date_window
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError, InputError, NotReadyError
@@ -209,7 +210,7 @@ def write_frame(df: pd.DataFrame, out: str | Path) -> Path:
     if out.suffix in (".parquet", ".pq"):
         df.to_parquet(out, index=False)
     else:
-        df.to_csv(out, index=False, date_format="%Y-%m-%d")
+        write_csv(df, out, date_format="%Y-%m-%d")
     return out
 
 
