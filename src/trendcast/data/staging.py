@@ -45,7 +45,7 @@ REASONS = {  # DuckDB CSV reject types -> what the analyst should do
     "INVALID UNICODE": "wrong encoding: bytes that are not UTF-8 (save the file as UTF-8)",
     "TOO MANY COLUMNS": "the row has more fields than the header",
     "MISSING COLUMNS": "the row has fewer fields than the header",
-    "UNQUOTED VALUE": "a value has a stray quote character",
+    "UNQUOTED VALUE": "a value has an unbalanced quote (a quote that opens a value must close it)",
     "LINE SIZE OVER MAXIMUM": f"the row is longer than {MAX_LINE / 1e6:g} MB (a field this big "
                               "is not shop data; check the quoting or split the text)",
 }
@@ -189,11 +189,11 @@ def _csv_header(path: Path) -> tuple[list[str], str] | None:
         raise InputError(f"cannot read it: {exc}", file=str(path)) from None
     if len(first) > MAX_LINE:
         raise InputError(f"the header row is longer than {MAX_LINE / 1e6:g} MB: is this a CSV "
-                         "file?", file=str(path), row=0)
+                         "file?", file=str(path))
     text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
     if not text.strip():
         raise InputError("the first line is empty (expected a header row with column names)",
-                         file=str(path), row=0)
+                         file=str(path))
     delim = "\t" if ".tsv" in low else max(DELIMITERS, key=lambda d: (text.count(d), d == ","))
     names = next(csv.reader(io.StringIO(text), delimiter=delim))
     seen: dict[str, int] = {}

@@ -1,0 +1,91 @@
+"""Hostile input: every file of the malformed corpus is rejected cleanly and changes nothing.
+
+Clean means: exit code 1, one line naming the file (and the row and column where the problem
+has one), and the warehouse file byte-identical before and after. Plus the inputs that must
+load as plain data (injection strings in values) and ``--on-error skip`` loading exactly the
+good rows around a huge field and an unbalanced quote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from trendcast.cli import main
+from trendcast.data.ingest import ingest
+from trendcast.data.warehouse import Warehouse
+
+HERE = Path(__file__).parent / "hostile"
+_spec = importlib.util.spec_from_file_location("hostile_corpus", HERE / "corpus.py")
+corpus = sys.modules.setdefault("hostile_corpus", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(corpus)  # type: ignore[union-attr]
+CASES = corpus.cases()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    db = folder / "wh.duckdb"
+    assert main(["ingest", "--db", str(db), "--sales", str(corpus.good_sales(folder))]) == 0
+    return db
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(CASES) >= 60
+    assert {c.source for c in CASES} == {"sales", "products", "events", "texts", "inventory"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_rejected_cleanly(case, loaded: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    spec = corpus.write(case, tmp_path)
+    before = _digest(loaded)
+    capsys.readouterr()
+    rc = main(["ingest", "--db", str(loaded), f"--{case.source}", spec])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1, err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("Error: file ") and "Traceback" not in err
+    assert case.name in err or spec in err
+    if case.row is not None:
+        assert f"row {case.row}" in err, err
+    if case.column is not None:
+        assert f"column '{case.column}'" in err, err
+    assert _digest(loaded) == before, "a rejected load changed the warehouse"
+
+
+def test_injection_strings_are_plain_data(tmp_path: Path) -> None:
+    evil = ["x'; DROP TABLE sales; --", 'y"); DROP TABLE sales; --', "=cmd|' /C calc'!A0", "I\u202e001"]
+    path = tmp_path / "sales.csv"
+    rows = [f'"{e.replace(chr(34), chr(34) * 2)}",2024-01-0{i + 1},1' for i, e in enumerate(evil)]
+    path.write_text("item_id,date,units\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ingest(tmp_path / "wh.duckdb", sales=path)
+    with Warehouse(tmp_path / "wh.duckdb", read_only=True) as wh:
+        stored = sorted(r[0] for r in wh.con.execute("SELECT item_id FROM sales").fetchall())
+    assert stored == sorted(evil)
+
+
+@pytest.mark.parametrize("bad", ["huge", "quote"])
+def test_skip_mode_loads_exactly_the_good_rows(bad: str, tmp_path: Path) -> None:
+    good = [f"I{i},2024-01-0{i},{i}" for i in range(1, 6)]
+    line = ("IX,2024-01-09," + "9" * (10 * 1024 * 1024)) if bad == "huge" else '"IX,2024-01-09,1'
+    path = tmp_path / "sales.csv"
+    # the unbalanced quote is the last row: a quote that never closes takes the rest of the
+    # file into its value, so everything after it would be rejected with it
+    at = 2 if bad == "huge" else 6
+    rows = good[: at - 1] + [line] + good[at - 1:]
+    path.write_text("item_id,date,units\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    report = ingest(tmp_path / "wh.duckdb", sales=path, on_error="skip", rejects=tmp_path / "rej.csv")
+    assert report.sources["sales"].rejected == 1
+    with Warehouse(tmp_path / "wh.duckdb", read_only=True) as wh:
+        ids = sorted(r[0] for r in wh.con.execute("SELECT item_id FROM sales").fetchall())
+    assert ids == sorted(g.split(",")[0] for g in good)
+    rejects = (tmp_path / "rej.csv").read_text(encoding="utf-8")
+    assert f"sales,{path},{at}," in rejects
