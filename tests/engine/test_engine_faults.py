@@ -30,7 +30,7 @@ MODEL = "seasonal_naive"
 H = 7
 
 
-def _big_sales(path: Path, rows: int = 400_000) -> Path:
+def _big_sales(path: Path, rows: int = 150_000) -> Path:
     items = [f"I{i:04d}" for i in range(rows // 200)]
     days = pd.date_range("2023-01-01", periods=200, freq="D").strftime("%Y-%m-%d")
     frame = pd.DataFrame({"item_id": [i for i in items for _ in days],
