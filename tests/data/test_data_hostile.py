@@ -89,3 +89,10 @@ def test_skip_mode_loads_exactly_the_good_rows(bad: str, tmp_path: Path) -> None
     assert ids == sorted(g.split(",")[0] for g in good)
     rejects = (tmp_path / "rej.csv").read_text(encoding="utf-8")
     assert f"sales,{path},{at}," in rejects
+
+
+def test_several_frames_in_one_call(small_demo: dict, tmp_path: Path) -> None:
+    """DuckDB 2 refused the second DataFrame of a call (an earlier result was still open)."""
+    names = ("sales", "products", "inventory")
+    report = ingest(tmp_path / "wh.duckdb", **{k: small_demo[k] for k in names})
+    assert all(report.sources[k].inserted == len(small_demo[k]) for k in names)

@@ -94,6 +94,9 @@ def _relation_sql(con: duckdb.DuckDBPyConnection, spec: Any, source: Source) -> 
     kind = _kind(spec)
     name = source.name
     if kind == "frame":
+        # DuckDB 2 refuses register() while an earlier query's result is partly read (a
+        # fetchone() of a previous source's checks): finish that result first.
+        con.execute("SELECT 1").fetchall()
         con.register(f"{PREFIX}frame_{name}", spec)
         return f"{PREFIX}frame_{name}", [f"UNREGISTER:{PREFIX}frame_{name}"]
     if kind == "duckdb":
