@@ -37,34 +37,30 @@ def receive(src: BinaryIO, name: str, folder: Path, max_bytes: int, max_rows: in
     inflate = zlib.decompressobj(wbits=47) if gz else None  # 47: gzip or zlib header, auto
     written = rows = 0
     with out.open("wb") as fh:
-        while True:
-            chunk = src.read(CHUNK)
-            if not chunk:
-                break
-            pieces = [chunk]
-            if inflate is not None:
-                pieces = []
-                data = chunk
-                while data:
-                    # bounded output per call: a bomb cannot inflate more than CHUNK at once
-                    piece = _inflate(inflate, data, name)
-                    pieces.append(piece)
-                    data = inflate.unconsumed_tail
-                    if inflate.eof and inflate.unused_data:  # concatenated gzip members
-                        data = inflate.unused_data
-                        inflate = zlib.decompressobj(wbits=47)
-                    written += len(piece)
-                    if written > max_bytes:
-                        raise _limit_error(name, f"more than {max_bytes / 1e6:g} MB once decompressed")
-            for piece in pieces:
-                rows += piece.count(b"\n")
-                if rows > max_rows + 1:  # + the header line
-                    raise _limit_error(name, f"more than {max_rows:,} rows")
-                fh.write(piece)
+
+        def put(piece: bytes) -> None:
+            nonlocal written, rows
+            written += len(piece)
+            if written > max_bytes:
+                what = "once decompressed" if gz else "as sent"
+                raise _limit_error(name, f"more than {max_bytes / 1e6:g} MB {what}")
+            rows += piece.count(b"\n")
+            if rows > max_rows + 1:  # + the header line
+                raise _limit_error(name, f"more than {max_rows:,} rows")
+            fh.write(piece)
+
+        while chunk := src.read(CHUNK):
             if inflate is None:
-                written += len(chunk)
-                if written > max_bytes:
-                    raise _limit_error(name, f"more than {max_bytes / 1e6:g} MB")
+                put(chunk)
+                continue
+            data = chunk
+            while data:
+                # at most CHUNK bytes out per call, written at once: a bomb never sits in memory
+                put(_inflate(inflate, data, name))
+                data = inflate.unconsumed_tail
+                if inflate.eof and inflate.unused_data:  # concatenated gzip members
+                    data = inflate.unused_data
+                    inflate = zlib.decompressobj(wbits=47)
     if inflate is not None and not inflate.eof and written:
         raise InputError("the gzip stream is cut short (the upload is incomplete)", file=name)
     return out
