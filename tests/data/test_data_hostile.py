@@ -13,11 +13,15 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from trendcast.cli import main
+from trendcast.data.export import FORMULA_START, write_csv
 from trendcast.data.ingest import ingest
+from trendcast.data.validate import check_date_window, date_window
 from trendcast.data.warehouse import Warehouse
+from trendcast.errors import ConfigError, InputError
 
 HERE = Path(__file__).parent / "hostile"
 _spec = importlib.util.spec_from_file_location("hostile_corpus", HERE / "corpus.py")
@@ -96,3 +100,37 @@ def test_several_frames_in_one_call(small_demo: dict, tmp_path: Path) -> None:
     names = ("sales", "products", "inventory")
     report = ingest(tmp_path / "wh.duckdb", **{k: small_demo[k] for k in names})
     assert all(report.sources[k].inserted == len(small_demo[k]) for k in names)
+
+
+def test_date_window_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text("item_id,date,units\nI1,1985-06-01,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 1, column 'date'.*1990-01-01"):
+        ingest(tmp_path / "a.duckdb", sales=path)
+    monkeypatch.setenv("TRENDCAST_DATE_MIN", "1980-01-01")
+    assert ingest(tmp_path / "b.duckdb", sales=path).sources["sales"].inserted == 1
+    assert ingest(tmp_path / "c.duckdb", sales=path, window=date_window("1985-01-01", "1986-01-01")
+                  ).sources["sales"].inserted == 1
+    with pytest.raises(ConfigError):
+        date_window("2020-01-01", "2010-01-01")
+
+
+def test_future_plan_dates_are_checked(tmp_path: Path) -> None:
+    from trendcast.evaluate.run import read_future_plan
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text("item_id,date,price\nI1,2024-01-01,3\nI1,9999-12-31,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"file .*plan.csv, row 2, column 'date': date '9999-12-31'"):
+        read_future_plan(plan)
+    with pytest.raises(InputError, match="row 1"):
+        check_date_window(["0001-01-01"], "x.csv", "date")
+    check_date_window(pd.Series(["2024-01-01", None]), "x.csv", "date")
+
+
+def test_exports_escape_formulas(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"item_id": ["=cmd|' /C calc'!A0", "@SUM(A1)", "+1", "-2", "\tx", "\rx", "ok"],
+                          "units": [-1.0, 1, 2, 3, 4, 5, 6]})
+    write_csv(frame, tmp_path / "out.csv")
+    back = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert all(not v.startswith(FORMULA_START) for v in back["item_id"])
+    assert back["item_id"].iloc[0] == "'=cmd|' /C calc'!A0" and float(back["units"].iloc[0]) == -1.0

@@ -83,3 +83,50 @@ def test_kill_update_keeps_versions_and_live_forecasts_in_step(
             assert "nothing to update" in str(exc)
         assert faults.state(victim)["sales"] == final_sales
         assert live_version(victim, MODEL) == active_version(victim, MODEL)
+
+
+def _versions_with_live(hold_back: Callable[[int], tuple[Path, pd.DataFrame]]) -> Path:
+    from trendcast.engine.learn import train_version
+
+    db, _ = hold_back(7)
+    train_version(db, MODEL, h=H)  # v0001, active and live
+    return db
+
+
+def test_repair_finishes_a_committed_activation(hold_back) -> None:
+    from trendcast.engine.learn import write_live_forecasts
+    from trendcast.models.artefacts import PENDING, save_artefact, store_root
+
+    db = _versions_with_live(hold_back)
+    v1 = load_artefact(db, MODEL, 1)
+    v2 = save_artefact(db, MODEL, _refit(v1), v1.train()[0], forecast=v1.forecast(), h=H, activate=False)
+    (store_root(db) / MODEL / PENDING).write_text(v2.label)
+    write_live_forecasts(db, MODEL, v2.version, v2.forecast())  # committed; killed before ACTIVE moved
+    assert active_version(db, MODEL) == 1
+    messages = repair(db, MODEL)
+    assert "finished activating" in messages[0]
+    assert active_version(db, MODEL) == live_version(db, MODEL) == 2
+    assert not (store_root(db) / MODEL / PENDING).exists()
+
+
+def test_repair_undoes_an_uncommitted_activation_and_resyncs(hold_back) -> None:
+    from trendcast.engine.learn import write_live_forecasts
+    from trendcast.models.artefacts import PENDING, save_artefact, set_active, store_root
+
+    db = _versions_with_live(hold_back)
+    v1 = load_artefact(db, MODEL, 1)
+    v2 = save_artefact(db, MODEL, _refit(v1), v1.train()[0], forecast=v1.forecast(), h=H, activate=False)
+    (store_root(db) / MODEL / PENDING).write_text(v2.label)  # killed before the transaction
+    assert "never activated" in repair(db, MODEL)[0]
+    assert active_version(db, MODEL) == live_version(db, MODEL) == 1
+    # the state the issue found (ACTIVE=v0002, live forecasts from v0001) is repaired too
+    set_active(db, MODEL, 2)
+    write_live_forecasts(db, MODEL, 1, v1.forecast())
+    assert "restored v0002" in repair(db, MODEL)[0]
+    assert live_version(db, MODEL) == 2
+
+
+def _refit(art):  # noqa: ANN001, ANN202 - an Artefact -> a fitted Forecaster
+    from trendcast.models.artefacts import load_model
+
+    return load_model(art)
