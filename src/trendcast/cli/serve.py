@@ -21,7 +21,10 @@ def serve(
     db: Path = typer.Option(..., help=DB_HELP),
     port: int = typer.Option(8000, help="TCP port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind; keep 127.0.0.1 unless behind a proxy."),
-    max_upload_mb: float = typer.Option(200.0, help="Largest upload accepted, in MB (bigger: HTTP 413)."),
+    max_upload_mb: float = typer.Option(
+        200.0, help="Largest upload accepted, in MB, as sent and once decompressed (bigger: HTTP 413)."),
+    max_upload_rows: int = typer.Option(5_000_000, min=1, help="Most rows one upload may hold (more: HTTP 413)."),
+    max_body_mb: float = typer.Option(1.0, help="Largest body of any other request, in MB (checked before the token)."),
     log_level: str = typer.Option("info", help="uvicorn log level: critical, error, warning, info, debug."),
 ) -> None:
     """Run the REST API (/api/v1, docs at /docs) and the web dashboard (/) on one warehouse.
@@ -33,7 +36,8 @@ def serve(
 
     from trendcast.api import create_app
 
-    application = create_app(db, max_upload_mb=max_upload_mb)
+    application = create_app(db, max_upload_mb=max_upload_mb, max_upload_rows=max_upload_rows,
+                             max_body_mb=max_body_mb)
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs")
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 
