@@ -7,7 +7,7 @@ What it does (loopback only, every loop bounded):
 2. SIGKILLs ``ingest`` (a 400,000-row file) and ``update`` (retraining) at random points and
    counts kills after which the warehouse held exactly the before- or after-state and, for
    ``update``, the active version and live forecasts agreed after the next run's repair;
-3. starts ``trendcast serve`` on 127.0.0.1 and samples its RSS while a 0.2 MB gzip of 200 MB of
+3. starts ``trendcast serve`` on 127.0.0.1 and samples its RSS while a 1 MB gzip of 400 MB of
    rows is uploaded and four unauthenticated 100 MB bodies are posted (peak must stay < 600 MB);
 4. runs schemathesis over every API operation (uploads and token management included; stage
    jobs excluded because each would run a pipeline stage) and counts 5xx answers (must be 0).

@@ -1,7 +1,7 @@
 """Limits that keep a server up: gzip bombs, oversized bodies, tokens in URLs, headers, CSRF.
 
 The memory test runs a real ``trendcast serve`` on 127.0.0.1 and watches its RSS while a
-0.2 MB gzip holding 200 MB of rows is uploaded and four unauthenticated 100 MB bodies arrive.
+0.5 MB gzip holding 200 MB of rows is uploaded and four unauthenticated 100 MB bodies arrive.
 """
 
 from __future__ import annotations
