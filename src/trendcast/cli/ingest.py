@@ -27,6 +27,9 @@ def ingest(
              "'skip': load the good rows and list the bad ones in the rejects file."),
     rejects: Path = typer.Option(
         None, "--rejects", help="Where 'skip' writes rejected rows (default: <db>.rejects.csv)."),
+    freq: str = typer.Option(
+        None, "--freq", help="Frequency to forecast at: D, W-MON..W-SUN, MS or ME (default: "
+                             "detected from the sales dates; a coarser one sums sales per period)."),
 ) -> None:
     """Check shop files against the input contract and load them into the warehouse.
 
@@ -35,7 +38,8 @@ def ingest(
     """
     with progress() as bar:
         report = run_ingest(db, sales=sales, products=products, events=events, texts=texts,
-                            inventory=inventory, on_error=on_error, rejects=rejects, progress=bar)
+                            inventory=inventory, on_error=on_error, rejects=rejects, progress=bar,
+                            freq=freq)
     table = Table(title=f"Ingested into {report.db}")
     for col in ("source", "rows", "new", "updated", "unchanged", "rejected", "seconds"):
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -49,3 +53,5 @@ def ingest(
                           f"{', '.join(rep.ignored_columns)}")
     if report.rejects:
         console.print(f"Rejected rows and reasons: {report.rejects}")
+    if report.freq:
+        console.print(f"Frequency: {report.summary()['frequency']}")

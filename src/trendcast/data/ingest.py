@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 from rich.progress import Progress, TaskID
 
+from trendcast.data.periods import check_freq, coarser_or_same, describe
 from trendcast.data.privacy import token_sql
 from trendcast.data.schema import NO_STORE, SOURCES, Source
 from trendcast.data.staging import PREFIX, Staged, reader_rejects_sql, run_cleanup, stage
@@ -65,6 +66,7 @@ class IngestReport:
     db: str
     sources: dict[str, SourceReport]
     rejects: str | None = None
+    freq: str | None = None  # the warehouse's frequency after this load (when sales were given)
 
     def summary(self) -> dict[str, str]:
         """Human-readable lines, label -> value."""
@@ -74,10 +76,12 @@ class IngestReport:
                            f"{rep.unchanged:,} unchanged, {rep.rejected:,} rejected")
         if self.rejects:
             lines["rejects"] = self.rejects
+        if self.freq:
+            lines["frequency"] = f"{describe(self.freq)} ({self.freq})"
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"db": self.db, "rejects": self.rejects,
+        return {"db": self.db, "rejects": self.rejects, "freq": self.freq,
                 "sources": {k: asdict(v) for k, v in self.sources.items()}}
 
 
@@ -107,6 +111,7 @@ def ingest(
     rejects: str | Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    freq: str | None = None,
 ) -> IngestReport:
     """Load the given sources into the warehouse ``db``, all-or-nothing for the call.
 
@@ -114,12 +119,16 @@ def ingest(
     ``"duckdb:PATH::table"``. ``on_error``: ``"raise"`` rejects the call at the first bad row;
     ``"skip"`` loads the good rows and writes problems to ``rejects`` (default: next to the
     warehouse, ``<db>.rejects.csv``). ``progress``: a Rich Progress to draw on (the CLI's).
+    ``freq``: the frequency to forecast at (``D``, ``W-MON``..``W-SUN``, ``MS``, ``ME``) instead
+    of the one detected from the sales dates; a coarser one sums the sales into its periods.
     """
     if on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     given = {"sales": sales, "products": products, "events": events, "texts": texts,
              "inventory": inventory}
     specs = {name: given[name] for name in ORDER if given[name] is not None}
+    if freq is not None:
+        freq = check_freq(freq)
     if not specs:
         raise InputError("nothing to ingest: give at least one of sales, products, events, "
                          "texts, inventory")
@@ -169,6 +178,8 @@ def ingest(
                         progress.update(task, description=f"{name}: loading")
                     _load(con, st, bad, reports[name], key, chunk_rows, progress, task)
                     reports[name].seconds += time.perf_counter() - t0
+                if "sales" in staged or freq is not None:
+                    freq = set_frequency(wh, freq)
         except duckdb.ConstraintException:
             for name in deferred:  # rolled back; find which file repeats a key and where
                 st, bad = staged[name]
@@ -176,12 +187,40 @@ def ingest(
                 if _bad_rows(con, bad):
                     _raise_first(con, st, bad)
             raise
-        return IngestReport(str(wh.path), reports, str(rejects_path) if rejects_path else None)
+        return IngestReport(str(wh.path), reports, str(rejects_path) if rejects_path else None, freq)
     finally:
         for st, _ in staged.values():
             run_cleanup(wh.con, st.cleanup)
         if not isinstance(db, Warehouse):
             wh.close()
+
+
+def set_frequency(wh: Warehouse, chosen: str | None = None) -> str:
+    """Detect the sales dates' frequency and store it (config ``freq`` and ``data_freq``).
+
+    ``chosen`` (``--freq``) overrides the detected one when it is the same or coarser (the sales
+    are then summed into its periods), and is kept by later loads that do not choose again.
+    """
+    if chosen is None and wh.get_config("freq_chosen"):
+        chosen = wh.get_config("freq")
+    if chosen is None:
+        data = wh.detect_frequency()  # irregular dates raise here, naming a series
+        wh.set_config("freq", data)
+        wh.set_config("data_freq", data)
+        return data
+    try:
+        data = wh.detect_frequency()
+    except InputError:  # mixed dates are fine when a frequency was chosen: they are summed
+        data = "D"
+    if not coarser_or_same(chosen, data):
+        raise ConfigError(
+            f"--freq {chosen} is finer than the sales, which are {describe(data)} ({data}): "
+            f"sales cannot be split into smaller periods. Use --freq {data} or a coarser one."
+        )
+    wh.set_config("freq", chosen)
+    wh.set_config("data_freq", data)
+    wh.set_config("freq_chosen", "1")
+    return chosen
 
 
 # -- checking ----------------------------------------------------------------------------------
