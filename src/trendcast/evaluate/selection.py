@@ -30,6 +30,7 @@ from trendcast.evaluate.backtest import (
 )
 from trendcast.evaluate.metrics import CUTOFF
 from trendcast.features.demand import SPARSE, demand_pattern
+from trendcast.features.frequency import default_horizon
 from trendcast.models.base import (
     FORECAST,
     ID,
@@ -49,10 +50,6 @@ def default_candidates() -> list[str]:
     """The fast, complementary default set, limited to what is registered."""
     have = set(available_models())
     return [m for m in DEFAULT_CANDIDATES if m in have]
-
-
-def default_horizon(freq: str) -> int:
-    return {"D": 28, "W": 13, "M": 6, "MS": 6}.get(freq.split("-")[0], 12)
 
 
 @dataclass
