@@ -11,7 +11,7 @@ import pytest
 
 from trendcast.cli import main
 from trendcast.evaluate.hierarchy import build_hierarchy, static_frame
-from trendcast.evaluate.run import backtest, forecast, future_frame, latest_forecasts
+from trendcast.forecasting import backtest, forecast, future_frame, latest_forecasts
 
 
 def test_future_frame_defaults_and_plan(small_panel: pd.DataFrame) -> None:

@@ -81,6 +81,20 @@ def label_sql(col: str, freq: str) -> str:
     return f"CAST({col} + to_days(CAST(({anchor} - isodow({col}) + 7) % 7 AS INTEGER)) AS DATE)"
 
 
+def period_label(dates: pd.Series, freq: str) -> pd.Series:
+    """The period label each date belongs to at ``freq`` (pandas twin of :func:`label_sql`)."""
+    days = pd.to_datetime(dates).dt.normalize()
+    freq = check_freq(freq)
+    if freq == "D":
+        return days
+    if freq == "MS":
+        return days.dt.to_period("M").dt.start_time
+    if freq == "ME":
+        return days.dt.to_period("M").dt.end_time.dt.normalize()
+    anchor = WEEKDAYS.index(freq[2:])
+    return days + pd.to_timedelta((anchor - days.dt.dayofweek) % 7, unit="D")
+
+
 def grid_sql(first: str, last: str, freq: str) -> str:
     """SQL table expression ``(ds)``: every period label from ``first`` to ``last`` at ``freq``."""
     freq = check_freq(freq)

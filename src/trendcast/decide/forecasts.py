@@ -1,7 +1,7 @@
 """Where decisions get their quantile forecasts from.
 
 Decisions never forecast on their own terms: they read the latest forecast run the evaluate
-stage stored (:func:`trendcast.evaluate.run.latest_forecasts`), or fit a registered model
+stage stored (:func:`trendcast.forecasting.latest_forecasts`), or fit a registered model
 (:func:`trendcast.models.make_model`). Only when the
 model registry has no usable model yet (a fresh checkout), they fall back to statsforecast's
 seasonal naive with its own prediction intervals, and say so in the returned frame's
@@ -101,13 +101,13 @@ def _statsforecast_seasonal_naive(
 
 
 def stored_forecasts(db: str | Path, panel: pd.DataFrame) -> pd.DataFrame | None:
-    """The latest stored forecast run (:func:`trendcast.evaluate.run.latest_forecasts`) for the
+    """The latest stored forecast run (:func:`trendcast.forecasting.latest_forecasts`) for the
     panel's series and the days after its last sale, or None when there is none usable.
 
     A run made before newer sales were ingested only keeps its days after the last sale, so a
     stale run ends up too short and :func:`get_forecasts` refits instead.
     """
-    from trendcast.evaluate.run import latest_forecasts
+    from trendcast.forecasting import latest_forecasts
 
     try:
         df = latest_forecasts(db)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trendcast.data.tables import ddl
 from trendcast.errors import ConfigError
 from trendcast.models.artefacts import find_mlforecast, lgb_estimators
 from trendcast.models.base import FORECAST, ID, TARGET, TIME, Forecaster
@@ -169,9 +170,7 @@ def permutation_importance(
 
 
 # -- warehouse table -------------------------------------------------------------------------
-DDL = """CREATE TABLE IF NOT EXISTS explanations (
-    run_id VARCHAR NOT NULL, model VARCHAR, kind VARCHAR, unique_id VARCHAR, ds DATE,
-    feature VARCHAR NOT NULL, value DOUBLE, created_at TIMESTAMP)"""
+DDL = ddl("explanations")
 
 
 def store_explanations(

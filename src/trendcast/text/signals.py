@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trendcast.data.tables import ddl
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import NotReadyError
 from trendcast.text.clean import clean_text
@@ -32,9 +33,7 @@ from trendcast.text.mentions import load_mentions, mention_flags
 from trendcast.text.sentiment import default_head, resolve_model, score_texts
 from trendcast.text.tokenize import add_user_words, tokenize
 
-SCORES_DDL = """CREATE TABLE IF NOT EXISTS text_scores (
-    text_id VARCHAR PRIMARY KEY, date DATE, item_id VARCHAR, source VARCHAR, rating DOUBLE,
-    lang VARCHAR, label VARCHAR, score DOUBLE, model VARCHAR, tokens VARCHAR, mentions VARCHAR)"""
+SCORES_DDL = ddl("text_scores")
 ROLL = 7  # days in the rolling versions of sparse daily counts
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
