@@ -68,6 +68,8 @@ def plan_inventory_cmd(
     with _busy("forecasting and planning"):
         plan, alerts = plan_inventory(db, policy, model)
     _show(plan, f"Inventory plan (forecasts: {plan.attrs.get('source', '')})", ["unique_id", "mean_demand", "safety_stock", "reorder_point", "order_up_to", "on_hand", "order_qty"])
+    if plan.attrs.get("note"):
+        console.print(plan.attrs["note"])
     if len(alerts):
         _show(alerts, "Stock-out alerts", ["unique_id", "on_hand", "days_of_cover", "p_stockout_lead", "status"], limit=10)
     _write(plan, out)
