@@ -90,7 +90,8 @@ class InventoryPolicy:
         u = unit(freq)
         lead, review = periods_from_days(self.lead_time, freq), max(1, periods_from_days(self.review_period, freq))
         year = {"week": 52, "month": 12}[u]
-        note = (f"{describe(freq).capitalize()} data: lead time {self.lead_time} days = {lead} {u}(s), "
+        what = describe(freq)
+        note = (f"{what[0].upper()}{what[1:]} data: lead time {self.lead_time} days = {lead} {u}(s), "
                 f"review period {self.review_period} days = {review} {u}(s) (rounded up to whole {u}s).")
         return replace(self, lead_time=lead, review_period=review, periods_per_year=year), note
 
