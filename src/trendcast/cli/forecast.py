@@ -32,7 +32,7 @@ COVARIATES_HELP = "Covariates from the warehouse: auto (every source), none, or 
 COUNTRY_HELP = "Country whose holidays and shopping festivals are covariates (CN, US, ...)."
 
 
-def _covariates(text: str) -> str | list[str]:
+def covariate_choice(text: str) -> str | list[str]:
     return text if text in ("auto", "none") else (_names(text) or "none")
 
 
@@ -61,7 +61,7 @@ def forecast(
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
             future=future, levels=levels, engine=engine, on_step=lambda s: bar.update(task, description=s),
-            freq=freq, covariates=_covariates(covariates), country=country,
+            freq=freq, covariates=covariate_choice(covariates), country=country,
         )
     console.print(
         f"Wrote {len(result)} rows to [bold]{out}[/] (run {result.attrs.get('run_id', '-')}): "
@@ -101,7 +101,7 @@ def backtest(
         metrics = run_backtest(
             db, horizon, windows, step, names, _floats(quantiles), reconcile=reconcile, out=out,
             forecasts_out=forecasts_out, on_step=on_step, freq=freq,
-            covariates=_covariates(covariates), country=country,
+            covariates=covariate_choice(covariates), country=country,
         )
     config = metrics["config"]
     table = Table(title=f"Backtest: {windows} windows x {config['horizon']} {unit(config['freq'])}s")
