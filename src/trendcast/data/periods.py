@@ -95,6 +95,12 @@ def period_label(dates: pd.Series, freq: str) -> pd.Series:
     return days + pd.to_timedelta((anchor - days.dt.dayofweek) % 7, unit="D")
 
 
+def end_sql(col: str, freq: str) -> str:
+    """SQL expression: the last day of the period a day ``col`` belongs to at ``freq``."""
+    freq = check_freq(freq)
+    return f"CAST(last_day({col}) AS DATE)" if freq == "MS" else label_sql(col, freq)
+
+
 def grid_sql(first: str, last: str, freq: str) -> str:
     """SQL table expression ``(ds)``: every period label from ``first`` to ``last`` at ``freq``."""
     freq = check_freq(freq)

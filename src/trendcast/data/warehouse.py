@@ -171,7 +171,8 @@ class Warehouse:
         warehouse) are filled with ``y = 0, promo = 0`` and the last known price, because a
         missing row in an order log means nothing was sold. Gaps are filled at the data's own
         frequency only; asking for a coarser one (weekly from daily sales) sums the units of
-        each period (mean price, promo when any day had one); a finer one is refused.
+        each period (mean price, promo when any day had one; a last period the sales do not
+        cover to its end is left out); a finer one is refused.
         """
         if self.count("sales") == 0:
             raise NotReadyError("The warehouse has no sales yet: run `trendcast ingest --sales FILE`.")
@@ -185,9 +186,11 @@ class Warehouse:
         if freq == native:
             rows = "SELECT store_id, item_id, date AS ds, units, price, promo FROM sales"
         else:
+            # a trailing period the data does not cover to its end would look like a slump
             rows = (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, "
-                    "sum(units) AS units, avg(price) AS price, max(promo) AS promo "
-                    "FROM sales GROUP BY ALL")
+                    "sum(units) AS units, avg(price) AS price, max(promo) AS promo FROM sales "
+                    f"WHERE {periods.end_sql('date', freq)} <= (SELECT max(date) FROM sales) "
+                    "GROUP BY ALL")
         sep = SERIES_SEP
         grid = periods.grid_sql("b.first_day", "last.last_day", freq)
         sql = f"""
