@@ -21,7 +21,9 @@ _FORECASTS: dict[tuple[str, float, int, str | None], pd.DataFrame] = {}
 
 
 def _panel(wh: Warehouse) -> pd.DataFrame:
-    return wh.sales_panel()
+    from trendcast.forecasting import load_panel
+
+    return load_panel(wh)
 
 
 def _forecasts(wh: Warehouse, panel: pd.DataFrame, h: int, model: str | None) -> pd.DataFrame:
