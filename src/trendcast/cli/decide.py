@@ -176,7 +176,8 @@ def new_product_cmd(
 def trends_cmd(
     db: Path = typer.Option(..., help=DB_HELP),
     level: str = typer.Option("item", help="'item' or 'category'."),
-    horizon: int = typer.Option(28, help="Days of forecast compared with the last 28 days."),
+    horizon: int | None = typer.Option(
+        None, help="Periods of forecast compared with as many recent ones (default 28 days, 13 weeks, 6 months)."),
     rise: float = typer.Option(0.10, help="Change above which an item is rising (0.10 = +10%)."),
     fall: float = typer.Option(-0.10, help="Change below which an item is falling."),
     model: str | None = typer.Option(None, help=MODEL_HELP),
