@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from trendcast.evaluate.hierarchy import (
     build_hierarchy,
     static_frame,
 )
+from trendcast.features.fusion import Fused, describe
 from trendcast.models.base import FORECAST, ID, TARGET, TIME, check_quantiles, quantile_column
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
@@ -100,6 +102,20 @@ def future_frame(
     return grid
 
 
+def fuse_covariates(
+    db: str | Path, panel: pd.DataFrame, future: pd.DataFrame, freq: str, horizon: int,
+    covariates: str | Sequence[str] = "auto", country: str | None = None,
+) -> Fused:
+    """Every warehouse source as covariates (:func:`trendcast.features.fusion.fuse`).
+
+    Kept apart so the forecasting service can take it over unchanged.
+    """
+    from trendcast.features.fusion import fuse
+
+    with Warehouse(db, read_only=True) as wh:
+        return fuse(wh, panel, future, freq, horizon, covariates=covariates, country=country)
+
+
 def _params(model: str, h: int, freq: str, season_length: int) -> dict[str, object]:
     params: dict[str, object] = {"season_length": season_length, "freq": freq}
     if model == "auto":
@@ -129,6 +145,8 @@ def forecast(
     store: bool = True,
     on_step: Callable[[str], None] | None = None,
     engine: str = "local",
+    covariates: str | Sequence[str] = "auto",
+    country: str | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of the warehouse ``horizon`` days ahead.
 
@@ -151,6 +169,12 @@ def forecast(
     hierarchy = build_hierarchy(static_frame(panel))
     plan = read_future_plan(future) if isinstance(future, str | Path) else future
     xf = future_frame(panel, horizon, plan, freq)
+    used = []
+    if engine == "local":
+        say("fusing covariates")
+        fused = fuse_covariates(db, panel, xf, freq, horizon, covariates, country)
+        panel, xf, used = fused.panel, fused.future, fused.used
+    known = [*bt.DEFAULT_FUTURE_KNOWN, *(c.name for c in used if c.name not in bt.DEFAULT_FUTURE_KNOWN)]
     params = {**_params(model, horizon, freq, season_length), **(model_params or {})}
     say(f"fitting {model}" + ("" if engine == "local" else f" on {engine}"))
     if engine != "local":
@@ -168,14 +192,14 @@ def forecast(
             fc = pd.concat([agg[~agg[ID].isin(fc[ID])], fc], ignore_index=True)
     elif reconcile == "mint":
         fc, fitted = bt.fit_predict(model, panel, horizon, xf, qs, hierarchy=hierarchy,
-                                    reconcile_method="mint", params=params)
+                                    reconcile_method="mint", params=params, future_known=known)
     else:
-        fc, fitted = bt.fit_predict(model, panel, horizon, xf, qs, params=params)
+        fc, fitted = bt.fit_predict(model, panel, horizon, xf, qs, params=params, future_known=known)
         if levels and reconcile == "bottom_up":
             agg = hierarchy.aggregate(fc, [FORECAST])
             fc = pd.concat([agg[~agg[ID].isin(fc[ID])], fc], ignore_index=True)
         elif levels:  # base forecasts of every level, not reconciled
-            known = [c for c in bt.DEFAULT_FUTURE_KNOWN if c in panel.columns]
+            known = [c for c in known if c in panel.columns]
             upper = aggregate_panel(panel, hierarchy, known)
             upper = upper[~upper[ID].isin(fc[ID])]
             xu = aggregate_panel(xf.assign(**{TARGET: 0.0}), hierarchy, known).drop(columns=TARGET)
@@ -191,7 +215,10 @@ def forecast(
     if not (panel["store_id"].astype(str) != "").any():
         result = result.drop(columns="store_id")
     explanation = getattr(fitted, "explanation_", "")
+    if engine == "local":
+        explanation = f"{explanation} {describe(used)}".strip()
     result.attrs["explanation"] = explanation
+    result.attrs["covariates"] = [asdict(c) for c in used]
     if out is not None:
         say("writing the output")
         write_frame(result, out)
@@ -282,21 +309,28 @@ def backtest(
     forecasts_out: str | Path | None = None,
     model_params: dict[str, dict[str, object]] | None = None,
     on_step: Callable[[str], None] | None = None,
+    covariates: str | Sequence[str] = "auto",
+    country: str | None = None,
 ) -> dict[str, object]:
     """Rolling-origin backtest of ``models`` on the warehouse; metrics per model and level.
 
-    Returns the JSON-ready metrics dict (also written to ``out``); the per-window forecasts go
+    Covariates are fused as for :func:`forecast` (past-only ones lagged by the horizon, so no
+    window sees anything after its cutoff). Returns the JSON-ready metrics dict (also written to ``out``); the per-window forecasts go
     to ``forecasts_out`` when given.
     """
     panel = load_panel(db)
     hierarchy = build_hierarchy(static_frame(panel))
+    fused = fuse_covariates(db, panel, future_frame(panel, horizon), "D", horizon, covariates, country)
+    panel = fused.panel
+    known = [*bt.DEFAULT_FUTURE_KNOWN, *(n for n in fused.names if n not in bt.DEFAULT_FUTURE_KNOWN)]
     models = list(models) if models else list(FAST_MODELS)
     params = {m: {**_params(m, horizon, "D", 7), **((model_params or {}).get(m, {}))} for m in models}
     start = time.perf_counter()
     result = bt.backtest(
         panel, models, horizon, windows, step, quantiles, hierarchy=hierarchy,
-        reconcile_method=reconcile, model_params=params, on_step=on_step,
+        reconcile_method=reconcile, model_params=params, on_step=on_step, future_known=known,
     )
+    result.metrics["covariates"] = [asdict(c) for c in fused.used]
     result.metrics["seconds"] = round(time.perf_counter() - start, 2)
     board = result.leaderboard().round(4)
     result.metrics["leaderboard"] = board.to_dict(orient="records")
