@@ -212,10 +212,8 @@ def _text_to_periods(df: pd.DataFrame, key: str, freq: str) -> pd.DataFrame:
     df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
     values = [c for c in df.columns if c not in (key, "date") and pd.api.types.is_numeric_dtype(df[c])]
     windowed = [c for c in values if WINDOWED.search(c)]
-    if is_daily(freq):  # a 7-day window is steadier than one day's count: keep it, drop its raw twin
-        twins = {WINDOWED.sub("", c) for c in windowed}
-        keep = [c for c in values if c not in twins]
-        return df[[key, "date", *keep]].rename(columns={"date": TIME})
+    if is_daily(freq):  # both: the day's value leads soonest, its 7-day window is steadier
+        return df[[key, "date", *values]].rename(columns={"date": TIME})
     keep = [c for c in values if c not in windowed]  # the period aggregate replaces the window
     df[TIME] = period_of(df["date"], freq)
     g = df.groupby([key, TIME])
