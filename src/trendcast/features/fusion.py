@@ -100,9 +100,9 @@ def fuse(
     lag = int(horizon)
     both = pd.concat([panel.assign(_future=False), future.assign(_future=True)], ignore_index=True)
     both[TIME] = pd.to_datetime(both[TIME]).astype("datetime64[ns]")
-    for col in ("item_id", "store_id", "category"):
-        if col not in both.columns:
-            both[col] = both[ID].map(panel.drop_duplicates(ID).set_index(ID)[col]) if col in panel else ""
+    static = panel.drop_duplicates(ID).set_index(ID)
+    for col in ("item_id", "store_id", "category"):  # the future frame has ids only
+        both[col] = both[ID].map(static[col]).to_numpy() if col in static else ""
     future_labels = pd.DatetimeIndex(both.loc[both["_future"], TIME].unique())
     blocks = [
         *_text_blocks(wh, freq, lag),
