@@ -230,3 +230,22 @@ def test_selection_by_source_or_name_and_unknown_names(wh: Warehouse) -> None:
 ])
 def test_feature_labels_read_like_words(name: str, freq: str, label: str) -> None:
     assert feature_label(name, freq) == label
+
+
+def test_forecast_lists_and_stores_the_covariates_it_used(tmp_path: Path) -> None:
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    sales = pd.DataFrame({"item_id": np.repeat(["A", "B"], len(days)), "date": np.tile(days.strftime("%Y-%m-%d"), 2),
+                          "units": np.tile(np.arange(len(days)) % 7, 2), "price": 9.9, "promo": 0})
+    cov = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "ad_spend": np.arange(len(days)) % 5})
+    sales.to_csv(tmp_path / "sales.csv", index=False)
+    cov.to_csv(tmp_path / "cov.csv", index=False)
+    db = tmp_path / "shop.duckdb"
+    tc.ingest(db, sales=tmp_path / "sales.csv", covariates=tmp_path / "cov.csv")
+    fc = tc.forecast(db, 7, model="seasonal_naive", quantiles=None, country="US")
+    names = [c["name"] for c in fc.attrs["covariates"]]
+    assert "ext_ad_spend_lag7" in names and "cal_holiday_days" in names
+    with Warehouse(db, read_only=True) as w:
+        stored = w.con.execute("SELECT explanation FROM forecast_runs").fetchone()[0]
+    assert "ad_spend (covariates file), 7 days earlier [ext_ad_spend_lag7]" in stored
+    plain = tc.forecast(db, 7, model="seasonal_naive", quantiles=None, covariates="none", store=False)
+    assert plain.attrs["covariates"] == [] and "none" in plain.attrs["explanation"]
