@@ -372,7 +372,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
 
     paths = demo_paths()
     t0 = time.perf_counter()
-    report = ingest(db, **{name: paths[name] for name in ORDER})
+    report = ingest(db, **{name: paths[name] for name in ORDER if name in paths})
     seconds = time.perf_counter() - t0
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -110,7 +110,8 @@ def fuse(
         *_calendar_blocks(pd.DatetimeIndex(both[TIME].unique()), freq, country),
         *_external_blocks(wh, freq, lag, future_labels),
     ]
-    given = [Covariate(c, feature_label(c, freq), c, True) for c in ("price", "promo") if c in panel.columns]
+    given = [Covariate(c, feature_label(c, freq), c, True) for c in ("price", "promo")
+             if c in panel.columns and panel[c].notna().any()]
     available = [c for b in blocks for c in b.covariates] + given
     chosen = _choose(available, tokens)
     names = {c.name for c in chosen}
