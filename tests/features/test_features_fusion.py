@@ -249,3 +249,24 @@ def test_forecast_lists_and_stores_the_covariates_it_used(tmp_path: Path) -> Non
     assert "ad_spend (covariates file), 7 days earlier [ext_ad_spend_lag7]" in stored
     plain = tc.forecast(db, 7, model="seasonal_naive", quantiles=None, covariates="none", store=False)
     assert plain.attrs["covariates"] == [] and "none" in plain.attrs["explanation"]
+
+
+def test_cli_ingest_covariates_skips_bad_rows_and_reloads_idempotently(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from trendcast.cli import main
+
+    db, rejects = tmp_path / "wh.duckdb", tmp_path / "rej.csv"
+    path = tmp_path / "weather.csv"
+    path.write_text("date,store_id,Temperature,Rain_mm\n2024-01-01,S1,3.5,NA\n2024-01-02,S1,warm,1\n"
+                    "2024-01-03,S1,-1,0\n", encoding="utf-8")
+    args = ["ingest", "--covariates", str(path), "--db", str(db), "--on-error", "skip", "--rejects", str(rejects)]
+    assert main(args) == 0
+    assert "covariates" in capsys.readouterr().out
+    assert "warm" in rejects.read_text(encoding="utf-8")
+    with Warehouse(db, read_only=True) as w:
+        stored = w.con.execute("SELECT date, name, value FROM covariates ORDER BY date, name").fetchall()
+    assert [(str(d), n, v) for d, n, v in stored] == [
+        ("2024-01-01", "Temperature", 3.5), ("2024-01-03", "Rain_mm", 0.0), ("2024-01-03", "Temperature", -1.0)]
+    assert main(args) == 0  # the same file again changes nothing
+    with Warehouse(db, read_only=True) as w:
+        assert w.count("covariates") == 3
