@@ -21,6 +21,9 @@ def ingest(
     events: str = typer.Option(None, "--events", help=f"Behaviour events: user_id, item_id, timestamp, event ({SOURCE_HELP})."),
     texts: str = typer.Option(None, "--texts", help=f"Dated texts: date, text, item_id, source, ... ({SOURCE_HELP})."),
     inventory: str = typer.Option(None, "--inventory", help=f"Stock on hand: item_id, date, on_hand ({SOURCE_HELP})."),
+    covariates: str = typer.Option(
+        None, "--covariates",
+        help=f"External drivers: date, [store_id], [item_id] and any numeric columns ({SOURCE_HELP})."),
     on_error: str = typer.Option(
         "raise", "--on-error",
         help="'raise': any bad row rejects the whole call and nothing changes; "
@@ -38,8 +41,8 @@ def ingest(
     """
     with progress() as bar:
         report = run_ingest(db, sales=sales, products=products, events=events, texts=texts,
-                            inventory=inventory, on_error=on_error, rejects=rejects, progress=bar,
-                            freq=freq)
+                            inventory=inventory, covariates=covariates, on_error=on_error,
+                            rejects=rejects, progress=bar, freq=freq)
     table = Table(title=f"Ingested into {report.db}")
     for col in ("source", "rows", "new", "updated", "unchanged", "rejected", "seconds"):
         table.add_column(col, justify="left" if col == "source" else "right")

@@ -38,7 +38,7 @@ from trendcast.data.validate import find_duplicates, find_problems, lit, project
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError, InputError
 
-ORDER = ("products", "sales", "inventory", "events", "texts")  # load order within a call
+ORDER = ("products", "sales", "inventory", "events", "texts", "covariates")  # load order within a call
 CHUNK_ROWS = 1_000_000  # rows per INSERT statement: bounds each step and paces the progress bar
 TEXT_ID_HEX = 32
 ROW_NOTE = "(rows count data rows from 1, header not counted)"
@@ -106,6 +106,7 @@ def ingest(
     events: Any = None,
     texts: Any = None,
     inventory: Any = None,
+    covariates: Any = None,
     *,
     on_error: str = "raise",
     rejects: str | Path | None = None,
@@ -125,13 +126,13 @@ def ingest(
     if on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     given = {"sales": sales, "products": products, "events": events, "texts": texts,
-             "inventory": inventory}
+             "inventory": inventory, "covariates": covariates}
     specs = {name: given[name] for name in ORDER if given[name] is not None}
     if freq is not None:
         freq = check_freq(freq)
     if not specs:
         raise InputError("nothing to ingest: give at least one of sales, products, events, "
-                         "texts, inventory")
+                         "texts, inventory, covariates")
     wh = db if isinstance(db, Warehouse) else Warehouse(db)
     staged: dict[str, tuple[Staged, str]] = {}
     reports: dict[str, SourceReport] = {}
@@ -149,7 +150,8 @@ def ingest(
                 progress.update(tasks[name], description=f"{name}: checking")
             # Into an empty table, raise mode leaves in-file duplicate keys to the primary key
             # (the load fails on them and they are located then): one pass less on big loads.
-            defer = on_error == "raise" and _count(con, st.source.table) == 0
+            defer = (on_error == "raise" and name != "covariates"  # covariates load long, not by key
+                     and _count(con, st.source.table) == 0)
             if defer:
                 deferred.append(name)
             bad = _check(con, st, on_error, check_dups=not defer)
@@ -320,6 +322,9 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
           chunk_rows: int, progress: Progress | None, task: TaskID | None) -> None:
     """Upsert the good staged rows in row-range chunks; fill the report's counts."""
     source = st.source
+    if source.name == "covariates":
+        _load_covariates(con, st, bad, rep)
+        return
     target = source.table
     names, exprs = _select_list(st, key)
     has_bad = rep.rejected - st.reader_rejects > 0
@@ -362,6 +367,35 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
     rep.unchanged = good_rows - changed_rows
 
 
+def _load_covariates(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceReport) -> None:
+    """Upsert a wide covariates file as long rows ``store_id, item_id, date, name, value``.
+
+    Column names stay data (never SQL), so any covariate name is safe; an empty cell stores no
+    row. A file row counts as new when its (store, item, date) was not there before.
+    """
+    values = [c for c in st.columns if c not in ("date", "store_id", "item_id")]
+    good = f"WHERE _rid NOT IN (SELECT _rid FROM {bad})" if rep.rejected - st.reader_rejects else ""
+    store = "coalesce(store_id, '')" if "store_id" in st.columns else "''"
+    item = "coalesce(item_id, '')" if "item_id" in st.columns else "''"
+    rows = f"{PREFIX}cov_rows"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT {store} AS store_id, {item} AS item_id, "
+                f"date, {', '.join(chr(34) + c + chr(34) for c in values)} FROM {st.view} {good}")
+    st.cleanup.append(f"DROP TABLE IF EXISTS {rows}")
+    old = int(con.execute(f"SELECT count(*) FROM {rows} r SEMI JOIN (SELECT DISTINCT store_id, item_id, date "
+                          f"FROM covariates) c USING (store_id, item_id, date)").fetchone()[0])
+    cols = ", ".join(f'"{c}"' for c in values)
+    changed = con.execute(f"""INSERT INTO covariates (store_id, item_id, date, name, value)
+        SELECT store_id, item_id, date, name, value FROM (UNPIVOT {rows} ON {cols} INTO NAME name VALUE value)
+        ON CONFLICT (store_id, item_id, date, name) DO UPDATE SET value = excluded.value
+        WHERE value IS DISTINCT FROM excluded.value
+        RETURNING store_id, item_id, date""").df()
+    touched = len(changed.drop_duplicates()) if len(changed) else 0
+    total = int(con.execute(f"SELECT count(*) FROM {rows}").fetchone()[0])
+    rep.inserted = total - old
+    rep.updated = max(0, touched - rep.inserted)
+    rep.unchanged = total - rep.inserted - rep.updated
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -377,7 +411,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
 
     paths = demo_paths()
     t0 = time.perf_counter()
-    report = ingest(db, **{name: paths[name] for name in ORDER})
+    report = ingest(db, **{name: paths[name] for name in ORDER if name in paths})
     seconds = time.perf_counter() - t0
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from trendcast.data import periods
 from trendcast.data.periods import check_freq
-from trendcast.data.schema import DUCK_TYPES, NO_STORE, SOURCES, Source
+from trendcast.data.schema import COVARIATES_DDL, DUCK_TYPES, NO_STORE, SOURCES, Source
 from trendcast.errors import ConfigError, NotReadyError
 
 SERIES_SEP = "/"  # unique_id = store_id + SERIES_SEP + item_id when the shop has stores
@@ -63,7 +63,7 @@ class Warehouse:
     def _create(self) -> None:
         self.con.execute("CREATE TABLE IF NOT EXISTS config (key VARCHAR PRIMARY KEY, value VARCHAR)")
         for source in SOURCES.values():
-            self.con.execute(_ddl(source))
+            self.con.execute(COVARIATES_DDL if source.name == "covariates" else _ddl(source))
 
     def close(self) -> None:
         self.con.close()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
+
 from trendcast.data.periods import check_freq, describe, kind
 
 __all__ = [
-    "check_freq", "default_horizon", "describe", "kind", "periods_from_days", "season_length",
-    "season_lengths", "unit",
+    "check_freq", "default_horizon", "describe", "kind", "period_grid", "period_of",
+    "periods_from_days", "season_length", "season_lengths", "shift_periods", "unit",
 ]
 
 DAYS_PER_PERIOD = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -57,3 +60,34 @@ def periods_from_days(days: float, freq: str) -> int:
     if days <= 0:
         return 0
     return max(1, math.ceil(days / DAYS_PER_PERIOD[kind(freq)] - 1e-9))
+
+
+# -- daily facts onto periods (text, behaviour, holidays) -------------------------------------
+# Contract: a period labelled ``ds`` holds the days in ``(ds - 1 period, ds]``. Labelling a day
+# with the first period label on or after it keeps every aggregate causal: the value labelled
+# ``ds`` only uses days up to ``ds`` itself, whichever weekday or month edge the shop dates by.
+def period_grid(first: pd.Timestamp, last: pd.Timestamp, freq: str, pad: int = 2) -> pd.DatetimeIndex:
+    """Every period label from before ``first`` to after ``last`` (``pad`` spare periods each side)."""
+    off = pd.tseries.frequencies.to_offset(check_freq(freq))
+    return pd.date_range(pd.Timestamp(first) - (pad + 1) * off, pd.Timestamp(last) + (pad + 1) * off, freq=off)
+
+
+def period_of(days: pd.Series | pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """The label of the period each day falls in: the first period label on or after it."""
+    days = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
+    if kind(freq) == "D" or len(days) == 0:
+        return days.to_numpy(dtype="datetime64[ns]")
+    values = period_grid(days.min(), days.max(), freq).to_numpy(dtype="datetime64[ns]")
+    return values[np.searchsorted(values, days.to_numpy(dtype="datetime64[ns]"), side="left")]
+
+
+def shift_periods(labels: pd.Series | np.ndarray, n: int, freq: str) -> np.ndarray:
+    """Period labels moved ``n`` periods later (the value of period P is used at P + n)."""
+    idx = pd.DatetimeIndex(pd.to_datetime(labels))
+    if len(idx) == 0:
+        return idx.to_numpy(dtype="datetime64[ns]")
+    if kind(freq) == "D":
+        return (idx + pd.Timedelta(days=n)).to_numpy(dtype="datetime64[ns]")
+    grid = period_grid(idx.min(), idx.max(), freq, pad=n + 2).to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(grid, idx.to_numpy(dtype="datetime64[ns]"), side="left")
+    return grid[pos + n]

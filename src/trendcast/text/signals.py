@@ -9,7 +9,7 @@
    catalogue, e.g. "面霜" / "face cream" -> skincare) and aggregate
    ``signals_item_daily`` (item_id, date, ...) and ``signals_category_daily`` (category, date, ...).
 
-Signal rows are dated by the texts' own day; :mod:`trendcast.features.text_features` joins them
+Signal rows are dated by the texts' own day; :mod:`trendcast.features.fusion` aggregates them
 with a lag of at least one day, so a forecast for day d only sees texts dated d-1 or earlier.
 """
 
