@@ -59,8 +59,8 @@ def main() -> None:
                 runs.append({
                     "horizon": h, "covariates": covariates, "wrmsse": lgb.get("wrmsse"),
                     "mase": lgb["bottom"].get("mase"), "seconds": round(time.perf_counter() - start, 1),
-                    "n_covariates": len(m["covariates"]),
-                    "sources": sorted({c["source"] for c in m["covariates"]}),
+                    "n_covariates": len(m["config"]["covariates"]),
+                    "sources": sorted({c["source"] for c in m["config"]["covariates"]}),
                     "errors": m["errors"],
                 })
                 print(runs[-1], flush=True)

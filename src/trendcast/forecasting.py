@@ -40,7 +40,7 @@ from trendcast.evaluate.hierarchy import (
     static_frame,
 )
 from trendcast.features.frequency import check_freq, default_horizon, season_length, unit
-from trendcast.features.fusion import Covariate, fuse
+from trendcast.features.fusion import Covariate, describe, fuse
 from trendcast.frame import FORECAST, ID, TARGET, TIME, check_quantiles, quantile_column
 from trendcast.models.base import Forecaster
 
@@ -124,10 +124,14 @@ def future_frame(
 def _tidy_covariates(panel: pd.DataFrame) -> pd.DataFrame:
     """Optional columns the shop never gave are dropped; a missing price becomes 0 ("unknown").
 
+    A promo column without a single promotion is dropped too (the panel fills it with 0).
+
     A sales file without prices must forecast exactly like a frame of ``unique_id, ds, y``, so
     an all-empty price column is removed instead of reaching the models as NaN.
     """
     out = panel
+    if "promo" in out.columns and not out["promo"].fillna(0).astype(bool).any():
+        out = out.drop(columns="promo")  # never on promotion: nothing to learn, nothing to plan
     if "price" in out.columns:
         if out["price"].isna().all():
             out = out.drop(columns="price")
@@ -157,9 +161,14 @@ class Frames:
 
     @property
     def future_known(self) -> list[str]:
-        """Covariates whose horizon values are known (price, promo, calendar, plans)."""
+        """Covariates with values for the horizon: price, promo, and every fused covariate.
+
+        :func:`~trendcast.features.fusion.fuse` already shifts past-only signals (text,
+        behaviour, external drivers without future values) so that each horizon value is known
+        at forecast time; the models must take them as given, not lag them a second time.
+        """
         known = [c for c in FUTURE_KNOWN if c in self.panel.columns]
-        return known + [c.name for c in self.covariates if c.future_known and c.name not in known]
+        return known + [c.name for c in self.covariates if c.name not in known]
 
     def train(self) -> pd.DataFrame:
         return training_frames(self.panel)[0]
@@ -330,9 +339,7 @@ def forecast(
     if not (panel["store_id"].astype(str) != "").any():
         result = result.drop(columns="store_id")
     explanation = getattr(fitted, "explanation_", "")
-    if frames.covariates:
-        used = "; ".join(c.label for c in frames.covariates)
-        explanation = (explanation + "\n" if explanation else "") + f"Covariates used: {used}."
+    explanation = "\n".join(filter(None, [explanation, describe(frames.covariates)]))
     result.attrs.update(explanation=explanation, freq=frames.freq, horizon=h,
                         covariates=frames.covariate_record())
     if out is not None:

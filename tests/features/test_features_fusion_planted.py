@@ -60,8 +60,8 @@ def _scores(db: Path) -> tuple[float, float, list[str]]:
     kw = dict(horizon=LEAD, windows=2, models=["lightgbm"], quantiles=None, model_params=LGBM)
     with_cov = tc.backtest(db, covariates="auto", **kw)
     without = tc.backtest(db, covariates="none", **kw)
-    used = [c["name"] for c in with_cov["covariates"]]
-    assert without["covariates"] == []
+    used = [c["name"] for c in with_cov["config"]["covariates"]]
+    assert without["config"]["covariates"] == []
     return with_cov["models"]["lightgbm"]["wrmsse"], without["models"]["lightgbm"]["wrmsse"], used
 
 
