@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from trendcast.evaluate.backtest import model_frame, static_of
 from trendcast.evaluate.selection import select
@@ -83,3 +84,94 @@ def test_by_pattern_sends_intermittent_series_to_the_croston_family() -> None:
     assert sel.picks == {"A1": "lightgbm", "A2": "lightgbm", "B1": "croston", "B2": "croston"}
     assert sel.details["demand_patterns"] == {"smooth": 2, "intermittent": 2}
     assert "croston for intermittent series" in sel.explanation
+
+
+def _shop(n_items: int = 12, days: int = 90, seed: int = 0) -> pd.DataFrame:
+    """A small two-store shop with a hierarchy (store, category, item)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=days)
+    rows = []
+    for store in ("S1", "S2"):
+        for i in range(n_items):
+            level = rng.uniform(5, 15)
+            y = rng.poisson(level * (1 + 0.3 * np.sin(np.arange(days) * 2 * np.pi / 7)))
+            rows.append(pd.DataFrame({"unique_id": f"{store}/I{i}", "ds": ds, "y": y.astype(float),
+                                      "item_id": f"I{i}", "store_id": store, "category": f"C{i % 3}"}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _planted(hist: pd.DataFrame, h: int, cutoffs: list[pd.Timestamp], make: dict) -> pd.DataFrame:
+    """Backtest forecasts: actuals from ``hist``; each model's forecast from ``make[model](y, k, rng)``."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for k, cutoff in enumerate(cutoffs):
+        act = hist[(hist["ds"] > cutoff) & (hist["ds"] <= cutoff + pd.Timedelta(days=h))]
+        for model, fn in make.items():
+            rows.append(act[["unique_id", "ds", "y"]].assign(model=model, cutoff=cutoff,
+                                                             forecast=fn(act["y"].to_numpy(), k, rng)))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_auto_picks_what_wins_across_levels_not_item_mase() -> None:
+    """Model 'sharp' is closest per item (lowest MASE) but every series shares a bias whose sign
+    changes from window to window, so it adds up at store, category and total level and no bias
+    factor can fix it; 'steady' has larger errors per item that cancel across series. Choosing
+    by item-level MASE (the old auto mode) picks 'sharp'; auto must pick 'steady'."""
+    hist = _shop()
+    h = 14
+    cutoffs = [hist["ds"].max() - pd.Timedelta(days=h * (3 - k)) for k in range(3)]
+    sign = [1.0, -1.0, 1.0]
+    fc = _planted(hist, h, cutoffs, {
+        "sharp": lambda y, k, rng: y + sign[k] * 2.5 + rng.normal(0, 0.3, len(y)),
+        "steady": lambda y, k, rng: np.clip(y + rng.normal(0, 4.0, len(y)), 0, None),
+    })
+    sel = select(fc, hist, season_length=7)
+    table = sel.details["backtest_scores"]
+    assert table["model:sharp"]["mase"] < table["model:steady"]["mase"]  # item level prefers sharp
+    assert table["model:sharp"]["total"] > 2 * table["model:steady"]["total"]  # the total does not
+    assert table["model:sharp"]["wrmsse"] > table["model:steady"]["wrmsse"]
+    assert sel.details["levels"] == ["total", "store", "category", "store_category", "item", "store_item"]
+    if sel.strategy == "single":
+        assert sel.fallback == "steady"
+    else:
+        assert sel.strategy in ("ensemble", "stacking")
+        assert sel.weights["steady"] > sel.weights["sharp"]
+    assert "store x category" in sel.explanation and "Runner-up" in sel.explanation
+
+
+def test_bias_correction_is_used_when_it_helps_out_of_window() -> None:
+    """A model 20% too high in every window: the learnt factor (about 1/1.2) removes it."""
+    hist = _shop(seed=2)
+    h = 14
+    cutoffs = [hist["ds"].max() - pd.Timedelta(days=h * (3 - k)) for k in range(3)]
+    fc = _planted(hist, h, cutoffs, {
+        "high": lambda y, k, rng: 1.2 * y + rng.normal(0, 0.5, len(y)),
+        "noisy": lambda y, k, rng: np.clip(y + rng.normal(0, 5.0, len(y)), 0, None),
+    })
+    sel = select(fc, hist, season_length=7)
+    assert sel.bias and abs(sel.bias["high"] - 1 / 1.2) < 0.03
+    assert sel.scores[sel.strategy + "+bias"] < sel.scores[sel.strategy]
+    assert "level-bias correction" in sel.explanation
+    off = select(fc, hist, season_length=7, bias="off")
+    assert not off.bias and all(not k.endswith("+bias") for k in off.scores)
+
+
+def test_stacking_learns_weights_that_cancel_errors() -> None:
+    """m1 = y + 2e and m2 = y - e: weights 1/3 and 2/3 cancel e exactly at every level; m3 is
+    noise and gets no weight. Inverse-error weights cannot find that combination."""
+    hist = _shop(seed=4)
+    h = 14
+    cutoffs = [hist["ds"].max() - pd.Timedelta(days=h * (3 - k)) for k in range(3)]
+    noise = np.random.default_rng(7).normal(0, 3.0, 10**5)
+    fc = _planted(hist, h, cutoffs, {
+        "m1": lambda y, k, rng: y + 2 * noise[k * len(y): (k + 1) * len(y)],
+        "m2": lambda y, k, rng: y - noise[k * len(y): (k + 1) * len(y)],
+        "m3": lambda y, k, rng: y + rng.normal(0, 3.0, len(y)),
+    })
+    sel = select(fc, hist, season_length=7, bias="off")
+    assert sel.strategy == "stacking"
+    assert sel.weights["m1"] == pytest.approx(1 / 3, abs=0.02)
+    assert sel.weights["m2"] == pytest.approx(2 / 3, abs=0.02)
+    assert sel.weights["m3"] < 0.02
+    assert sel.scores["stacking"] < 0.05 < sel.scores["ensemble"]
+    assert "Weights (learnt on backtest forecasts)" in sel.explanation

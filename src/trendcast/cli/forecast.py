@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from trendcast.cli.app import app, console, progress
+from trendcast.cli.app import app, console
+from trendcast.cli.progress_view import step_view
 from trendcast.engine import engine_option
 from trendcast.errors import ConfigError
 
@@ -26,6 +27,19 @@ def _names(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
 
+TIME_BUDGET = typer.Option(
+    None, "--time-budget", help="Seconds auto mode may spend backtesting and fitting its candidates "
+    "(default: grows with the number of series, 60 s to 270 s).",
+)
+
+
+def _auto_params(time_budget: float | None, view: object) -> dict[str, object]:
+    """Parameters for the ``auto`` model: the time budget and the progress callback."""
+    if time_budget is not None and time_budget <= 0:
+        raise ConfigError(f"--time-budget must be a positive number of seconds; got {time_budget}.")
+    return {"on_progress": view, **({"time_budget": time_budget} if time_budget is not None else {})}
+
+
 @app.command()
 def forecast(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
@@ -37,15 +51,16 @@ def forecast(
     future: Path | None = typer.Option(None, help="Future plan CSV/Parquet: item_id, store_id, date, price, promo."),
     levels: bool = typer.Option(False, "--levels", help="Also write aggregated levels (store, category, total...)."),
     engine: str = engine_option,
+    time_budget: float | None = TIME_BUDGET,
 ) -> None:
     """Forecast every item (and store) HORIZON days ahead; stores the run in the warehouse."""
     from trendcast.evaluate.run import forecast as run_forecast
 
-    with progress() as bar:
-        task = bar.add_task("forecast", total=None)
+    with step_view("forecast") as view:
+        params = _auto_params(time_budget, view) if model == "auto" else None
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
-            future=future, levels=levels, engine=engine, on_step=lambda s: bar.update(task, description=s),
+            future=future, levels=levels, engine=engine, on_step=view.say, model_params=params,
         )
     console.print(f"Wrote {len(result)} rows to [bold]{out}[/] (run {result.attrs.get('run_id', '-')}).")
     if result.attrs.get("explanation"):
@@ -63,20 +78,17 @@ def backtest(
     reconcile: str = typer.Option("none", help="Reconcile each window's forecasts: none or mint."),
     out: Path = typer.Option(Path("metrics.json"), help="Metrics JSON (per model, per hierarchy level)."),
     forecasts_out: Path | None = typer.Option(None, help="Also write every window's forecasts (.csv/.parquet)."),
+    time_budget: float | None = TIME_BUDGET,
 ) -> None:
     """Score models on past windows: train up to each cutoff only, forecast, compare with what sold."""
     from trendcast.evaluate.run import backtest as run_backtest
 
     names = _names(models) or []
-    with progress() as bar:
-        task = bar.add_task("backtest", total=windows * len(names))
-
-        def on_step(label: str) -> None:
-            bar.update(task, description=label, advance=1)
-
+    with step_view("backtest", total=windows * len(names)) as view:
+        params = {"auto": _auto_params(time_budget, view)} if "auto" in names else None
         metrics = run_backtest(
             db, horizon, windows, step, names, _floats(quantiles), reconcile=reconcile, out=out,
-            forecasts_out=forecasts_out, on_step=on_step,
+            forecasts_out=forecasts_out, on_step=view.backtest_step, model_params=params,
         )
     table = Table(title=f"Backtest: {windows} windows x {horizon} days")
     for col in ("model", "wrmsse", "mase", "rmsse", "smape", "pinball", "trend_macro_f1", "seconds"):

@@ -28,19 +28,32 @@ BOTTOM = "bottom"
 def default_levels(history: pd.DataFrame) -> dict[str, pd.Series]:
     """Hierarchy levels (name -> Series bottom uid -> level id) from the panel's columns.
 
-    With ``item_id`` and ``category`` the shop's hierarchy (total, store, category, store x
-    category, item, store x item: whichever the data has); otherwise the total and the series.
+    With ``item_id`` and ``category`` the shop's hierarchy of :mod:`trendcast.evaluate.hierarchy`
+    (total, store, category, store x category, item, store x item; the store levels only when
+    there are stores); otherwise the total and the series.
     """
-    ids = pd.Index(history[ID].unique())
-    if {"item_id", "category"} <= set(history.columns):
-        from trendcast.evaluate.hierarchy import build_hierarchy, static_frame
+    from trendcast.evaluate.hierarchy import LEVELS_NO_STORES, LEVELS_WITH_STORES
 
-        keys = build_hierarchy(static_frame(history)).keys
-        return {name: key.reindex(ids) for name, key in keys.items()}
-    levels = {"total": pd.Series("total", index=ids)}
-    if len(ids) > 1:
-        levels[BOTTOM] = pd.Series(ids, index=ids)
-    return levels
+    ids = pd.Index(history[ID].unique())
+    if not {"item_id", "category"} <= set(history.columns):
+        levels = {"total": pd.Series("total", index=ids)}
+        if len(ids) > 1:
+            levels[BOTTOM] = pd.Series(ids, index=ids)
+        return levels
+    cols = [c for c in ("store_id", "category", "item_id") if c in history.columns]
+    st = history.drop_duplicates(ID).set_index(ID)[cols].reindex(ids).astype(str)
+    has_stores = "store_id" in st.columns and (st["store_id"].replace("nan", "") != "").any()
+    spec = LEVELS_WITH_STORES if has_stores else LEVELS_NO_STORES
+    out = {}
+    for i, (name, parts) in enumerate(spec.items()):
+        parts = [p for p in parts if p != "total"]
+        if i == len(spec) - 1:
+            out[name] = pd.Series(ids, index=ids)
+        elif not parts:
+            out[name] = pd.Series("total", index=ids)
+        else:
+            out[name] = st[parts].apply(lambda col: col.name + ":" + col).agg("/".join, axis=1)
+    return out
 
 
 @dataclass

@@ -6,8 +6,10 @@ category, store x category, item, store x item: whichever the data has) on backt
 with MASE at the bottom reported beside it, so a model whose small item-level errors share a
 bias that adds up at store or total level is not chosen for its item-level MASE.
 
-Five ways to use the candidates are compared:
+Six ways to use the candidates are compared:
 - ``single``: every series uses the candidate with the lowest WRMSSE;
+- ``top_mean``: the plain mean of the better half of the candidates (by WRMSSE): equal weights
+  are the hardest combination to beat out of sample (M4, M5);
 - ``ensemble``: an inverse-WRMSSE weighted mean of all candidates;
 - ``stacking``: non-negative weights summing to one, learnt by constrained least squares on the
   backtest forecasts of every level (the squared-error analogue of WRMSSE);
@@ -23,7 +25,6 @@ scored on the data it was chosen on; the best strategy is then learnt again on e
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,20 +57,24 @@ from trendcast.models.base import (
 from trendcast.models.ensemble import least_squares_weights
 from trendcast.models.registry import available_models, make_model, model_class
 
+# Cheapest first: when the time budget runs out in the first window, the slow ones go.
 DEFAULT_CANDIDATES: tuple[str, ...] = (
-    "seasonal_naive", "croston", "lightgbm", "patchtst_pretrained", "auto_theta", "auto_ets",
+    "seasonal_naive", "croston", "patchtst_pretrained", "lightgbm", "auto_theta", "auto_ets",
 )
 # Statistical candidates fitted with statsforecast's own process parallelism (``n_jobs``).
 PARALLEL_STATS = frozenset({"auto_ets", "auto_theta", "auto_arima", "mstl"})
-COMPARED = ("single", "ensemble", "stacking", "by_pattern", "per_series")  # simplest first
+PARALLEL_MIN_SERIES = 50
+COMPARED = ("single", "top_mean", "ensemble", "stacking", "by_pattern", "per_series")  # simplest first
 STRATEGIES = ("auto", *COMPARED)
+WEIGHTED = frozenset({"top_mean", "ensemble", "stacking"})
 LABELS = {
-    "single": "single best model", "ensemble": "inverse-error ensemble", "stacking": "stacking",
+    "single": "single best model", "top_mean": "equal-weight mean of the better half",
+    "ensemble": "inverse-error ensemble", "stacking": "stacking",
     "by_pattern": "model per demand class", "per_series": "model per series",
 }
 BIAS_LIMITS = (0.5, 2.0)
-DEFAULT_WINDOWS = 3
-FIRST_WINDOW_SHARE = 0.6  # candidates not started by then in the first window are dropped
+DEFAULT_WINDOWS = 5
+FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
 FINAL_FIT_FACTOR = 1.15  # the final fit sees a little more data than a backtest window
 
 
@@ -105,7 +110,7 @@ class Selection:
 
     @property
     def models_needed(self) -> list[str]:
-        if self.strategy in ("ensemble", "stacking"):
+        if self.strategy in WEIGHTED:
             return [m for m, w in self.weights.items() if w > 0]
         return sorted({*self.picks.values(), self.fallback})
 
@@ -113,7 +118,7 @@ class Selection:
         """Forecasts of the chosen strategy from each candidate's forecasts (same columns)."""
         cols = [c for c in next(iter(preds.values())).columns if c not in (ID, TIME)]
         preds = {m: p.assign(**{c: p[c] * self.bias.get(m, 1.0) for c in cols}) for m, p in preds.items()}
-        if self.strategy in ("ensemble", "stacking"):
+        if self.strategy in WEIGHTED:
             parts = []
             for name, p in preds.items():
                 w = self.weights.get(name, 0.0)
@@ -177,7 +182,7 @@ class _Decision:
 
     def predict(self, win: Window) -> np.ndarray:
         preds = {m: p * self.bias.get(m, 1.0) for m, p in win.preds.items()}
-        if self.strategy in ("ensemble", "stacking"):
+        if self.strategy in WEIGHTED:
             total = sum(self.weights.get(m, 0.0) for m in preds) or 1.0
             return sum(p * (self.weights.get(m, 0.0) / total) for m, p in preds.items())
         if self.strategy == "single":
@@ -207,6 +212,8 @@ def _decide(wins: list[Window], models: list[str], use_bias: bool, patterns: pd.
     single = min(models, key=lambda m: (wr[m], models.index(m)))
     inv = {m: 1.0 / max(wr[m], 1e-9) for m in models}
     inverse = {m: v / sum(inv.values()) for m, v in inv.items()}
+    better = sorted(models, key=lambda m: wr[m])[: max(1, (len(models) + 1) // 2)]
+    top_mean = {m: (1.0 / len(better) if m in better else 0.0) for m in models}
     rows = [w.scorer.stack_rows([p[m] for m in models], w.y) for w, p in zip(wins, scaled, strict=True)]
     F, t = np.vstack([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
     stack = dict(zip(models, least_squares_weights(F, t).tolist(), strict=True))
@@ -224,6 +231,7 @@ def _decide(wins: list[Window], models: list[str], use_bias: bool, patterns: pd.
     common = {"single": single, "bias": bias}
     return {
         "single": _Decision("single", weights={}, picks={}, **common),
+        "top_mean": _Decision("top_mean", weights=top_mean, picks={}, **common),
         "ensemble": _Decision("ensemble", weights=inverse, picks={}, **common),
         "stacking": _Decision("stacking", weights=stack, picks={}, **common),
         "by_pattern": _Decision("by_pattern", weights={}, picks=by_pattern, **common),
@@ -293,7 +301,7 @@ def select(
     final = _decide(wins, models, use_bias, patterns)[chosen]
     picks = final.picks if chosen in ("per_series", "by_pattern") else (
         dict.fromkeys(patterns.index, final.single) if chosen == "single" else {})
-    weights = {m: float(w) for m, w in final.weights.items()} if chosen in ("ensemble", "stacking") else {}
+    weights = {m: float(w) for m, w in final.weights.items()} if chosen in WEIGHTED else {}
     sel = Selection(chosen, picks, weights, {k: v["wrmsse"] for k, v in table.items()}, fallback=final.single,
                     bias=final.bias if use_bias else {})
     sel.details.update({
@@ -325,8 +333,9 @@ def explain(sel: Selection, forced: bool = False) -> str:
     row = table[best]
     text = (f"Auto mode used {what} {why} ({how}): WRMSSE {row['wrmsse']:.3f} "
             f"({_levels_text(row, levels)}; bottom MASE {row['mase']:.3f}). ")
-    if sel.strategy in ("ensemble", "stacking"):
-        kind = "inverse backtest error" if sel.strategy == "ensemble" else "learnt on backtest forecasts"
+    if sel.strategy in WEIGHTED:
+        kind = {"ensemble": "inverse backtest error", "stacking": "learnt on backtest forecasts",
+                "top_mean": "equal"}[sel.strategy]
         w = ", ".join(f"{m} {v:.2f}" for m, v in sorted(sel.weights.items(), key=lambda kv: -kv[1]) if v >= 0.005)
         text += f"Weights ({kind}): {w}. "
     elif sel.strategy == "single":
@@ -463,12 +472,15 @@ def budgeted_backtest(
         mean_cost = {m: float(np.mean(costs[m])) for m in active}
         left = budget - (clock() - start)
         more = _affordable(mean_cost, active, left)
-        while done + more < 2 and len(active) > 1:  # cannot reach two windows: drop the slowest
-            slow = max(active, key=lambda m: mean_cost[m])
-            active.remove(slow)
-            dropped[slow] = f"too slow for the time budget of {budget:.0f} s ({mean_cost[slow]:.1f} s a window)"
-            on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
-            more = _affordable(mean_cost, active, left)
+        if done + more < 2:  # two windows out of reach: drop the slowest while that makes them fit
+            by_cost = sorted(active, key=lambda m: mean_cost[m])
+            fits = [k for k in range(len(by_cost), 0, -1) if done + _affordable(mean_cost, by_cost[:k], left) >= 2]
+            if fits:
+                for slow in by_cost[fits[0]:]:
+                    active.remove(slow)
+                    dropped[slow] = f"too slow for the time budget of {budget:.0f} s ({mean_cost[slow]:.1f} s a window)"
+                    on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
+                more = _affordable(mean_cost, active, left)
         planned = min(len(order), done + max(more, 0))
     if not active:
         raise ConfigError(f"Every auto candidate failed in the backtest: {dropped}")
@@ -535,14 +547,22 @@ class AutoForecaster(Forecaster):
         self.on_progress = on_progress or silent
 
     def _params(self, name: str) -> dict[str, object]:
-        extra: dict[str, object] = {"n_jobs": -1} if name in PARALLEL_STATS else {}
-        if name == "lightgbm":
-            extra["n_jobs"] = os.cpu_count() or 1
+        # statsforecast's processes share the cores well; LightGBM's OpenMP threads spin and
+        # slow down badly on a busy machine, so it keeps its own single-thread default.
+        # Worker processes cost seconds to start: only worth it for many series.
+        many = getattr(self, "n_series_", 0) >= PARALLEL_MIN_SERIES
+        extra: dict[str, object] = {"n_jobs": -1} if name in PARALLEL_STATS and many else {}
         return {"season_length": self.season_length, "freq": self.freq, **extra, **self.model_params.get(name, {})}
 
     def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
         start = time.perf_counter()
-        self.budget_ = self.time_budget or default_time_budget(df[ID].nunique())
+        self.n_series_ = int(df[ID].nunique())
+        self.budget_ = self.time_budget or default_time_budget(self.n_series_)
+        # a covariate without a single value (no prices in this shop) is no covariate
+        empty = [c for c in df.columns if c not in (ID, TIME, TARGET) and df[c].isna().all()]
+        df = df.drop(columns=empty)
+        self.empty_ = empty
+        self.known_ = tuple(c for c in self.future_known if c in df.columns)
         if self.selection is None:
             h = self.horizon or default_horizon(self.freq)
             panel = df if static_df is None else df.merge(
@@ -551,7 +571,7 @@ class AutoForecaster(Forecaster):
             try:
                 result = budgeted_backtest(
                     panel, self.candidates, h, self.windows, self.budget_,
-                    season_length=self.season_length, freq=self.freq, future_known=self.future_known,
+                    season_length=self.season_length, freq=self.freq, future_known=self.known_,
                     params=self._params, on_progress=self.on_progress,
                 )
             except ConfigError as exc:  # too little history to compare: one simple model
@@ -573,7 +593,7 @@ class AutoForecaster(Forecaster):
         for name in sel.models_needed:
             model = make_model(name, **self._params(name))
             data = train
-            if sel.strategy not in ("ensemble", "stacking") and not model_class(name).capabilities.global_model:
+            if sel.strategy not in WEIGHTED and not model_class(name).capabilities.global_model:
                 ids = {u for u, m in sel.picks.items() if m == name}
                 if name == sel.fallback:
                     ids |= set(train[ID].unique()) - set(sel.picks)
@@ -587,6 +607,9 @@ class AutoForecaster(Forecaster):
         self.seconds_ = time.perf_counter() - start
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
+        if X_future is not None:
+            X_future = X_future.drop(columns=[c for c in self.empty_ if c in X_future.columns])
+            X_future = X_future if len(X_future.columns) > 2 else None
         preds = {}
         for name, m in self.models_.items():
             self.on_progress(AutoStep("predict", name, status="start"))
