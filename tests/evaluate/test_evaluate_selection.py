@@ -175,3 +175,76 @@ def test_stacking_learns_weights_that_cancel_errors() -> None:
     assert sel.weights["m3"] < 0.02
     assert sel.scores["stacking"] < 0.05 < sel.scores["ensemble"]
     assert "Weights (learnt on backtest forecasts)" in sel.explanation
+
+
+class _FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fake_fit_predict(clock: _FakeClock, costs: dict[str, float]):
+    """fit_predict stand-in: 'fitting' a model advances the clock by its cost; forecasts last value."""
+
+    def fit_predict(name, train, h, X_future, quantiles, **kwargs):  # noqa: ANN001, ANN202
+        clock.now += costs[name]
+        last = train.sort_values("ds").groupby("unique_id").tail(1)
+        rows = [pd.DataFrame({"unique_id": u, "ds": pd.date_range(d + pd.Timedelta(days=1), periods=h),
+                              "forecast": y}) for u, d, y in zip(last["unique_id"], last["ds"], last["y"], strict=True)]
+        return pd.concat(rows, ignore_index=True), None
+
+    return fit_predict
+
+
+def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trendcast.evaluate import selection as sel_mod
+    from trendcast.evaluate.progress import AutoStep
+
+    clock = _FakeClock()
+    costs = {"fast": 1.0, "mid": 3.0, "slow": 20.0}
+    monkeypatch.setattr(sel_mod, "fit_predict", _fake_fit_predict(clock, costs))
+    steps: list[AutoStep] = []
+    res = sel_mod.budgeted_backtest(
+        _shop(), list(costs), 7, 3, budget=40.0, season_length=7, freq="D",
+        params=lambda name: {}, on_progress=steps.append, clock=clock,
+    )
+    # window 1 costs 24 s of 40: 'slow' cannot get a second window, the other two get all three
+    assert set(res.dropped) == {"slow"} and "too slow" in res.dropped["slow"]
+    assert res.windows == 3
+    assert set(res.forecasts["model"]) == {"fast", "mid"}
+    assert res.forecasts["cutoff"].nunique() == 3
+    final_fit = (costs["fast"] + costs["mid"]) * sel_mod.FINAL_FIT_FACTOR
+    assert clock.now + final_fit <= 40.0  # backtest plus the reserved final fit stay in the budget
+    assert [s.status for s in steps if s.model == "slow"] == ["start", "done", "dropped"]
+    assert steps[-1].line() == "backtest mid window 3/3: done in 3.0 s"
+
+
+def test_time_budget_spent_in_the_first_window_stops_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    costs = {"fast": 1.0, "slow": 30.0, "never": 1.0}
+    monkeypatch.setattr(sel_mod, "fit_predict", _fake_fit_predict(clock, costs))
+    res = sel_mod.budgeted_backtest(
+        _shop(), list(costs), 7, 3, budget=40.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert "never" in res.dropped and "time budget" in res.dropped["never"]  # not started after 50%
+    assert set(res.forecasts["model"]) == {"fast"} and res.windows == 3  # "slow" made way for more windows
+
+
+def test_auto_forecaster_reports_progress_and_respects_a_small_budget(small_panel: pd.DataFrame) -> None:
+    from trendcast.evaluate.progress import AutoStep
+
+    steps: list[AutoStep] = []
+    train = small_panel[small_panel["ds"] <= small_panel["ds"].max() - pd.Timedelta(days=14)]
+    model = make_model("auto", candidates=["seasonal_naive", "croston", "auto_ets"], horizon=14,
+                       time_budget=1e-3, on_progress=steps.append)
+    model.fit(model_frame(train), static_df=static_of(train))
+    out = model.predict(14)
+    assert len(out) == 14 * train["unique_id"].nunique()
+    assert model.selection.details["dropped"].keys() == {"croston", "auto_ets"}
+    assert "Not compared: croston (time budget" in model.explanation_
+    stages = [s.stage for s in steps]
+    assert stages[0] == "backtest" and "select" in stages and stages[-1] == "predict"
