@@ -64,7 +64,7 @@ def forecast(
         )
     console.print(f"Wrote {len(result)} rows to [bold]{out}[/] (run {result.attrs.get('run_id', '-')}).")
     if result.attrs.get("explanation"):
-        console.print(result.attrs["explanation"])
+        console.print(result.attrs["explanation"], soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -25,6 +25,7 @@ scored on the data it was chosen on; the best strategy is then learnt again on e
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -395,6 +396,15 @@ def _affordable(costs: dict[str, float], active: list[str], left: float) -> int:
     return int((left - FINAL_FIT_FACTOR * per_window) // per_window)
 
 
+def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object]) -> None:
+    """Fit ``name`` on one short series, so its first measured window is not its compile time
+    (worker processes are forked from this one and inherit the compiled code)."""
+    season = int(params.get("season_length", 1))  # type: ignore[call-overload]
+    one = panel[panel[ID] == panel[ID].iloc[0]].tail(3 * season + 2 * h)[[ID, TIME, TARGET]]
+    with contextlib.suppress(Exception):  # a warm-up only; the measured run reports failures
+        fit_predict(name, one, h, None, None, params=params)
+
+
 def budgeted_backtest(
     panel: pd.DataFrame,
     candidates: Sequence[str],
@@ -428,6 +438,9 @@ def budgeted_backtest(
             f"Not enough history to backtest {h} periods: auto mode needs at least "
             f"{min_train + h} periods of one series."
         )
+    for name in candidates:  # compile statsforecast's numba code once, outside the measured cost
+        if name in PARALLEL_STATS:
+            _warm_up(name, panel, h, freq, {**params(name), "n_jobs": 1})
     order = list(reversed(cutoffs))  # most recent first: the most relevant window is never cut
     planned = len(order)
     active = list(dict.fromkeys(candidates))
@@ -446,7 +459,7 @@ def budgeted_backtest(
         for name in list(active):
             if wi == 0 and done == 0 and any(rows.values()) and clock() - start > FIRST_WINDOW_SHARE * budget:
                 active.remove(name)
-                dropped[name] = f"time budget {budget:.0f} s reached before it ran"
+                dropped[name] = f"time budget {budget:g} s reached before it ran"
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
             on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
@@ -478,7 +491,7 @@ def budgeted_backtest(
             if fits:
                 for slow in by_cost[fits[0]:]:
                     active.remove(slow)
-                    dropped[slow] = f"too slow for the time budget of {budget:.0f} s ({mean_cost[slow]:.1f} s a window)"
+                    dropped[slow] = f"too slow for the time budget of {budget:g} s ({mean_cost[slow]:.1f} s a window)"
                     on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
                 more = _affordable(mean_cost, active, left)
         planned = min(len(order), done + max(more, 0))
