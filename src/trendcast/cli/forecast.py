@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from trendcast.cli.app import app, console, progress
+from trendcast.cli.app import app, console
+from trendcast.cli.progress_view import step_view
 from trendcast.engine import engine_option
 from trendcast.errors import ConfigError
 
@@ -36,6 +37,19 @@ def covariate_choice(text: str) -> str | list[str]:
     return text if text in ("auto", "none") else (_names(text) or "none")
 
 
+TIME_BUDGET = typer.Option(
+    None, "--time-budget", help="Seconds auto mode may spend backtesting and fitting its candidates "
+    "(default: grows with the number of series, 60 s to 270 s).",
+)
+
+
+def _auto_params(time_budget: float | None, view: object) -> dict[str, object]:
+    """Parameters for the ``auto`` model: the time budget and the progress callback."""
+    if time_budget is not None and time_budget <= 0:
+        raise ConfigError(f"--time-budget must be a positive number of seconds; got {time_budget}.")
+    return {"on_progress": view, **({"time_budget": time_budget} if time_budget is not None else {})}
+
+
 @app.command()
 def forecast(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
@@ -51,16 +65,17 @@ def forecast(
     freq: str | None = typer.Option(None, help=FREQ_HELP),
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
+    time_budget: float | None = TIME_BUDGET,
 ) -> None:
     """Forecast every item (and store) HORIZON periods ahead; stores the run in the warehouse."""
     from trendcast.features.frequency import unit
     from trendcast.forecasting import forecast as run_forecast
 
-    with progress() as bar:
-        task = bar.add_task("forecast", total=None)
+    with step_view("forecast") as view:
+        params = _auto_params(time_budget, view) if model == "auto" else None
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
-            future=future, levels=levels, engine=engine, on_step=lambda s: bar.update(task, description=s),
+            future=future, levels=levels, engine=engine, on_step=view.say, model_params=params,
             freq=freq, covariates=covariate_choice(covariates), country=country,
         )
     console.print(
@@ -68,7 +83,7 @@ def forecast(
         f"{result.attrs['horizon']} {unit(result.attrs['freq'])}s ahead, frequency {result.attrs['freq']}."
     )
     if result.attrs.get("explanation"):
-        console.print(result.attrs["explanation"])
+        console.print(result.attrs["explanation"], soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -86,21 +101,18 @@ def backtest(
     freq: str | None = typer.Option(None, help=FREQ_HELP),
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
+    time_budget: float | None = TIME_BUDGET,
 ) -> None:
     """Score models on past windows: train up to each cutoff only, forecast, compare with what sold."""
     from trendcast.features.frequency import unit
     from trendcast.forecasting import backtest as run_backtest
 
     names = _names(models) or []
-    with progress() as bar:
-        task = bar.add_task("backtest", total=windows * len(names))
-
-        def on_step(label: str) -> None:
-            bar.update(task, description=label, advance=1)
-
+    with step_view("backtest", total=windows * len(names)) as view:
+        params = {"auto": _auto_params(time_budget, view)} if "auto" in names else None
         metrics = run_backtest(
             db, horizon, windows, step, names, _floats(quantiles), reconcile=reconcile, out=out,
-            forecasts_out=forecasts_out, on_step=on_step, freq=freq,
+            forecasts_out=forecasts_out, on_step=view.backtest_step, model_params=params, freq=freq,
             covariates=covariate_choice(covariates), country=country,
         )
     config = metrics["config"]
