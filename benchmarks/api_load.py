@@ -49,7 +49,7 @@ def build_warehouse(path: Path, h: int = 28) -> None:
     `trendcast forecast` path, so the API reads the layout it reads in production."""
     from trendcast.data.demo import generate_demo
     from trendcast.data.warehouse import Warehouse
-    from trendcast.evaluate.run import forecast
+    from trendcast.forecasting import forecast
 
     demo = generate_demo(n_items=32, n_stores=2, days=365, n_users=100, event_days=10, seed=7)
     with Warehouse(path) as wh:

@@ -5,8 +5,9 @@ days; quality incidents turn reviews negative 10 days before demand falls. Text 
 around those events, so besides the ordinary last window the backtest places one window at each
 planted burst (cutoff = burst start + 10 days) and at each quality incident (cutoff = incident
 start + 5 days); each window forecasts ``--h`` days with the panel cut right after it, so nothing
-after a cutoff is ever seen. Text signals are past-only covariates joined with lag 1 (LightGBM
-additionally shifts them by the horizon). Reported: WRMSSE (all levels) and MASE (bottom) per
+after a cutoff is ever seen. Text signals come from the product's one feature builder
+(:func:`trendcast.features.fusion.fuse`, text source): aggregated per day and lagged by the
+horizon, so every value a window uses was known at its cutoff. Reported: WRMSSE (all levels) and MASE (bottom) per
 variant, averaged over windows, for: no text, all default text groups, and each group alone
 (per-feature-group ablation), whatever the sign.
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -37,15 +39,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from trendcast.data.demo import demo_paths  # noqa: E402
 from trendcast.data.ingest import ingest  # noqa: E402
 from trendcast.data.warehouse import Warehouse  # noqa: E402
-from trendcast.evaluate.backtest import backtest  # noqa: E402
+from trendcast.evaluate.backtest import DEFAULT_FUTURE_KNOWN, backtest  # noqa: E402
 from trendcast.evaluate.hierarchy import build_hierarchy, static_frame  # noqa: E402
-from trendcast.features.text_features import DEFAULT_GROUPS, add_text_signals, text_signal_columns  # noqa: E402
+from trendcast.features.fusion import fuse  # noqa: E402
+from trendcast.forecasting import future_frame  # noqa: E402
 from trendcast.text.demo_cache import demo_cache_file  # noqa: E402
 from trendcast.text.embeddings import import_vectors  # noqa: E402
 from trendcast.text.sentiment import default_head, resolve_model  # noqa: E402
 from trendcast.text.signals import build_signals  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+# Ablation groups: fused text columns by level and signal (regular expressions on the name).
+GROUPS: dict[str, str] = {
+    "item_sentiment": r"^txt_item_(sent_mean|neg_share|rating_mean_dev)",
+    "item_volume": r"^txt_item_n_",
+    "item_needs": r"^txt_item_need_",
+    "category_buzz": r"^txt_cat_(n_social|burst)",
+    "category_sentiment": r"^txt_cat_(sent_mean|neg_share)",
+}
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 
 
@@ -79,13 +90,13 @@ def main() -> None:
         info = build_signals(db, model=args.model)
         with Warehouse(db, read_only=True) as wh:
             panel = wh.sales_panel()
-        full = add_text_signals(panel, db, lag=1, groups=list(DEFAULT_GROUPS) + ["item_needs"])
+            full = fuse(wh, panel, future_frame(panel, args.h), "D", args.h, covariates="text").panel
         prep_s = time.perf_counter() - t0
     hierarchy = build_hierarchy(static_frame(panel))
-    all_text = text_signal_columns(list(DEFAULT_GROUPS) + ["item_needs"])
+    all_text = [c for c in full.columns if c.startswith("txt_")]
     variants: dict[str, list[str]] = {"no_text": [], "all_text": all_text}
-    for g in [*DEFAULT_GROUPS, "item_needs"]:
-        variants[f"only_{g}"] = text_signal_columns([g])
+    for g, pattern in GROUPS.items():
+        variants[f"only_{g}"] = [c for c in all_text if re.match(pattern, c)]
     if args.variants:
         wanted = args.variants.split(",")
         unknown = sorted(set(wanted) - set(variants))
@@ -103,6 +114,7 @@ def main() -> None:
             data = cut.drop(columns=[c for c in all_text if c not in cols])
             start = time.perf_counter()
             res = backtest(data, ["lightgbm"], h=args.h, windows=1, hierarchy=hierarchy,
+                           future_known=[*DEFAULT_FUTURE_KNOWN, *cols],  # already lagged by h
                            model_params={"lightgbm": {"n_estimators": args.n_estimators}})
             m = res.metrics["models"]["lightgbm"]
             rows.append({"window": wname, "cutoff": str(cutoff.date()), "variant": vname,

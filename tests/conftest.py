@@ -81,7 +81,7 @@ def small_panel(small_warehouse: Path) -> pd.DataFrame:
 def api_db(tmp_path_factory: pytest.TempPathFactory, small_warehouse: Path) -> Path:
     """The small warehouse after `trendcast backtest` and `trendcast forecast` (14 days, 4 quantiles):
     what the API, dashboard and report read."""
-    from trendcast.evaluate.run import backtest, forecast
+    from trendcast.forecasting import backtest, forecast
 
     path = tmp_path_factory.mktemp("served") / "served.duckdb"
     shutil.copy(small_warehouse, path)

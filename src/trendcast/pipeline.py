@@ -1,7 +1,8 @@
 """The whole pipeline in order, as ``trendcast demo`` runs it.
 
 Each stage exposes ``demo_step(db, out) -> dict[str, str]`` (summary lines, paths written);
-this module only decides the order. A new stage is one line in :data:`STEPS`.
+this module only decides the order. A new stage is one line in :data:`STAGES`, which
+also lists the stages the API runs as jobs (:mod:`trendcast.api.jobs`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,28 @@ from pathlib import Path
 
 from trendcast.data.demo import DEMO_FILES, demo_paths
 
-STEPS: list[tuple[str, str]] = [
-    ("text signals", "trendcast.text.signals:demo_step"),
-    ("forecast & backtest", "trendcast.evaluate.run:demo_step"),
-    ("pretrained transformer", "trendcast.models.pretrained:demo_step"),
-    ("explanations & artefacts", "trendcast.evaluate.explain:demo_step"),
-    ("decisions", "trendcast.decide:demo_step"),
-    ("report", "trendcast.report:demo_step"),
-]
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline stage: its name in ``trendcast demo``, its API job kind and entry point."""
+
+    name: str
+    job: str | None  # kind for ``POST /jobs`` (None: not offered as a job)
+    target: str  # "module:function" taking (db, out)
+    does: str
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("text signals", "signals", "trendcast.text.signals:demo_step", "text signals and hot spots"),
+    Stage("forecast & backtest", "forecast", "trendcast.forecasting:demo_step", "forecast and backtest"),
+    Stage("pretrained transformer", None, "trendcast.models.pretrained:demo_step",
+          "the pretrained transformer, zero-shot and fine-tuned"),
+    Stage("explanations & artefacts", "explain", "trendcast.evaluate.explain:demo_step",
+          "explanations and model artefacts"),
+    Stage("decisions", "decide", "trendcast.decide:demo_step", "inventory plan, alerts and prices"),
+    Stage("report", "report", "trendcast.report:demo_step", "the offline HTML report"),
+)
+STEPS: list[tuple[str, str]] = [(s.name, s.target) for s in STAGES]
 
 
 @dataclass

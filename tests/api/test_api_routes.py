@@ -110,6 +110,9 @@ def test_upload_ingests(client: TestClient, small_demo: dict) -> None:
     csv = small_demo["products"].head(3).to_csv(index=False).encode()
     res = client.post("/api/v1/uploads/products", files={"file": ("products.csv", csv, "text/csv")})
     assert res.status_code == 200, res.text
+    cov = b"date,store_id,Temperature,IsHoliday\n2023-08-01,S1,31.5,FALSE\n"  # any numeric column
+    res = client.post("/api/v1/uploads/covariates", files={"file": ("features.csv", cov, "text/csv")})
+    assert res.status_code == 200 and "1 new" in res.json()["summary"]["covariates"], res.text
     bad = b"item_id,category\n,phones\n"
     res = client.post("/api/v1/uploads/products", files={"file": ("products.csv", bad, "text/csv")})
     assert res.status_code == 422 and "products.csv" in res.json()["detail"]

@@ -116,7 +116,7 @@ def test_date_window_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_future_plan_dates_are_checked(tmp_path: Path) -> None:
-    from trendcast.evaluate.run import read_future_plan
+    from trendcast.forecasting import read_future_plan
 
     plan = tmp_path / "plan.csv"
     plan.write_text("item_id,date,price\nI1,2024-01-01,3\nI1,9999-12-31,3\n", encoding="utf-8")

@@ -70,7 +70,7 @@ def test_stored_forecast_run_is_used_and_decisions_are_stored(decide_db: Path, t
     import shutil
 
     from trendcast.decide.workflows import plan_inventory
-    from trendcast.evaluate.run import forecast
+    from trendcast.forecasting import forecast
 
     db = tmp_path / "copy.duckdb"
     shutil.copy(decide_db, db)

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trendcast.engine.learn import future_covariates, training_frames
 from trendcast.evaluate.explain import (
     BASE,
     global_importance,
@@ -17,6 +16,7 @@ from trendcast.evaluate.explain import (
     store_explanations,
     top_drivers,
 )
+from trendcast.forecasting import future_frame, training_frames
 from trendcast.models.registry import make_model
 
 H = 7
@@ -26,7 +26,7 @@ FAST = {"n_estimators": 30, "num_leaves": 15, "n_jobs": 1}
 def test_shap_values_sum_to_the_prediction(small_panel: pd.DataFrame) -> None:
     df, static = training_frames(small_panel)
     model = make_model("lightgbm", **FAST).fit(df, static_df=static)
-    x_future = future_covariates(df, H)
+    x_future = future_frame(small_panel, H)
     shap = shap_forecast(model, H, X_future=x_future)
     forecast = model.predict(H, X_future=x_future)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from trendcast.evaluate.backtest import model_frame, static_of
 from trendcast.evaluate.selection import select
@@ -41,7 +42,7 @@ def test_ensemble_wins_when_errors_cancel() -> None:
     assert sel.strategy == "ensemble"
     assert sel.weights == {"m1": 0.5, "m2": 0.5}
     assert sel.scores["ensemble"] == 0.0
-    assert "Ensemble weights" in sel.explanation
+    assert "Weights (inverse backtest error): m1 0.50, m2 0.50" in sel.explanation
 
 
 def test_auto_forecaster_is_registered_and_forecasts(small_panel: pd.DataFrame) -> None:
@@ -77,9 +78,173 @@ def test_by_pattern_sends_intermittent_series_to_the_croston_family() -> None:
             for k in range(1, 4):
                 rows.append({"model": model, "cutoff": cutoff, "unique_id": uid,
                              "ds": cutoff + pd.Timedelta(days=k), "y": 10.0, "forecast": 10.0 + e[w]})
-    sel = select(pd.DataFrame(rows), hist, season_length=1)
+    sel = select(pd.DataFrame(rows), hist, season_length=1, bias="off")
     assert sel.strategy == "by_pattern"
-    assert sel.scores["by_pattern"] < min(sel.scores[s] for s in ("per_series", "ensemble", "single"))
+    assert sel.scores["by_pattern"] < min(sel.scores[s] for s in ("per_series", "ensemble", "single", "stacking"))
     assert sel.picks == {"A1": "lightgbm", "A2": "lightgbm", "B1": "croston", "B2": "croston"}
     assert sel.details["demand_patterns"] == {"smooth": 2, "intermittent": 2}
     assert "croston for intermittent series" in sel.explanation
+
+
+def _shop(n_items: int = 12, days: int = 90, seed: int = 0) -> pd.DataFrame:
+    """A small two-store shop with a hierarchy (store, category, item)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=days)
+    rows = []
+    for store in ("S1", "S2"):
+        for i in range(n_items):
+            level = rng.uniform(5, 15)
+            y = rng.poisson(level * (1 + 0.3 * np.sin(np.arange(days) * 2 * np.pi / 7)))
+            rows.append(pd.DataFrame({"unique_id": f"{store}/I{i}", "ds": ds, "y": y.astype(float),
+                                      "item_id": f"I{i}", "store_id": store, "category": f"C{i % 3}"}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _planted(hist: pd.DataFrame, h: int, cutoffs: list[pd.Timestamp], make: dict) -> pd.DataFrame:
+    """Backtest forecasts: actuals from ``hist``; each model's forecast from ``make[model](y, k, rng)``."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for k, cutoff in enumerate(cutoffs):
+        act = hist[(hist["ds"] > cutoff) & (hist["ds"] <= cutoff + pd.Timedelta(days=h))]
+        for model, fn in make.items():
+            rows.append(act[["unique_id", "ds", "y"]].assign(model=model, cutoff=cutoff,
+                                                             forecast=fn(act["y"].to_numpy(), k, rng)))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_auto_picks_what_wins_across_levels_not_item_mase() -> None:
+    """Model 'sharp' is closest per item (lowest MASE) but every series shares a bias whose sign
+    changes from window to window, so it adds up at store, category and total level and no bias
+    factor can fix it; 'steady' has larger errors per item that cancel across series. Choosing
+    by item-level MASE (the old auto mode) picks 'sharp'; auto must pick 'steady'."""
+    hist = _shop()
+    h = 14
+    cutoffs = [hist["ds"].max() - pd.Timedelta(days=h * (3 - k)) for k in range(3)]
+    sign = [1.0, -1.0, 1.0]
+    fc = _planted(hist, h, cutoffs, {
+        "sharp": lambda y, k, rng: y + sign[k] * 2.5 + rng.normal(0, 0.3, len(y)),
+        "steady": lambda y, k, rng: np.clip(y + rng.normal(0, 4.0, len(y)), 0, None),
+    })
+    sel = select(fc, hist, season_length=7)
+    table = sel.details["backtest_scores"]
+    assert table["model:sharp"]["mase"] < table["model:steady"]["mase"]  # item level prefers sharp
+    assert table["model:sharp"]["total"] > 2 * table["model:steady"]["total"]  # the total does not
+    assert table["model:sharp"]["wrmsse"] > table["model:steady"]["wrmsse"]
+    assert sel.details["levels"] == ["total", "store", "category", "store_category", "item", "store_item"]
+    if sel.strategy == "single":
+        assert sel.fallback == "steady"
+    else:
+        assert sel.strategy in ("ensemble", "stacking")
+        assert sel.weights["steady"] > sel.weights["sharp"]
+    assert "store x category" in sel.explanation and "Runner-up" in sel.explanation
+
+
+def test_bias_correction_is_used_when_it_helps_out_of_window() -> None:
+    """A model 20% too high in every window: the learnt factor (about 1/1.2) removes it."""
+    hist = _shop(seed=2)
+    h = 14
+    cutoffs = [hist["ds"].max() - pd.Timedelta(days=h * (3 - k)) for k in range(3)]
+    fc = _planted(hist, h, cutoffs, {
+        "high": lambda y, k, rng: 1.2 * y + rng.normal(0, 0.5, len(y)),
+        "noisy": lambda y, k, rng: np.clip(y + rng.normal(0, 5.0, len(y)), 0, None),
+    })
+    sel = select(fc, hist, season_length=7)
+    assert sel.bias and abs(sel.bias["high"] - 1 / 1.2) < 0.03
+    assert sel.scores[sel.strategy + "+bias"] < sel.scores[sel.strategy]
+    assert "level-bias correction" in sel.explanation
+    off = select(fc, hist, season_length=7, bias="off")
+    assert not off.bias and all(not k.endswith("+bias") for k in off.scores)
+
+
+def test_stacking_learns_weights_that_cancel_errors() -> None:
+    """m1 = y + 2e and m2 = y - e: weights 1/3 and 2/3 cancel e exactly at every level; m3 is
+    noise and gets no weight. Inverse-error weights cannot find that combination."""
+    hist = _shop(seed=4)
+    h = 14
+    cutoffs = [hist["ds"].max() - pd.Timedelta(days=h * (3 - k)) for k in range(3)]
+    noise = np.random.default_rng(7).normal(0, 3.0, 10**5)
+    fc = _planted(hist, h, cutoffs, {
+        "m1": lambda y, k, rng: y + 2 * noise[k * len(y): (k + 1) * len(y)],
+        "m2": lambda y, k, rng: y - noise[k * len(y): (k + 1) * len(y)],
+        "m3": lambda y, k, rng: y + rng.normal(0, 3.0, len(y)),
+    })
+    sel = select(fc, hist, season_length=7, bias="off")
+    assert sel.strategy == "stacking"
+    assert sel.weights["m1"] == pytest.approx(1 / 3, abs=0.02)
+    assert sel.weights["m2"] == pytest.approx(2 / 3, abs=0.02)
+    assert sel.weights["m3"] < 0.02
+    assert sel.scores["stacking"] < 0.05 < sel.scores["ensemble"]
+    assert "Weights (learnt on backtest forecasts)" in sel.explanation
+
+
+class _FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fake_fit_predict(clock: _FakeClock, costs: dict[str, float]):
+    """fit_predict stand-in: 'fitting' a model advances the clock by its cost; forecasts last value."""
+
+    def fit_predict(name, train, h, X_future, quantiles, **kwargs):  # noqa: ANN001, ANN202
+        clock.now += costs[name]
+        last = train.sort_values("ds").groupby("unique_id").tail(1)
+        rows = [pd.DataFrame({"unique_id": u, "ds": pd.date_range(d + pd.Timedelta(days=1), periods=h),
+                              "forecast": y}) for u, d, y in zip(last["unique_id"], last["ds"], last["y"], strict=True)]
+        return pd.concat(rows, ignore_index=True), None
+
+    return fit_predict
+
+
+def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trendcast.evaluate import selection as sel_mod
+    from trendcast.evaluate.progress import AutoStep
+
+    clock = _FakeClock()
+    costs = {"fast": 1.0, "mid": 3.0, "slow": 20.0}
+    monkeypatch.setattr(sel_mod, "fit_predict", _fake_fit_predict(clock, costs))
+    steps: list[AutoStep] = []
+    res = sel_mod.budgeted_backtest(
+        _shop(), list(costs), 7, 3, budget=40.0, season_length=7, freq="D",
+        params=lambda name: {}, on_progress=steps.append, clock=clock,
+    )
+    # window 1 costs 24 s of 40: 'slow' cannot get a second window, the other two get all three
+    assert set(res.dropped) == {"slow"} and "too slow" in res.dropped["slow"]
+    assert res.windows == 3
+    assert set(res.forecasts["model"]) == {"fast", "mid"}
+    assert res.forecasts["cutoff"].nunique() == 3
+    final_fit = (costs["fast"] + costs["mid"]) * sel_mod.FINAL_FIT_FACTOR
+    assert clock.now + final_fit <= 40.0  # backtest plus the reserved final fit stay in the budget
+    assert [s.status for s in steps if s.model == "slow"] == ["start", "done", "dropped"]
+    assert steps[-1].line() == "backtest mid window 3/3: done in 3.0 s"
+
+
+def test_time_budget_spent_in_the_first_window_stops_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    costs = {"fast": 1.0, "slow": 30.0, "never": 1.0}
+    monkeypatch.setattr(sel_mod, "fit_predict", _fake_fit_predict(clock, costs))
+    res = sel_mod.budgeted_backtest(
+        _shop(), list(costs), 7, 3, budget=40.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert "never" in res.dropped and "time budget" in res.dropped["never"]  # not started after 50%
+    assert set(res.forecasts["model"]) == {"fast"} and res.windows == 3  # "slow" made way for more windows
+
+
+def test_auto_forecaster_reports_progress_and_respects_a_small_budget(small_panel: pd.DataFrame) -> None:
+    from trendcast.evaluate.progress import AutoStep
+
+    steps: list[AutoStep] = []
+    train = small_panel[small_panel["ds"] <= small_panel["ds"].max() - pd.Timedelta(days=14)]
+    model = make_model("auto", candidates=["seasonal_naive", "croston", "auto_ets"], horizon=14,
+                       time_budget=1e-3, on_progress=steps.append)
+    model.fit(model_frame(train), static_df=static_of(train))
+    out = model.predict(14)
+    assert len(out) == 14 * train["unique_id"].nunique()
+    assert model.selection.details["dropped"].keys() == {"croston", "auto_ets"}
+    assert "Not compared: croston (time budget" in model.explanation_
+    stages = [s.stage for s in steps]
+    assert stages[0] == "backtest" and "select" in stages and stages[-1] == "predict"

@@ -1,5 +1,7 @@
 """Every registered model through the same checks, on a few small series plus two hard cases:
-a series of all zeros and a series only ten days long."""
+a series of all zeros and a series only ten days long; each model runs twice, on a bare frame
+(``unique_id, ds, y`` and no ``X_future``) and with covariates (price and promo known for the
+future, a past-only signal, static columns)."""
 
 from __future__ import annotations
 
@@ -35,9 +37,13 @@ def _make(name: str):  # noqa: ANN202 - a Forecaster, or a skip
         pytest.skip(str(exc))
 
 
+FRAMES = ("bare", "covariates")
+
+
 @pytest.fixture(scope="module")
-def data(small_panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, X_future): 5 real series cut 7 days before the end, a zero series, a short one."""
+def frames(small_panel: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """(train, X_future) per kind of frame: 5 real series cut 7 days before the end, a zero
+    series and a short one; bare (``unique_id, ds, y``, no X_future) or with covariates."""
     ids = sorted(small_panel[ID].unique())[:5]
     panel = small_panel[small_panel[ID].isin(ids)]
     panel = panel[panel[TIME] > panel[TIME].max() - pd.Timedelta(days=150)].copy()
@@ -46,12 +52,19 @@ def data(small_panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     short = template.tail(10 + H).assign(unique_id="Z/SHORT", item_id="SHORT", store_id="Z")
     full = pd.concat([panel, zero, short], ignore_index=True)
     cut = full[TIME].max() - pd.Timedelta(days=H)
+    # a past-only signal: last week's mean sales, as a text or traffic signal would arrive
+    full["signal"] = full.groupby(ID)["y"].transform(lambda s: s.shift(1).rolling(7, min_periods=1).mean()).fillna(0.0)
     train = full[full[TIME] <= cut].reset_index(drop=True)
-    future = full[full[TIME] > cut].drop(columns="y").reset_index(drop=True)
-    return train, future
+    future = full[full[TIME] > cut].drop(columns=["y", "signal"]).reset_index(drop=True)
+    return {"bare": (train[[ID, TIME, "y"]], None), "covariates": (train, future)}
 
 
-def _fit_predict(name: str, train: pd.DataFrame, future: pd.DataFrame) -> pd.DataFrame:
+@pytest.fixture(params=FRAMES)
+def data(request: pytest.FixtureRequest, frames: dict) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    return frames[request.param]
+
+
+def _fit_predict(name: str, train: pd.DataFrame, future: pd.DataFrame | None) -> pd.DataFrame:
     model = _make(name)
     try:
         model.fit(train)
@@ -61,7 +74,7 @@ def _fit_predict(name: str, train: pd.DataFrame, future: pd.DataFrame) -> pd.Dat
 
 
 @pytest.mark.parametrize("name", available_models())
-def test_model_conformance(name: str, data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_model_conformance(name: str, data: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
     train, future = data
     out = _fit_predict(name, train, future)
 
@@ -87,7 +100,8 @@ def test_model_conformance(name: str, data: tuple[pd.DataFrame, pd.DataFrame]) -
 
 
 @pytest.mark.parametrize("name", available_models())
-def test_model_rejects_bad_calls(name: str, data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_model_rejects_bad_calls(name: str, frames: dict) -> None:
+    data = frames["covariates"]
     model = _make(name)
     with pytest.raises(ConfigError):
         model.predict(H)

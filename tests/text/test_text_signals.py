@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from trendcast.data.warehouse import Warehouse
-from trendcast.features.text_features import add_text_signals, text_signal_columns
+from trendcast.features.fusion import fuse
+from trendcast.forecasting import future_frame
 from trendcast.text import embeddings
 from trendcast.text.encoders import Encoder
 from trendcast.text.signals import build_signals, load_signals
@@ -53,22 +54,27 @@ def test_incremental_signals_do_not_re_encode_old_texts(fresh_warehouse: Path, m
     assert third["texts_scored_now"] == 1 and enc.texts_encoded == seen + 1
 
 
+def _fused_text(path: Path, panel: pd.DataFrame, h: int = 1) -> pd.DataFrame:
+    with Warehouse(path, read_only=True) as wh:
+        return fuse(wh, panel, future_frame(panel, h), "D", h, covariates="text").panel
+
+
 def test_text_signals_join_without_leaking_the_forecast_day(fresh_warehouse: Path, small_panel: pd.DataFrame) -> None:
     build_signals(fresh_warehouse, model="fast", topics=False)
-    before = add_text_signals(small_panel, fresh_warehouse, lag=1)
-    cols = text_signal_columns()
-    assert set(cols) <= set(before.columns) and len(before) == len(small_panel)
+    before = _fused_text(fresh_warehouse, small_panel)
+    cols = [c for c in before.columns if c.startswith("txt_")]
+    assert {"txt_item_neg_share_7d_lag1", "txt_cat_burst_max_lag1"} <= set(cols) and len(before) == len(small_panel)
     item, day = "I003", pd.Timestamp("2023-06-15")
     for k in range(5):  # a burst of angry reviews dated `day`
         _add_text(fresh_warehouse, f"angry{k}", str(day.date()), item, "质量太差了，完全是垃圾，一天就坏了，退货！", 1.0)
     build_signals(fresh_warehouse, model="fast", topics=False)
-    after = add_text_signals(small_panel, fresh_warehouse, lag=1)
+    after = _fused_text(fresh_warehouse, small_panel)
     rows = before["item_id"] == item
     upto = rows & (before["ds"] <= day)
     pd.testing.assert_frame_equal(before.loc[upto, cols], after.loc[upto, cols])  # day d itself unchanged
     nxt = rows & (before["ds"] == day + pd.Timedelta(days=1))
-    assert (after.loc[nxt, "txt_item_neg_share_7d"] > before.loc[nxt, "txt_item_neg_share_7d"]).all()
-    assert (after.loc[nxt, "txt_item_rating_mean_dev"] < before.loc[nxt, "txt_item_rating_mean_dev"]).all()
+    assert (after.loc[nxt, "txt_item_neg_share_7d_lag1"] > before.loc[nxt, "txt_item_neg_share_7d_lag1"]).all()
+    assert (after.loc[nxt, "txt_item_rating_mean_dev_lag1"] < before.loc[nxt, "txt_item_rating_mean_dev_lag1"]).all()
 
 
 def test_category_signals_find_the_planted_social_bursts(fresh_warehouse: Path, small_demo: dict) -> None:

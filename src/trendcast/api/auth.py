@@ -16,18 +16,12 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from trendcast.data.tables import ddl
 from trendcast.errors import InputError
 
 TOKEN_PREFIX = "tc_"
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-DDL = """CREATE TABLE IF NOT EXISTS api_tokens (
-    token_id VARCHAR PRIMARY KEY,
-    name VARCHAR NOT NULL,
-    token_hash VARCHAR NOT NULL UNIQUE,
-    admin BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at TIMESTAMP NOT NULL,
-    revoked_at TIMESTAMP
-)"""
+DDL = ddl("api_tokens")
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,12 @@ from importlib import import_module
 from pathlib import Path
 
 from trendcast.errors import NotReadyError, TrendcastError
+from trendcast.pipeline import STAGES
 
 log = logging.getLogger("trendcast.api.jobs")
 
 # kind -> (pipeline stage entry point "module:function" taking (db, out), what it does)
-JOB_KINDS: dict[str, tuple[str, str]] = {
-    "signals": ("trendcast.text.signals:demo_step", "text signals and hot spots"),
-    "forecast": ("trendcast.evaluate.run:demo_step", "forecast and backtest"),
-    "explain": ("trendcast.evaluate.explain:demo_step", "explanations and model artefacts"),
-    "decide": ("trendcast.decide:demo_step", "inventory plan, alerts and prices"),
-    "report": ("trendcast.report:demo_step", "the offline HTML report"),
-}
+JOB_KINDS: dict[str, tuple[str, str]] = {s.job: (s.target, s.does) for s in STAGES if s.job}
 MAX_KEPT = 200
 
 

@@ -118,11 +118,12 @@ class Service:
         return info
 
     def sales_panel(self) -> pd.DataFrame:
-        """The warehouse's daily sales panel, computed once per data generation."""
+        """The warehouse's sales panel (at its frequency), computed once per data generation."""
+        from trendcast.forecasting import load_panel
 
         def compute() -> pd.DataFrame:
             with Warehouse(self.db) as wh:  # same process: shares the open database
-                return wh.sales_panel()
+                return load_panel(wh)
 
         return self.cached(("sales_panel",), compute)
 

@@ -69,6 +69,8 @@ def plan_inventory_cmd(
     with _busy("forecasting and planning"):
         plan, alerts = plan_inventory(db, policy, model)
     _show(plan, f"Inventory plan (forecasts: {plan.attrs.get('source', '')})", ["unique_id", "mean_demand", "safety_stock", "reorder_point", "order_up_to", "on_hand", "order_qty"])
+    if plan.attrs.get("note"):
+        console.print(plan.attrs["note"])
     if len(alerts):
         _show(alerts, "Stock-out alerts", ["unique_id", "on_hand", "days_of_cover", "p_stockout_lead", "status"], limit=10)
     _write(plan, out)
@@ -175,7 +177,8 @@ def new_product_cmd(
 def trends_cmd(
     db: Path = typer.Option(..., help=DB_HELP),
     level: str = typer.Option("item", help="'item' or 'category'."),
-    horizon: int = typer.Option(28, help="Days of forecast compared with the last 28 days."),
+    horizon: int | None = typer.Option(
+        None, help="Periods of forecast compared with as many recent ones (default 28 days, 13 weeks, 6 months)."),
     rise: float = typer.Option(0.10, help="Change above which an item is rising (0.10 = +10%)."),
     fall: float = typer.Option(-0.10, help="Change below which an item is falling."),
     model: str | None = typer.Option(None, help=MODEL_HELP),

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from trendcast.cli.app import app, console, progress
+from trendcast.cli.app import app, console
+from trendcast.cli.progress_view import step_view
 from trendcast.engine import engine_option
 from trendcast.errors import ConfigError
 
@@ -26,10 +27,34 @@ def _names(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
 
+FREQ_HELP = ("Frequency: D, W-MON..W-SUN, MS or ME (default: the warehouse's, detected at "
+             "ingest; a coarser one sums the sales into its periods).")
+COVARIATES_HELP = "Covariates from the warehouse: auto (every source), none, or names comma-separated."
+COUNTRY_HELP = "Country whose holidays and shopping festivals are covariates (CN, US, ...)."
+
+
+def covariate_choice(text: str) -> str | list[str]:
+    return text if text in ("auto", "none") else (_names(text) or "none")
+
+
+TIME_BUDGET = typer.Option(
+    None, "--time-budget", help="Seconds auto mode may spend backtesting and fitting its candidates "
+    "(default: grows with the number of series, 60 s to 270 s).",
+)
+
+
+def _auto_params(time_budget: float | None, view: object) -> dict[str, object]:
+    """Parameters for the ``auto`` model: the time budget and the progress callback."""
+    if time_budget is not None and time_budget <= 0:
+        raise ConfigError(f"--time-budget must be a positive number of seconds; got {time_budget}.")
+    return {"on_progress": view, **({"time_budget": time_budget} if time_budget is not None else {})}
+
+
 @app.command()
 def forecast(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
-    horizon: int = typer.Option(28, help="Days to forecast."),
+    horizon: int | None = typer.Option(
+        None, help="Periods to forecast (default 28 days, 13 weeks or 6 months by frequency)."),
     model: str = typer.Option("auto", help="Model name (see `trendcast models available`) or 'auto' to pick by backtest."),
     quantiles: str = typer.Option("0.1,0.5,0.9", help="Quantiles to forecast, comma-separated."),
     reconcile: str = typer.Option("bottom_up", help="Make levels add up: bottom_up, mint or none."),
@@ -37,48 +62,61 @@ def forecast(
     future: Path | None = typer.Option(None, help="Future plan CSV/Parquet: item_id, store_id, date, price, promo."),
     levels: bool = typer.Option(False, "--levels", help="Also write aggregated levels (store, category, total...)."),
     engine: str = engine_option,
+    freq: str | None = typer.Option(None, help=FREQ_HELP),
+    covariates: str = typer.Option("auto", help=COVARIATES_HELP),
+    country: str | None = typer.Option(None, help=COUNTRY_HELP),
+    time_budget: float | None = TIME_BUDGET,
 ) -> None:
-    """Forecast every item (and store) HORIZON days ahead; stores the run in the warehouse."""
-    from trendcast.evaluate.run import forecast as run_forecast
+    """Forecast every item (and store) HORIZON periods ahead; stores the run in the warehouse."""
+    from trendcast.features.frequency import unit
+    from trendcast.forecasting import forecast as run_forecast
 
-    with progress() as bar:
-        task = bar.add_task("forecast", total=None)
+    with step_view("forecast") as view:
+        params = _auto_params(time_budget, view) if model == "auto" else None
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
-            future=future, levels=levels, engine=engine, on_step=lambda s: bar.update(task, description=s),
+            future=future, levels=levels, engine=engine, on_step=view.say, model_params=params,
+            freq=freq, covariates=covariate_choice(covariates), country=country,
         )
-    console.print(f"Wrote {len(result)} rows to [bold]{out}[/] (run {result.attrs.get('run_id', '-')}).")
+    console.print(
+        f"Wrote {len(result)} rows to [bold]{out}[/] (run {result.attrs.get('run_id', '-')}): "
+        f"{result.attrs['horizon']} {unit(result.attrs['freq'])}s ahead, frequency {result.attrs['freq']}."
+    )
     if result.attrs.get("explanation"):
-        console.print(result.attrs["explanation"])
+        console.print(result.attrs["explanation"], soft_wrap=True, highlight=False)
 
 
 @app.command()
 def backtest(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
-    horizon: int = typer.Option(28, help="Days forecast in each window."),
+    horizon: int | None = typer.Option(
+        None, help="Periods forecast in each window (default 28 days, 13 weeks or 6 months)."),
     windows: int = typer.Option(2, help="Number of rolling-origin windows."),
-    step: int | None = typer.Option(None, help="Days between window starts (default: the horizon)."),
+    step: int | None = typer.Option(None, help="Periods between window starts (default: the horizon)."),
     models: str = typer.Option("seasonal_naive,moving_average,croston", help="Models to compare, comma-separated."),
     quantiles: str = typer.Option("0.1,0.5,0.9", help="Quantiles to score (pinball loss, coverage)."),
     reconcile: str = typer.Option("none", help="Reconcile each window's forecasts: none or mint."),
     out: Path = typer.Option(Path("metrics.json"), help="Metrics JSON (per model, per hierarchy level)."),
     forecasts_out: Path | None = typer.Option(None, help="Also write every window's forecasts (.csv/.parquet)."),
+    freq: str | None = typer.Option(None, help=FREQ_HELP),
+    covariates: str = typer.Option("auto", help=COVARIATES_HELP),
+    country: str | None = typer.Option(None, help=COUNTRY_HELP),
+    time_budget: float | None = TIME_BUDGET,
 ) -> None:
     """Score models on past windows: train up to each cutoff only, forecast, compare with what sold."""
-    from trendcast.evaluate.run import backtest as run_backtest
+    from trendcast.features.frequency import unit
+    from trendcast.forecasting import backtest as run_backtest
 
     names = _names(models) or []
-    with progress() as bar:
-        task = bar.add_task("backtest", total=windows * len(names))
-
-        def on_step(label: str) -> None:
-            bar.update(task, description=label, advance=1)
-
+    with step_view("backtest", total=windows * len(names)) as view:
+        params = {"auto": _auto_params(time_budget, view)} if "auto" in names else None
         metrics = run_backtest(
             db, horizon, windows, step, names, _floats(quantiles), reconcile=reconcile, out=out,
-            forecasts_out=forecasts_out, on_step=on_step,
+            forecasts_out=forecasts_out, on_step=view.backtest_step, model_params=params, freq=freq,
+            covariates=covariate_choice(covariates), country=country,
         )
-    table = Table(title=f"Backtest: {windows} windows x {horizon} days")
+    config = metrics["config"]
+    table = Table(title=f"Backtest: {windows} windows x {config['horizon']} {unit(config['freq'])}s")
     for col in ("model", "wrmsse", "mase", "rmsse", "smape", "pinball", "trend_macro_f1", "seconds"):
         table.add_column(col, justify="left" if col == "model" else "right")
     cols = ("model", "wrmsse", "mase", "rmsse", "smape", "pinball", "trend_macro_f1", "seconds")
@@ -99,7 +137,7 @@ def plot(
 ) -> None:
     """Plot history against the stored forecast with its quantile band for chosen items."""
     from trendcast.evaluate.plots import plot_forecasts
-    from trendcast.evaluate.run import latest_forecasts, load_panel
+    from trendcast.forecasting import latest_forecasts, load_panel
 
     fc = latest_forecasts(db, run_id)
     bottom = fc[fc["item_id"].notna()]  # aggregated levels have no item_id

@@ -21,12 +21,18 @@ def ingest(
     events: str = typer.Option(None, "--events", help=f"Behaviour events: user_id, item_id, timestamp, event ({SOURCE_HELP})."),
     texts: str = typer.Option(None, "--texts", help=f"Dated texts: date, text, item_id, source, ... ({SOURCE_HELP})."),
     inventory: str = typer.Option(None, "--inventory", help=f"Stock on hand: item_id, date, on_hand ({SOURCE_HELP})."),
+    covariates: str = typer.Option(
+        None, "--covariates",
+        help=f"External drivers: date, [store_id], [item_id] and any numeric columns ({SOURCE_HELP})."),
     on_error: str = typer.Option(
         "raise", "--on-error",
         help="'raise': any bad row rejects the whole call and nothing changes; "
              "'skip': load the good rows and list the bad ones in the rejects file."),
     rejects: Path = typer.Option(
         None, "--rejects", help="Where 'skip' writes rejected rows (default: <db>.rejects.csv)."),
+    freq: str = typer.Option(
+        None, "--freq", help="Frequency to forecast at: D, W-MON..W-SUN, MS or ME (default: "
+                             "detected from the sales dates; a coarser one sums sales per period)."),
 ) -> None:
     """Check shop files against the input contract and load them into the warehouse.
 
@@ -35,7 +41,8 @@ def ingest(
     """
     with progress() as bar:
         report = run_ingest(db, sales=sales, products=products, events=events, texts=texts,
-                            inventory=inventory, on_error=on_error, rejects=rejects, progress=bar)
+                            inventory=inventory, covariates=covariates, on_error=on_error,
+                            rejects=rejects, progress=bar, freq=freq)
     table = Table(title=f"Ingested into {report.db}")
     for col in ("source", "rows", "new", "updated", "unchanged", "rejected", "seconds"):
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -49,3 +56,5 @@ def ingest(
                           f"{', '.join(rep.ignored_columns)}")
     if report.rejects:
         console.print(f"Rejected rows and reasons: {report.rejects}")
+    if report.freq:
+        console.print(f"Frequency: {report.summary()['frequency']}")

@@ -10,6 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from trendcast.cli.app import app, console, progress
+from trendcast.cli.forecast import COUNTRY_HELP, COVARIATES_HELP, FREQ_HELP, covariate_choice
 from trendcast.data.export import write_csv
 from trendcast.evaluate.drift import ERROR_RATIO, MIN_POINTS, PSI_THRESHOLD
 
@@ -47,7 +48,8 @@ def update(
     inventory: Path | None = typer.Option(None, "--inventory", help="New inventory CSV to ingest first."),
     model: str = typer.Option("lightgbm", "--model", help="Registered model for the first version (later versions keep the stored one)."),
     name: str | None = typer.Option(None, "--name", help="Name the versions are stored under (default: the model name)."),
-    horizon: int = typer.Option(28, "--horizon", "-h", min=1, help="Days to forecast."),
+    horizon: int | None = typer.Option(
+        None, "--horizon", "-h", min=1, help="Periods to forecast (default 28 days, 13 weeks or 6 months)."),
     retrain: bool = typer.Option(False, "--retrain", help="Train a new version even without drift."),
     history_days: int | None = typer.Option(
         None, "--history-days", min=60, help="Train new versions on only the last N days (faster)."
@@ -55,6 +57,9 @@ def update(
     ratio: float = typer.Option(ERROR_RATIO, help="Retrain when live WAPE/MASE exceed the backtest by this factor."),
     min_points: int = typer.Option(MIN_POINTS, help="Judge error drift only with at least this many new points."),
     psi: float = typer.Option(PSI_THRESHOLD, help="PSI above which a covariate counts as shifted."),
+    freq: str | None = typer.Option(None, help=FREQ_HELP),
+    covariates: str = typer.Option("auto", help=COVARIATES_HELP),
+    country: str | None = typer.Option(None, help=COUNTRY_HELP),
 ) -> None:
     """Ingest new data, check drift, and refresh forecasts or retrain a new model version."""
     from trendcast.engine.learn import update as run_update
@@ -63,7 +68,8 @@ def update(
         result = run_update(
             db, sales, texts, products=products, events=events, inventory=inventory,
             model_name=model, name=name, h=horizon, retrain=retrain, ratio=ratio,
-            min_points=min_points, psi_threshold=psi, history_days=history_days,
+            min_points=min_points, psi_threshold=psi, history_days=history_days, freq=freq,
+            covariates=covariate_choice(covariates), country=country,
         )
     for key, value in result.summary().items():
         console.print(f"[bold]{key}:[/] {value}")

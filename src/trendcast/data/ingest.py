@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 from rich.progress import Progress, TaskID
 
+from trendcast.data.periods import check_freq, coarser_or_same, describe
 from trendcast.data.privacy import token_sql
 from trendcast.data.schema import NO_STORE, SOURCES, Source
 from trendcast.data.staging import PREFIX, Staged, reader_rejects_sql, run_cleanup, stage
@@ -45,7 +46,7 @@ from trendcast.data.validate import (
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError, InputError
 
-ORDER = ("products", "sales", "inventory", "events", "texts")  # load order within a call
+ORDER = ("products", "sales", "inventory", "events", "texts", "covariates")  # load order within a call
 CHUNK_ROWS = 1_000_000  # rows per INSERT statement: bounds each step and paces the progress bar
 TEXT_ID_HEX = 32
 ROW_NOTE = "(rows count data rows from 1, header not counted)"
@@ -73,6 +74,7 @@ class IngestReport:
     db: str
     sources: dict[str, SourceReport]
     rejects: str | None = None
+    freq: str | None = None  # the warehouse's frequency after this load (when sales were given)
 
     def summary(self) -> dict[str, str]:
         """Human-readable lines, label -> value."""
@@ -82,10 +84,12 @@ class IngestReport:
                            f"{rep.unchanged:,} unchanged, {rep.rejected:,} rejected")
         if self.rejects:
             lines["rejects"] = self.rejects
+        if self.freq:
+            lines["frequency"] = f"{describe(self.freq)} ({self.freq})"
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"db": self.db, "rejects": self.rejects,
+        return {"db": self.db, "rejects": self.rejects, "freq": self.freq,
                 "sources": {k: asdict(v) for k, v in self.sources.items()}}
 
 
@@ -110,12 +114,14 @@ def ingest(
     events: Any = None,
     texts: Any = None,
     inventory: Any = None,
+    covariates: Any = None,
     *,
     on_error: str = "raise",
     rejects: str | Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
     window: DateWindow | None = None,
+    freq: str | None = None,
 ) -> IngestReport:
     """Load the given sources into the warehouse ``db``, all-or-nothing for the call.
 
@@ -125,15 +131,19 @@ def ingest(
     warehouse, ``<db>.rejects.csv``). ``progress``: a Rich Progress to draw on (the CLI's).
     ``window``: plausible dates (default :func:`~trendcast.data.validate.date_window`); a date
     outside it is a bad value like any other.
+    ``freq``: the frequency to forecast at (``D``, ``W-MON``..``W-SUN``, ``MS``, ``ME``) instead
+    of the one detected from the sales dates; a coarser one sums the sales into its periods.
     """
     if on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     given = {"sales": sales, "products": products, "events": events, "texts": texts,
-             "inventory": inventory}
+             "inventory": inventory, "covariates": covariates}
     specs = {name: given[name] for name in ORDER if given[name] is not None}
+    if freq is not None:
+        freq = check_freq(freq)
     if not specs:
         raise InputError("nothing to ingest: give at least one of sales, products, events, "
-                         "texts, inventory")
+                         "texts, inventory, covariates")
     window = window or date_window()
     wh = db if isinstance(db, Warehouse) else Warehouse(db)
     staged: dict[str, tuple[Staged, str]] = {}
@@ -152,7 +162,8 @@ def ingest(
                 progress.update(tasks[name], description=f"{name}: checking")
             # Into an empty table, raise mode leaves in-file duplicate keys to the primary key
             # (the load fails on them and they are located then): one pass less on big loads.
-            defer = on_error == "raise" and _count(con, st.source.table) == 0
+            defer = (on_error == "raise" and name != "covariates"  # covariates load long, not by key
+                     and _count(con, st.source.table) == 0)
             if defer:
                 deferred.append(name)
             bad = _check(con, st, on_error, check_dups=not defer, window=window)
@@ -181,6 +192,8 @@ def ingest(
                         progress.update(task, description=f"{name}: loading")
                     _load(con, st, bad, reports[name], key, chunk_rows, progress, task)
                     reports[name].seconds += time.perf_counter() - t0
+                if "sales" in staged or freq is not None:
+                    freq = set_frequency(wh, freq)
         except duckdb.ConstraintException:
             for name in deferred:  # rolled back; find which file repeats a key and where
                 st, bad = staged[name]
@@ -188,12 +201,40 @@ def ingest(
                 if _bad_rows(con, bad):
                     _raise_first(con, st, bad)
             raise
-        return IngestReport(str(wh.path), reports, str(rejects_path) if rejects_path else None)
+        return IngestReport(str(wh.path), reports, str(rejects_path) if rejects_path else None, freq)
     finally:
         for st, _ in staged.values():
             run_cleanup(wh.con, st.cleanup)
         if not isinstance(db, Warehouse):
             wh.close()
+
+
+def set_frequency(wh: Warehouse, chosen: str | None = None) -> str:
+    """Detect the sales dates' frequency and store it (config ``freq`` and ``data_freq``).
+
+    ``chosen`` (``--freq``) overrides the detected one when it is the same or coarser (the sales
+    are then summed into its periods), and is kept by later loads that do not choose again.
+    """
+    if chosen is None and wh.get_config("freq_chosen"):
+        chosen = wh.get_config("freq")
+    if chosen is None:
+        data = wh.detect_frequency()  # irregular dates raise here, naming a series
+        wh.set_config("freq", data)
+        wh.set_config("data_freq", data)
+        return data
+    try:
+        data = wh.detect_frequency()
+    except InputError:  # mixed dates are fine when a frequency was chosen: they are summed
+        data = "D"
+    if not coarser_or_same(chosen, data):
+        raise ConfigError(
+            f"--freq {chosen} is finer than the sales, which are {describe(data)} ({data}): "
+            f"sales cannot be split into smaller periods. Use --freq {data} or a coarser one."
+        )
+    wh.set_config("freq", chosen)
+    wh.set_config("data_freq", data)
+    wh.set_config("freq_chosen", "1")
+    return chosen
 
 
 # -- checking ----------------------------------------------------------------------------------
@@ -294,6 +335,9 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
           chunk_rows: int, progress: Progress | None, task: TaskID | None) -> None:
     """Upsert the good staged rows in row-range chunks; fill the report's counts."""
     source = st.source
+    if source.name == "covariates":
+        _load_covariates(con, st, bad, rep)
+        return
     target = source.table
     names, exprs = _select_list(st, key)
     has_bad = rep.rejected - st.reader_rejects > 0
@@ -336,6 +380,35 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
     rep.unchanged = good_rows - changed_rows
 
 
+def _load_covariates(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceReport) -> None:
+    """Upsert a wide covariates file as long rows ``store_id, item_id, date, name, value``.
+
+    Column names stay data (never SQL), so any covariate name is safe; an empty cell stores no
+    row. A file row counts as new when its (store, item, date) was not there before.
+    """
+    values = [c for c in st.columns if c not in ("date", "store_id", "item_id")]
+    good = f"WHERE _rid NOT IN (SELECT _rid FROM {bad})" if rep.rejected - st.reader_rejects else ""
+    store = "coalesce(store_id, '')" if "store_id" in st.columns else "''"
+    item = "coalesce(item_id, '')" if "item_id" in st.columns else "''"
+    rows = f"{PREFIX}cov_rows"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT {store} AS store_id, {item} AS item_id, "
+                f"date, {', '.join(chr(34) + c + chr(34) for c in values)} FROM {st.view} {good}")
+    st.cleanup.append(f"DROP TABLE IF EXISTS {rows}")
+    old = int(con.execute(f"SELECT count(*) FROM {rows} r SEMI JOIN (SELECT DISTINCT store_id, item_id, date "
+                          f"FROM covariates) c USING (store_id, item_id, date)").fetchone()[0])
+    cols = ", ".join(f'"{c}"' for c in values)
+    changed = con.execute(f"""INSERT INTO covariates (store_id, item_id, date, name, value)
+        SELECT store_id, item_id, date, name, value FROM (UNPIVOT {rows} ON {cols} INTO NAME name VALUE value)
+        ON CONFLICT (store_id, item_id, date, name) DO UPDATE SET value = excluded.value
+        WHERE value IS DISTINCT FROM excluded.value
+        RETURNING store_id, item_id, date""").df()
+    touched = len(changed.drop_duplicates()) if len(changed) else 0
+    total = int(con.execute(f"SELECT count(*) FROM {rows}").fetchone()[0])
+    rep.inserted = total - old
+    rep.updated = max(0, touched - rep.inserted)
+    rep.unchanged = total - rep.inserted - rep.updated
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -351,7 +424,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
 
     paths = demo_paths()
     t0 = time.perf_counter()
-    report = ingest(db, **{name: paths[name] for name in ORDER})
+    report = ingest(db, **{name: paths[name] for name in ORDER if name in paths})
     seconds = time.perf_counter() - t0
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ warehouse creates its tables from it and the README documents it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Logical column types. Ingest checks values against them; DuckDB types follow from them.
@@ -15,6 +16,7 @@ DUCK_TYPES = {
     "timestamp": "TIMESTAMP",
     "float": "DOUBLE",
     "flag": "TINYINT",
+    "number": "DOUBLE",  # a covariate value: a number, TRUE/FALSE (1/0), or NA/empty for none
 }
 
 NO_STORE = ""  # store_id stored for sales without a store column: one series per item
@@ -124,4 +126,45 @@ INVENTORY = Source(
     keys=("store_id", "item_id", "date"),
 )
 
-SOURCES: dict[str, Source] = {s.name: s for s in (SALES, PRODUCTS, EVENTS, TEXTS, INVENTORY)}
+COVARIATES = Source(
+    name="covariates",
+    table="covariates",
+    doc="Optional external drivers per day (or week/month): weather, CPI, fuel price, markdowns, "
+        "ad spend, your own holidays. Every other column is a numeric covariate named after its "
+        "column (TRUE/FALSE count as 1/0; empty or NA means no value).",
+    columns=(
+        Column("date", "date", True, "day (or period label) the values refer to"),
+        Column("store_id", "str", False, "store the values apply to; empty = every store"),
+        Column("item_id", "str", False, "item the values apply to; empty = every item"),
+    ),
+    keys=("store_id", "item_id", "date"),
+)
+# Covariate columns can have any name: stored long (one row per value) so no name becomes SQL.
+COVARIATES_DDL = """CREATE TABLE IF NOT EXISTS covariates (
+    store_id VARCHAR NOT NULL DEFAULT '', item_id VARCHAR NOT NULL DEFAULT '', date DATE NOT NULL,
+    name VARCHAR NOT NULL, value DOUBLE, PRIMARY KEY (store_id, item_id, date, name))"""
+COVARIATE_NAME = re.compile(r"^\w{1,64}$")  # letters (any script), digits, underscore
+
+
+def covariates_source(columns: list[str]) -> Source:
+    """The covariates contract widened with one ``number`` column per extra input column.
+
+    Raises :class:`InputError` when a name cannot be a covariate or there are no value columns.
+    """
+    from trendcast.errors import InputError
+
+    keys = {c.name for c in COVARIATES.columns}
+    values = [c for c in columns if c.strip().lower() not in keys]
+    bad = [c for c in values if not COVARIATE_NAME.match(c.strip())]
+    if bad:
+        raise InputError(f"covariate column name {bad[0]!r} must be 1-64 letters, digits or _ "
+                         "(rename it in the file)", column=bad[0])
+    if not values:
+        raise InputError("a covariates file needs at least one value column besides date, "
+                         "store_id and item_id")
+    extra = tuple(Column(c.strip(), "number", False, "covariate") for c in values)
+    return Source(COVARIATES.name, COVARIATES.table, (*COVARIATES.columns, *extra), COVARIATES.keys,
+                  COVARIATES.doc)
+
+
+SOURCES: dict[str, Source] = {s.name: s for s in (SALES, PRODUCTS, EVENTS, TEXTS, INVENTORY, COVARIATES)}

@@ -247,6 +247,13 @@ def stage(con: duckdb.DuckDBPyConnection, spec: Any, source: Source,
             names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         except duckdb.Error as exc:
             raise InputError(f"cannot read it: {_first_line(exc)}", file=label) from None
+        if source.name == "covariates":  # any other column is a covariate: widen the contract
+            from trendcast.data.schema import covariates_source
+
+            try:
+                source = covariates_source(names)
+            except InputError as exc:
+                raise InputError(exc.reason, file=label, column=exc.column) from None
         found, ignored = _match_columns(names, source)
         for col in source.required:
             if col not in found:

@@ -122,6 +122,11 @@ def typed(column: Column, source: Source) -> str:
     c = f'"{column.name}"'
     if column.type == "float":
         return f"TRY_CAST({c} AS DOUBLE)"
+    if column.type == "number":  # NA/NaN/null/empty = no value; TRUE/FALSE = 1/0; inf is not a value
+        v = f"lower(trim({c}))"
+        return (f"CASE WHEN {v} IN ('', 'na', 'n/a', 'nan', 'null', 'none') THEN NULL "
+                f"WHEN {v} = 'true' THEN 1.0 WHEN {v} = 'false' THEN 0.0 "
+                f"WHEN isfinite(TRY_CAST({c} AS DOUBLE)) THEN TRY_CAST({c} AS DOUBLE) END")
     if column.type == "date":
         return f"TRY_CAST({c} AS DATE)"
     if column.type == "timestamp":
@@ -161,6 +166,10 @@ def checks(column: Column, source: Source, window: DateWindow | None = None) -> 
         out.append((f"NOT coalesce({ok}, {blank(name)})", f"'not a number: ' || {raw}"))
         if column.non_negative:
             out.append((f"{t} < 0", f"'negative value ' || {raw} || ', {name} must be >= 0'"))
+    elif column.type == "number":
+        missing = f"lower(trim({c})) IN ('', 'na', 'n/a', 'nan', 'null', 'none')"
+        out.append((f"{t} IS NULL AND NOT {blank(name)} AND NOT {missing}",
+                    f"'not a number: ' || {raw} || ' (use a number, TRUE/FALSE, or leave it empty)'"))
     elif column.type in ("date", "timestamp", "flag") or column.choices:
         fast = f"{c} NOT IN ('0', '1') AND " if column.type == "flag" else ""
         reason = {

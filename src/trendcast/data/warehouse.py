@@ -17,8 +17,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from trendcast.data.schema import DUCK_TYPES, NO_STORE, SOURCES, Source
-from trendcast.errors import BusyError, NotReadyError
+from trendcast.data import periods
+from trendcast.data.periods import check_freq
+from trendcast.data.schema import COVARIATES_DDL, DUCK_TYPES, NO_STORE, SOURCES, Source
+from trendcast.errors import BusyError, ConfigError, NotReadyError
 
 SERIES_SEP = "/"  # unique_id = store_id + SERIES_SEP + item_id when the shop has stores
 
@@ -130,7 +132,7 @@ class Warehouse:
     def _create(self) -> None:
         self.con.execute("CREATE TABLE IF NOT EXISTS config (key VARCHAR PRIMARY KEY, value VARCHAR)")
         for source in SOURCES.values():
-            self.con.execute(_ddl(source))
+            self.con.execute(COVARIATES_DDL if source.name == "covariates" else _ddl(source))
 
     def close(self) -> None:
         self.con.close()
@@ -186,32 +188,96 @@ class Warehouse:
         q = f"SELECT count(*) FROM sales WHERE store_id <> '{NO_STORE}'"
         return bool(self.con.execute(q).fetchone()[0])
 
-    def sales_panel(self) -> pd.DataFrame:
-        """Daily long frame ``unique_id, ds, y, item_id, store_id, category, price, promo``.
+    def frequency(self) -> str:
+        """The warehouse's frequency (pandas alias, config key ``freq``); ``"D"`` when unset."""
+        return check_freq(self.get_config("freq") or "D")
 
-        Days with no sales row inside a series' life (first sale .. last date in the
+    def _series_sql(self) -> str:
+        return (f"CASE WHEN store_id = '{NO_STORE}' THEN item_id "
+                f"ELSE store_id || '{SERIES_SEP}' || item_id END")
+
+    def detect_frequency(self) -> str:
+        """The frequency the stored sales dates follow (see :func:`periods.detect`).
+
+        Dates that follow no frequency raise an ``InputError`` naming a series and its dates
+        that break the pattern most dates follow.
+        """
+        dates = self.con.execute("SELECT DISTINCT date FROM sales ORDER BY 1").df()["date"]
+        found = periods.detect(dates)
+        if found is not None:
+            return found
+        usual = periods.dominant(dates)
+        series = self._series_sql()
+        if usual == "D":  # irregular spacing: show the series with the most rows
+            sql = f"""SELECT {series} AS series, date FROM sales WHERE ({series}) = (
+                SELECT {series} FROM sales GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1)
+                ORDER BY date LIMIT 5"""
+            raise periods.irregular_error(self.con.execute(sql).df(), usual)
+        bad = dates[periods.off_grid(dates, usual).to_numpy()]
+        self.con.register("_tc_bad_dates", pd.DataFrame({"d": pd.to_datetime(bad).dt.date}))
+        try:
+            sql = f"""WITH hit AS (SELECT {series} AS series, date FROM sales
+                      WHERE date IN (SELECT d FROM _tc_bad_dates))
+                      SELECT * FROM hit WHERE series = (SELECT min(series) FROM hit)
+                      ORDER BY date LIMIT 5"""
+            sample = self.con.execute(sql).df()
+        finally:
+            self.con.unregister("_tc_bad_dates")
+        raise periods.irregular_error(sample, usual)
+
+    def data_frequency(self) -> str:
+        """The frequency of the sales dates as loaded (before any ``--freq`` override)."""
+        stored = self.get_config("data_freq")
+        if stored:
+            return check_freq(stored)
+        return periods.detect(self.con.execute("SELECT DISTINCT date FROM sales").df()["date"]) or "D"
+
+    def sales_panel(self, freq: str | None = None) -> pd.DataFrame:
+        """Long frame ``unique_id, ds, y, item_id, store_id, category, price, promo``, one row
+        per series per period of ``freq`` (default: the warehouse's :meth:`frequency`).
+
+        Periods with no sales row inside a series' life (first sale .. last period in the
         warehouse) are filled with ``y = 0, promo = 0`` and the last known price, because a
-        missing row in an order log means nothing was sold.
+        missing row in an order log means nothing was sold. Gaps are filled at the data's own
+        frequency only; asking for a coarser one (weekly from daily sales) sums the units of
+        each period (mean price, promo when any day had one; a last period the sales do not
+        cover to its end is left out); a finer one is refused.
         """
         if self.count("sales") == 0:
             raise NotReadyError("The warehouse has no sales yet: run `trendcast ingest --sales FILE`.")
+        freq = check_freq(freq) if freq is not None else self.frequency()
+        native = self.data_frequency()
+        if not periods.coarser_or_same(freq, native):
+            raise ConfigError(
+                f"The sales are {periods.kind(native)} data ({native}); they cannot be split into "
+                f"{freq} periods. Use --freq {native} or a coarser frequency."
+            )
+        if freq == native:
+            rows = "SELECT store_id, item_id, date AS ds, units, price, promo FROM sales"
+        else:
+            # a trailing period the data does not cover to its end would look like a slump
+            rows = (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, "
+                    "sum(units) AS units, avg(price) AS price, max(promo) AS promo FROM sales "
+                    f"WHERE {periods.end_sql('date', freq)} <= (SELECT max(date) FROM sales) "
+                    "GROUP BY ALL")
         sep = SERIES_SEP
+        grid = periods.grid_sql("b.first_day", "last.last_day", freq)
         sql = f"""
-        WITH bounds AS (
-            SELECT store_id, item_id, min(date) AS first_day FROM sales GROUP BY ALL
-        ), last AS (SELECT max(date) AS last_day FROM sales),
+        WITH s AS ({rows}),
+        bounds AS (
+            SELECT store_id, item_id, min(ds) AS first_day FROM s GROUP BY ALL
+        ), last AS (SELECT max(ds) AS last_day FROM s),
         grid AS (
             SELECT b.store_id, b.item_id, CAST(d.ds AS DATE) AS ds
-            FROM bounds b, last,
-                 LATERAL (SELECT unnest(generate_series(b.first_day, last.last_day, INTERVAL 1 DAY)) AS ds) d
+            FROM bounds b, last, LATERAL ({grid}) d
         )
         SELECT CASE WHEN g.store_id = '{NO_STORE}' THEN g.item_id
                     ELSE g.store_id || '{sep}' || g.item_id END AS unique_id,
                g.ds, coalesce(s.units, 0.0) AS y, g.item_id, g.store_id,
                coalesce(p.category, 'unknown') AS category,
                s.price, coalesce(s.promo, 0) AS promo
-        FROM grid g LEFT JOIN sales s
-          ON s.store_id = g.store_id AND s.item_id = g.item_id AND s.date = g.ds
+        FROM grid g LEFT JOIN s
+          ON s.store_id = g.store_id AND s.item_id = g.item_id AND s.ds = g.ds
         LEFT JOIN products p ON p.item_id = g.item_id
         ORDER BY unique_id, ds
         """
@@ -219,4 +285,5 @@ class Warehouse:
         df["ds"] = pd.to_datetime(df["ds"]).astype("datetime64[ns]")
         df["price"] = df.groupby("unique_id")["price"].transform(lambda s: s.ffill().bfill())
         df["promo"] = df["promo"].astype("int8")
+        df.attrs["freq"] = freq
         return df

@@ -18,6 +18,7 @@ import pandas as pd
 from trendcast.data.warehouse import Warehouse
 from trendcast.decide.forecasts import quantile_columns
 from trendcast.decide.trends import _sentiment_column, signal_table, window_mean
+from trendcast.features.frequency import kind, periods_from_days
 
 COLUMNS = ["kind", "severity", "unique_id", "item_id", "date", "value", "detail"]
 
@@ -107,7 +108,7 @@ def interval_blowups(
             "severity": np.where(hits["ratio"] > 2 * ratio, "high", "medium"),
             "unique_id": hits.index,
             "item_id": hits.index.map(items),
-            "date": (last + pd.Timedelta(days=1)).date().isoformat(),
+            "date": forecast["ds"].min().date().isoformat() if len(forecast) else last.date().isoformat(),
             "value": hits["ratio"].round(2).to_numpy(),
             "detail": [f"interval {f:.2f}x the level vs {h:.2f}x in history" for f, h in zip(hits["fc"], hits["hist"], strict=True)],
         },
@@ -118,7 +119,10 @@ def interval_blowups(
 def risk_warnings(wh: Warehouse, panel: pd.DataFrame, forecast: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """All warnings in one frame (high severity first) and notes about checks that were skipped."""
     notes: list[str] = []
-    parts = [sales_anomalies(panel), interval_blowups(panel, forecast)]
+    freq = panel.attrs.get("freq", "D")  # windows in periods of the data: 28 days, 13 weeks, 12 months
+    window = {"D": 28, "W": 13, "M": 12}[kind(freq)]
+    parts = [sales_anomalies(panel, window=window),
+             interval_blowups(panel, forecast, first_days=periods_from_days(7, freq))]
     drops = sentiment_drops(wh)
     if drops is None:
         notes.append("sentiment drops skipped: no text signals (signals_item_daily) in the warehouse")

@@ -1,11 +1,10 @@
 """Where decisions get their quantile forecasts from.
 
-Decisions never forecast on their own terms: they read the latest forecast run the evaluate
-stage stored (:func:`trendcast.evaluate.run.latest_forecasts`), or fit a registered model
-(:func:`trendcast.models.make_model`). Only when the
-model registry has no usable model yet (a fresh checkout), they fall back to statsforecast's
-seasonal naive with its own prediction intervals, and say so in the returned frame's
-``attrs['source']``.
+Decisions never forecast on their own terms: they read the latest forecast run the forecasting
+service stored (:func:`trendcast.forecasting.latest_forecasts`), or ask that service to fit a
+registered model (:func:`trendcast.forecasting.fit_predict`), so a decision sees the frequency,
+frames and covariates a ``trendcast forecast`` would. ``attrs['source']`` of the returned frame
+says which.
 """
 
 from __future__ import annotations
@@ -13,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError, NotReadyError
-from trendcast.models.base import quantile_column
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9, 0.95)
 FAST_MODELS = ("seasonal_naive", "auto_ets", "naive")
@@ -42,72 +39,51 @@ def fit_forecast(
     h: int,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model: str | None = None,
-    season_length: int = 7,
-    freq: str = "D",
+    season_length: int | None = None,
+    freq: str | None = None,
     X_future: pd.DataFrame | None = None,
     model_params: dict[str, object] | None = None,
+    db: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Fit ``model`` (default: the first fast registered model) on ``unique_id, ds, y[, covariates]``.
+    """Fit ``model`` (default: the first fast registered model) through the forecasting service.
 
-    Returns ``unique_id, ds, forecast, q...``; ``attrs['source']`` names what produced it.
+    With ``db`` the frames come from the warehouse (covariates fused as for ``forecast``);
+    without it from ``history`` alone (``unique_id, ds, y[, covariates]``, e.g. a replay's
+    past). Returns ``unique_id, ds, forecast, q...``; ``attrs['source']`` names the model.
     """
-    from trendcast.models import available_models, make_model
+    from trendcast.features.frequency import check_freq
+    from trendcast.features.frequency import season_length as season_of
+    from trendcast.forecasting import Frames, build_frames, fit_predict, future_frame
+    from trendcast.models import available_models
 
     names = available_models()
-    chosen = model or next((m for m in FAST_MODELS if m in names), None)
     if model is not None and model not in names:
         raise ConfigError(f"Unknown model '{model}'. Available: {', '.join(names) or 'none yet'}.")
-    if chosen is None:
-        out = _statsforecast_seasonal_naive(history[["unique_id", "ds", "y"]], h, quantiles, season_length, freq)
-        out.attrs["source"] = "statsforecast SeasonalNaive (no registered model available)"
-        return out
-    fc = make_model(chosen, season_length=season_length, freq=freq, **(model_params or {}))
-    cols = ["unique_id", "ds", "y"]
-    if X_future is not None:
-        cols += [c for c in X_future.columns if c in history.columns and c not in cols]
-    fc.fit(history[cols])
-    out = fc.predict(h, X_future=X_future, quantiles=list(quantiles))
+    chosen = model or next(m for m in FAST_MODELS if m in names)
+    if db is not None:
+        frames = build_frames(db, h, freq=freq, panel=history)
+    else:
+        freq = check_freq(freq or history.attrs.get("freq", "D"))
+        future = X_future if X_future is not None else future_frame(history, h, freq=freq)
+        n = int(history.groupby("unique_id").size().max())
+        frames = Frames(history, future, freq, h, season_of(freq, n))
+    params = dict(model_params or {})
+    if season_length is not None:
+        params["season_length"] = season_length
+    out, _ = fit_predict(frames, chosen, list(quantiles), params=params)
     out.attrs["source"] = f"model '{chosen}'"
-    return out
-
-
-def _statsforecast_seasonal_naive(
-    history: pd.DataFrame, h: int, quantiles: Sequence[float], season_length: int, freq: str
-) -> pd.DataFrame:
-    from statsforecast import StatsForecast
-    from statsforecast.models import SeasonalNaive
-
-    def level(q: float) -> int | float:
-        lvl = round(abs(2 * q - 1) * 100, 6)
-        return int(lvl) if lvl == int(lvl) else lvl
-
-    levels = sorted({level(q) for q in quantiles if q != 0.5})
-    sf = StatsForecast(models=[SeasonalNaive(season_length=season_length)], freq=freq, n_jobs=1)
-    raw = sf.forecast(df=history, h=h, level=levels or None)
-    out = raw.rename(columns={"SeasonalNaive": "forecast"})
-    for q in quantiles:
-        col = quantile_column(q)
-        if q == 0.5:
-            out[col] = out["forecast"]
-            continue
-        side = "hi" if q > 0.5 else "lo"
-        out[col] = out[f"SeasonalNaive-{side}-{level(q)}"]
-    keep = ["unique_id", "ds", "forecast", *[quantile_column(q) for q in quantiles]]
-    out = out.reset_index()[keep] if "unique_id" not in out.columns else out[keep]
-    num = keep[2:]
-    out[num] = np.clip(out[num].to_numpy(dtype=float), 0.0, None)
-    out[num[1:]] = np.sort(out[num[1:]].to_numpy(), axis=1)
+    out.attrs["freq"] = frames.freq
     return out
 
 
 def stored_forecasts(db: str | Path, panel: pd.DataFrame) -> pd.DataFrame | None:
-    """The latest stored forecast run (:func:`trendcast.evaluate.run.latest_forecasts`) for the
+    """The latest stored forecast run (:func:`trendcast.forecasting.latest_forecasts`) for the
     panel's series and the days after its last sale, or None when there is none usable.
 
     A run made before newer sales were ingested only keeps its days after the last sale, so a
     stale run ends up too short and :func:`get_forecasts` refits instead.
     """
-    from trendcast.evaluate.run import latest_forecasts
+    from trendcast.forecasting import latest_forecasts
 
     try:
         df = latest_forecasts(db)
@@ -138,7 +114,7 @@ def get_forecasts(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model: str | None = None,
 ) -> pd.DataFrame:
-    """Stored forecasts when they cover ``h`` days for every series (and no model was asked
+    """Stored forecasts when they cover ``h`` periods for every series (and no model was asked
     for), else a fresh fit of ``model`` (default: a fast registered model)."""
     if model is None:
         stored = stored_forecasts(db, panel)
@@ -148,4 +124,4 @@ def get_forecasts(
                 out = stored.groupby("unique_id").head(h).reset_index(drop=True)
                 out.attrs["source"] = stored.attrs["source"]
                 return out
-    return fit_forecast(panel, h, quantiles, model=model)
+    return fit_forecast(panel, h, quantiles, model=model, db=db)

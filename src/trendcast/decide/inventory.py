@@ -24,7 +24,7 @@ rate measures.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from scipy import stats
 
 from trendcast.decide.forecasts import quantile_columns
 from trendcast.errors import ConfigError, InputError
+from trendcast.features.frequency import describe, kind, periods_from_days, unit
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,19 @@ class InventoryPolicy:
     def protection(self) -> int:
         """Days an order must cover: lead time plus review period."""
         return self.lead_time + self.review_period
+
+    def in_periods(self, freq: str) -> tuple[InventoryPolicy, str]:
+        """This policy with lead time and review period counted in periods of ``freq`` (whole
+        periods, rounded up) and a sentence saying so; unchanged for daily data."""
+        if kind(freq) == "D":
+            return self, ""
+        u = unit(freq)
+        lead, review = periods_from_days(self.lead_time, freq), max(1, periods_from_days(self.review_period, freq))
+        year = {"week": 52, "month": 12}[u]
+        what = describe(freq)
+        note = (f"{what[0].upper()}{what[1:]} data: lead time {self.lead_time} days = {lead} {u}(s), "
+                f"review period {self.review_period} days = {review} {u}(s) (rounded up to whole {u}s).")
+        return replace(self, lead_time=lead, review_period=review, periods_per_year=year), note
 
 
 # -- formulas ------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trendcast.data.periods import period_label
 from trendcast.decide.pricing import ElasticityConfig, category_elasticities, estimate_elasticities
 from trendcast.errors import InputError
+from trendcast.features.frequency import check_freq, season_length
 
 UPLIFT_COLUMNS = ["promo_uplift", "promo_uplift_low", "promo_uplift_high"]
 
@@ -28,16 +30,23 @@ def promo_uplift(panel: pd.DataFrame, config: ElasticityConfig | None = None, by
 
 
 def future_covariates(panel: pd.DataFrame, plan: pd.DataFrame, horizon_end: pd.Timestamp | None = None) -> pd.DataFrame:
-    """``unique_id, ds, price, promo`` for every series, the same number of days after each
-    series' last day (enough to reach the plan's end for the series that ends first).
+    """``unique_id, ds, price, promo`` for every series, the same number of periods after each
+    series' last period (enough to reach the plan's end for the series that ends first); plan
+    dates count for the period of the data's frequency they fall in.
 
     Days not in the plan have no promotion and the latest regular price. A planned promotion
     without a price gets the item's typical historical promotion discount.
     """
     if not {"item_id", "date", "promo"} <= set(plan.columns):
         raise InputError("A promotion plan needs columns item_id, date, promo (and optionally store_id, price).")
+    freq = check_freq(panel.attrs.get("freq", "D"))
+    step = pd.tseries.frequencies.to_offset(freq)
     plan = plan.copy()
-    plan["ds"] = pd.to_datetime(plan["date"]).astype("datetime64[ns]")
+    plan["ds"] = period_label(plan["date"], freq).astype("datetime64[ns]")
+    if "store_id" in plan.columns:
+        plan["store_id"] = plan["store_id"].fillna("").astype(str)
+    agg = {"promo": "max", **({"price": "mean"} if "price" in plan.columns else {})}
+    plan = plan.groupby([c for c in ("item_id", "store_id", "ds") if c in plan.columns], as_index=False).agg(agg)
     last = panel.groupby("unique_id")["ds"].max()
     end = horizon_end or plan["ds"].max()
     if end <= last.min():
@@ -47,10 +56,10 @@ def future_covariates(panel: pd.DataFrame, plan: pd.DataFrame, horizon_end: pd.T
     promo_price = panel[panel["promo"] == 1].groupby("unique_id")["price"].median()
     reg_at_promo = panel.groupby("unique_id")["price"].median()
     discount = (promo_price / reg_at_promo).clip(upper=1.0)
-    h = (end - last.min()).days  # every series gets the same h days after its own last day
+    h = len(pd.date_range(last.min() + step, end, freq=freq))  # the same h periods for every series
     frames = []
     for uid, day in last.items():
-        dates = pd.date_range(day + pd.Timedelta(days=1), periods=h, freq="D")
+        dates = pd.date_range(day + step, periods=h, freq=freq)
         frames.append(pd.DataFrame({"unique_id": uid, "ds": dates, "item_id": keys.loc[uid, "item_id"], "store_id": keys.loc[uid, "store_id"]}))
     fut = pd.concat(frames, ignore_index=True)
     fut["price"] = fut["unique_id"].map(regular).fillna(fut["unique_id"].map(reg_at_promo))
@@ -81,7 +90,8 @@ def promo_forecast(panel: pd.DataFrame, plan: pd.DataFrame, model: str = "lightg
 
     fut = future_covariates(panel, plan)
     h = int(fut.groupby("unique_id").size().max())
-    m = make_model(model)
+    freq = check_freq(panel.attrs.get("freq", "D"))
+    m = make_model(model, freq=freq, season_length=season_length(freq, int(panel.groupby("unique_id").size().max())))
     m.fit(panel[["unique_id", "ds", "y", "price", "promo"]])
     planned = m.predict(h, X_future=fut[["unique_id", "ds", "price", "promo"]], quantiles=list(quantiles))
     base_x = fut[["unique_id", "ds", "regular_price"]].rename(columns={"regular_price": "price"})

@@ -43,7 +43,8 @@ def trend_table(
     keys = panel.groupby("unique_id")[["item_id", "category"]].first()
     last = panel["ds"].max()
     recent = panel[panel["ds"] > last - pd.Timedelta(days=recent_days)]
-    rec = recent.groupby("unique_id")["y"].sum() / recent_days
+    periods = max(recent["ds"].nunique(), 1)  # days, or weeks/months at a coarser frequency
+    rec = recent.groupby("unique_id")["y"].sum() / periods  # per period, like the forecast
     fc = forecast.sort_values(["unique_id", "ds"]).groupby("unique_id").head(horizon)
     fut = fc.groupby("unique_id")["forecast"].mean()
     frame = keys.join(rec.rename("recent_daily")).join(fut.rename("forecast_daily")).dropna()

@@ -16,16 +16,19 @@ from trendcast.data.warehouse import Warehouse
 from trendcast.decide.forecasts import DEFAULT_QUANTILES, get_forecasts
 from trendcast.decide.inventory import InventoryPolicy, compute_plan, stockout_alerts
 from trendcast.errors import InputError, NotReadyError
+from trendcast.features.frequency import DAYS_PER_PERIOD, default_horizon, kind, unit
 
 _FORECASTS: dict[tuple[str, float, int, str | None], pd.DataFrame] = {}
 
 
 def _panel(wh: Warehouse) -> pd.DataFrame:
-    return wh.sales_panel()
+    from trendcast.forecasting import load_panel
+
+    return load_panel(wh)
 
 
 def _forecasts(wh: Warehouse, panel: pd.DataFrame, h: int, model: str | None) -> pd.DataFrame:
-    """Forecasts for ``h`` days, reused while the warehouse file is unchanged (the demo asks 4x)."""
+    """Forecasts for ``h`` periods, reused while the warehouse file is unchanged (the demo asks 4x)."""
     key = (str(wh.path.resolve()), wh.path.stat().st_mtime, h, model)
     if key not in _FORECASTS:
         _FORECASTS.clear()
@@ -71,10 +74,12 @@ def _economics(wh: Warehouse, panel: pd.DataFrame) -> pd.DataFrame:
 
 def plan_inventory(db: Path, policy: InventoryPolicy | None = None, model: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(plan per series, stock-out alerts). Alerts are empty when there are no stock counts."""
-    policy = policy or InventoryPolicy()
-    h = max(policy.protection, 28)
+    asked = policy or InventoryPolicy()
     with Warehouse(db, read_only=True) as wh:
         panel = _panel(wh)
+        freq = panel.attrs.get("freq", "D")
+        policy, note = asked.in_periods(freq)  # days -> periods of the data, said in `note`
+        h = max(policy.protection, default_horizon(freq))
         fc = _forecasts(wh, panel, h, model)
         on_hand = latest_on_hand(wh)
         econ = _economics(wh, panel) if policy.objective == "profit" else None
@@ -82,9 +87,14 @@ def plan_inventory(db: Path, policy: InventoryPolicy | None = None, model: str |
     keys = panel.groupby("unique_id")[["item_id", "store_id"]].first().reset_index()
     plan = keys.merge(plan, on="unique_id")
     alerts = stockout_alerts(fc, on_hand, policy) if on_hand is not None else pd.DataFrame()
+    days = DAYS_PER_PERIOD[kind(freq)]
+    if days != 1:  # the plan speaks days, whatever the data's period
+        plan["protection_days"] = (plan["protection_days"] * days).round().astype(int)
+        if not alerts.empty:
+            alerts["days_of_cover"] = (alerts["days_of_cover"] * days).round(1)
     if not alerts.empty:
         alerts = keys.merge(alerts, on="unique_id").sort_values("days_of_cover").reset_index(drop=True)
-    plan.attrs["source"] = fc.attrs.get("source", "")
+    plan.attrs.update(source=fc.attrs.get("source", ""), note=note, freq=freq, unit=unit(freq))
     return plan, alerts
 
 
@@ -143,11 +153,13 @@ def new_product(db: Path, item: dict[str, object], h: int = 28, k: int = 5, laun
     return cold_start_forecast(panel, products, item, h=h, k=k, launch=launch, db=db)
 
 
-def trends(db: Path, level: str = "item", horizon: int = 28, model: str | None = None, rise: float = 0.10, fall: float = -0.10) -> pd.DataFrame:
+def trends(db: Path, level: str = "item", horizon: int | None = None, model: str | None = None, rise: float = 0.10, fall: float = -0.10) -> pd.DataFrame:
+    """Rising and falling items over ``horizon`` periods (default by the data's frequency)."""
     from trendcast.decide.trends import trends_with_evidence
 
     with Warehouse(db, read_only=True) as wh:
         panel = _panel(wh)
+        horizon = horizon or default_horizon(panel.attrs.get("freq", "D"))
         fc = _forecasts(wh, panel, horizon, model)
         out = trends_with_evidence(wh, panel, fc, level=level, horizon=horizon, rise=rise, fall=fall)
     from trendcast.decide.trends import emerging_terms
@@ -162,7 +174,7 @@ def alerts(db: Path, model: str | None = None) -> tuple[pd.DataFrame, list[str]]
 
     with Warehouse(db, read_only=True) as wh:
         panel = _panel(wh)
-        fc = _forecasts(wh, panel, 28, model)
+        fc = _forecasts(wh, panel, default_horizon(panel.attrs.get("freq", "D")), model)
         return risk_warnings(wh, panel, fc)
 
 

@@ -49,30 +49,22 @@ ENGINES = ("local", "dask", "spark", "ray")
 GBM_MODELS = ("lightgbm",)
 PART = "_partition"
 
-LGBM_PARAMS: dict[str, Any] = {
-    "n_estimators": 200,
-    "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_child_samples": 20,
-    "random_state": 0,
-    "deterministic": True,
-    "force_row_wise": True,
-    "n_jobs": 1,
-    "verbosity": -1,
-}
+def _lgbm_spec(freq: str, season_length: int) -> Any:
+    """The registry's LightGBM model: its regressor settings and target features are the ones
+    every engine uses, so local and distributed forecasts come from one configuration."""
+    from trendcast.models.gbm import LightGBMModel
+
+    return LightGBMModel(season_length=season_length, freq=freq)
 
 
-def _lgbm_features() -> dict[str, Any]:
-    from mlforecast.lag_transforms import RollingMean
-
-    return {
-        "lags": [1, 7, 14, 28],
-        "lag_transforms": {1: [RollingMean(window_size=7)], 7: [RollingMean(window_size=28)]},
-        "date_features": ["dayofweek", "month"],
-    }
+def _lgbm_features(freq: str = "D", season_length: int = 7) -> dict[str, Any]:
+    """Target lags and rolling statistics of :class:`LightGBMModel`, plus date features
+    (the distributed paths take no future frame, so the calendar comes from the dates)."""
+    return {**_lgbm_spec(freq, season_length).feature_config(), "date_features": ["dayofweek", "month"]}
 
 
-LGBM_FEATURES = "lags 1,7,14,28; rolling means 7 (lag 1) and 28 (lag 7); day of week; month"
+LGBM_FEATURES = ("the lags and rolling statistics of the local `lightgbm` model at the data's "
+                 "frequency; day of week; month")
 
 
 # -- engines ---------------------------------------------------------------------------------
@@ -270,44 +262,49 @@ def _by_partition(
 
 
 # -- gradient boosting -------------------------------------------------------------------------
-def _lgbm_local(df: pd.DataFrame, h: int) -> pd.DataFrame:
+def _lgbm_local(df: pd.DataFrame, h: int, freq: str = "D", season_length: int = 7) -> pd.DataFrame:
     """One global LightGBM over every series in ``df`` (also the per-partition worker)."""
-    from lightgbm import LGBMRegressor
     from mlforecast import MLForecast
 
-    mlf = MLForecast(models={"lgb": LGBMRegressor(**LGBM_PARAMS)}, freq="D", **_lgbm_features())
+    spec = _lgbm_spec(freq, season_length)
+    mlf = MLForecast(models={"lgb": spec.regressor(n_jobs=1)}, freq=freq,
+                     **_lgbm_features(freq, season_length))
     mlf.fit(df[[ID, TIME, TARGET]], static_features=[])
     out = mlf.predict(h).rename(columns={"lgb": FORECAST})
     out[ID] = out[ID].astype(str)
     return out[[ID, TIME, FORECAST]]
 
 
-def _lgbm_partition(part: pd.DataFrame, h: int) -> pd.DataFrame:
+def _lgbm_partition(part: pd.DataFrame, h: int, freq: str = "D", season_length: int = 7) -> pd.DataFrame:
     """Fugue transformer: train and forecast one partition of series."""
-    return _lgbm_local(part, h)
+    return _lgbm_local(part, h, freq, season_length)
 
 
-def _lgbm_forecast(df: pd.DataFrame, h: int, engine: str, partitions: int | None) -> pd.DataFrame:
+def _lgbm_forecast(
+    df: pd.DataFrame, h: int, engine: str, partitions: int | None, freq: str = "D", season_length: int = 7
+) -> pd.DataFrame:
     data = df[[ID, TIME, TARGET]].astype({TARGET: float})
     if engine == "local":
-        return _lgbm_local(data, h)
+        return _lgbm_local(data, h, freq, season_length)
     if engine == "dask":
         from mlforecast.distributed import DistributedMLForecast
         from mlforecast.distributed.models.dask.lgb import DaskLGBMForecast
 
-        params = {k: v for k, v in LGBM_PARAMS.items() if k != "n_jobs"}
+        params = _lgbm_spec(freq, season_length).regressor_params()
+        params.pop("n_jobs")
         with _dask_client() as client:
             mlf = DistributedMLForecast(
                 models={"lgb": DaskLGBMForecast(client=client, **params)},
-                freq="D",
+                freq=freq,
                 num_partitions=partitions or 1,
-                **_lgbm_features(),
+                **_lgbm_features(freq, season_length),
             )
             mlf.fit(_to_engine(data, engine, partitions or 1), static_features=[])
             out = _to_pandas(mlf.predict(h))
         return out.rename(columns={"lgb": FORECAST})[[ID, TIME, FORECAST]]
     # spark / ray: one model per partition of series, through Fugue
-    return _by_partition(data, _lgbm_partition, _schema([]), engine, partitions or 1, {"h": h})
+    return _by_partition(data, _lgbm_partition, _schema([]), engine, partitions or 1,
+                         {"h": h, "freq": freq, "season_length": season_length})
 
 
 # -- the entry point ---------------------------------------------------------------------------
@@ -319,6 +316,7 @@ def run_forecast(
     quantiles: Sequence[float] | None = None,
     partitions: int | None = None,
     season_length: int = 7,
+    freq: str = "D",
 ) -> pd.DataFrame:
     """Forecast ``h`` days for every series of ``panel`` with registry model ``model`` on ``engine``.
 
@@ -339,12 +337,12 @@ def run_forecast(
                 "Quantiles for LightGBM are produced by the local model (`trendcast forecast`); "
                 "the distributed LightGBM path gives point forecasts only."
             )
-        out = _lgbm_forecast(df, h, engine, partitions)
+        out = _lgbm_forecast(df, h, engine, partitions, freq, season_length)
     else:
         from trendcast.models.registry import make_model
         from trendcast.models.stats import StatsForecastModel
 
-        fc = make_model(model, season_length=season_length)
+        fc = make_model(model, season_length=season_length, freq=freq)
         if engine == "local":
             return fc.fit(df[[ID, TIME, TARGET]]).predict(h, quantiles=qs or None)
         if not isinstance(fc, StatsForecastModel):

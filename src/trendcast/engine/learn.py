@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trendcast.data.tables import ensure
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import NotReadyError
 from trendcast.evaluate.drift import (
@@ -34,6 +35,8 @@ from trendcast.evaluate.drift import (
     check_drift,
     live_errors,
 )
+from trendcast.forecasting import Frames, build_frames, load_panel, training_frames
+from trendcast.frame import ID, TARGET, TIME
 from trendcast.models.artefacts import (
     Artefact,
     activate,
@@ -44,51 +47,8 @@ from trendcast.models.artefacts import (
     repair_activation,
     save_artefact,
 )
-from trendcast.models.base import ID, TARGET, TIME, Forecaster
+from trendcast.models.base import Forecaster
 from trendcast.models.registry import make_model
-
-DYNAMIC = ["price", "promo"]  # panel covariates known for the future (planned prices, promotions)
-STATIC = ["item_id", "store_id", "category"]
-
-
-# -- frames ----------------------------------------------------------------------------------
-def training_frames(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split the warehouse panel into the model frame (id, ds, y, price, promo) and static frame."""
-    dyn = [c for c in DYNAMIC if c in panel.columns]
-    df = panel[[ID, TIME, TARGET, *dyn]].copy()
-    if "price" in df:  # a series that never had a price recorded: 0 marks "unknown" for the models
-        df["price"] = df["price"].fillna(0.0).astype(float)
-    static = panel[[ID, *[c for c in STATIC if c in panel.columns]]].drop_duplicates(ID)
-    return df.reset_index(drop=True), static.reset_index(drop=True)
-
-
-def future_covariates(df: pd.DataFrame, h: int, freq: str = "D") -> pd.DataFrame:
-    """``X_future`` for the next ``h`` days: last known price carried forward, no promotions.
-
-    Without a promotion calendar the neutral assumption is "no promotion, current price"; pass
-    your own ``X_future`` to the models when you know the plan.
-    """
-    last = df.sort_values(TIME).groupby(ID).tail(1).set_index(ID)
-    offset = pd.tseries.frequencies.to_offset(freq)
-    frames = []
-    for uid, row in last.iterrows():
-        days = pd.date_range(row[TIME] + offset, periods=h, freq=freq)
-        frame = pd.DataFrame({ID: uid, TIME: days})
-        for col in df.columns:
-            if col in (ID, TIME, TARGET):
-                continue
-            frame[col] = 0 if col == "promo" else row[col]
-        frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
-    for col in out.columns:
-        if col in df.columns:
-            out[col] = out[col].astype(df[col].dtype)
-    return out
-
-
-def _panel(db: str | Path) -> pd.DataFrame:
-    with Warehouse(db, read_only=True) as wh:
-        return wh.sales_panel()
 
 
 # -- train -----------------------------------------------------------------------------------
@@ -98,15 +58,17 @@ def holdout_metrics(
     static: pd.DataFrame,
     h: int,
     season_length: int = 7,
+    freq: str = "D",
     **params: object,
 ) -> dict[str, float]:
-    """Backtest on the last ``h`` days (one window): the errors live forecasts are judged against."""
-    cutoff = df[TIME].max() - pd.Timedelta(days=h)
+    """Backtest on the last ``h`` periods (one window): the errors live forecasts are judged against."""
+    cutoff = df[TIME].max() - h * pd.tseries.frequencies.to_offset(freq)
     train, hold = df[df[TIME] <= cutoff], df[df[TIME] > cutoff]
-    model = make_model(model_name, season_length=season_length, **params).fit(train, static_df=static)
+    model = make_model(model_name, season_length=season_length, freq=freq, **params)
+    model.fit(train, static_df=static)
     fc = model.predict(h, X_future=hold.drop(columns=[TARGET]))
     err = live_errors(fc, hold, train, season_length)
-    return {"wape": err["wape"], "mase": err["mase"], "holdout_days": float(h)}
+    return {"wape": err["wape"], "mase": err["mase"], "holdout_periods": float(h)}
 
 
 def train_version(
@@ -114,26 +76,35 @@ def train_version(
     model_name: str,
     *,
     name: str | None = None,
-    h: int = 28,
+    h: int | None = None,
     quantiles: list[float] | None = None,
-    season_length: int = 7,
+    season_length: int | None = None,
     panel: pd.DataFrame | None = None,
     notes: str = "",
     history_days: int | None = None,
+    covariates: str | list[str] = "auto",
+    country: str | None = None,
+    frames: Frames | None = None,
     **params: object,
 ) -> tuple[Forecaster, Artefact, pd.DataFrame]:
-    """Backtest, fit on all data, forecast ``h`` days and store the result as a new active version.
+    """Backtest, fit on all data, forecast ``h`` periods and store the result as a new active
+    version. Frames come from the forecasting service, so a version sees what ``forecast`` sees.
 
     ``history_days`` keeps only the most recent days of the panel (faster, forgets old regimes).
+    ``frames`` reuses frames already built (``panel``: a sales panel already read).
     """
     name = name or model_name
-    panel = _panel(db) if panel is None else panel
+    params.pop("freq", None)
+    if frames is None:
+        frames = build_frames(db, h, panel=panel, covariates=covariates, country=country)
+    panel, h, freq = frames.panel, frames.horizon, frames.freq
     if history_days is not None:
         panel = panel[panel[TIME] > panel[TIME].max() - pd.Timedelta(days=history_days)]
     df, static = training_frames(panel)
-    metrics = holdout_metrics(model_name, df, static, h, season_length, **params)
-    model = make_model(model_name, season_length=season_length, **params).fit(df, static_df=static)
-    x_future = future_covariates(df, h)
+    season = season_length or frames.season_length
+    metrics = holdout_metrics(model_name, df, static, h, season, freq, **params)
+    model = make_model(model_name, season_length=season, freq=freq, **params).fit(df, static_df=static)
+    x_future = frames.x_future()
     fc = model.predict(h, X_future=x_future, quantiles=quantiles)
     art = save_artefact(
         db, name, model, df, static, forecast=fc, h=h, quantiles=quantiles,
@@ -147,7 +118,7 @@ def train_version(
 def ensure_trained(
     db: str | Path,
     model_name: str,
-    h: int = 28,
+    h: int | None = None,
     name: str | None = None,
     params: dict[str, object] | None = None,
     history_days: int | None = None,
@@ -156,13 +127,13 @@ def ensure_trained(
     (built with constructor arguments ``params`` on the last ``history_days`` days)."""
     name = name or model_name
     repair(db, name)
-    panel = _panel(db)
+    panel = load_panel(db)
     version = active_version(db, name)
     if version is not None:
         art = load_artefact(db, name, version)
         fc = art.meta["forecast"]
         same_data = art.meta["data"]["last_ds"] == str(panel[TIME].max().date())
-        if same_data and fc["h"] == h and (art.path / "xfuture.parquet").exists():
+        if same_data and (h is None or fc["h"] == h) and (art.path / "xfuture.parquet").exists():
             return load_model(art), art, art.read("xfuture.parquet")
     return train_version(
         db, model_name, name=name, h=h, panel=panel, history_days=history_days, **(params or {})
@@ -170,11 +141,6 @@ def ensure_trained(
 
 
 # -- live forecasts table ----------------------------------------------------------------------
-LIVE_DDL = """CREATE TABLE IF NOT EXISTS live_forecasts (
-    name VARCHAR NOT NULL, version INTEGER NOT NULL, as_of TIMESTAMP NOT NULL,
-    unique_id VARCHAR NOT NULL, ds DATE NOT NULL, forecast DOUBLE)"""
-
-
 def write_live_forecasts(db: str | Path, name: str, version: int, forecast: pd.DataFrame) -> None:
     """Make ``forecast`` the forecasts in use for model ``name`` (replacing the previous ones)."""
     rows = forecast.copy()
@@ -183,7 +149,7 @@ def write_live_forecasts(db: str | Path, name: str, version: int, forecast: pd.D
     rows.insert(0, "name", name)
     rows[TIME] = pd.to_datetime(rows[TIME]).dt.date
     with Warehouse(db) as wh, wh.transaction() as con:
-        con.execute(LIVE_DDL)
+        ensure(con, "live_forecasts")
         for col in forecast.columns:
             if col.startswith("q"):
                 con.execute(f'ALTER TABLE live_forecasts ADD COLUMN IF NOT EXISTS "{col}" DOUBLE')
@@ -307,7 +273,7 @@ def update(
     inventory: Path | None = None,
     model_name: str = "lightgbm",
     name: str | None = None,
-    h: int = 28,
+    h: int | None = None,
     retrain: bool = False,
     ratio: float = ERROR_RATIO,
     min_points: int = MIN_POINTS,
@@ -315,11 +281,16 @@ def update(
     ks_min: float = KS_MIN,
     params: dict[str, object] | None = None,
     history_days: int | None = None,
+    freq: str | None = None,
+    covariates: str | list[str] = "auto",
+    country: str | None = None,
 ) -> UpdateResult:
     """Ingest new files, check drift and refresh or retrain model ``name`` (see module doc).
 
     ``params`` are constructor arguments for the first version; retrains reuse the stored ones.
     ``history_days`` trains new versions on only the most recent days (faster on long histories).
+    ``h`` counts periods (default by frequency); ``freq`` is passed to the ingest of the new
+    files; ``covariates`` and ``country`` to the forecasting service, as in ``forecast``.
     """
     name = name or model_name
     messages: list[str] = repair(db, name)
@@ -329,14 +300,15 @@ def update(
     if files:
         from trendcast.data.ingest import ingest
 
-        report = ingest(db, **files)
+        report = ingest(db, freq=freq, **files)
         messages += [f"{k}: {v}" for k, v in report.summary().items()]
-    panel = _panel(db)
+    frames = build_frames(db, h, covariates=covariates, country=country)
+    panel, h = frames.panel, frames.horizon
     version = active_version(db, name)
     if version is None:
         _, art, _ = train_version(
-            db, model_name, name=name, h=h, panel=panel, notes="first version",
-            history_days=history_days, **(params or {}),
+            db, model_name, name=name, h=h, frames=frames, notes="first version",
+            history_days=history_days, covariates=covariates, country=country, **(params or {}),
         )
         return UpdateResult(name, "trained", art.version, None, len(panel), messages)
 
@@ -344,7 +316,7 @@ def update(
     model_name = art.meta["spec"]["model"]  # new versions keep the stored model's kind
     train, static = art.train()
     last_train = pd.Timestamp(art.meta["data"]["last_ds"])
-    df, static_now = training_frames(panel)
+    df = frames.train()
     new = df[df[TIME] > last_train]
     if new.empty:
         raise NotReadyError(
@@ -364,25 +336,27 @@ def update(
         why = "forced (--retrain)" if retrain else drift.summary()
         messages.append(f"retrained because: {why}")
         _, new_art, _ = train_version(
-            db, model_name, name=name, h=h, panel=panel, season_length=season,
-            notes=f"retrained: {why}", history_days=history_days, **_extra_params(art),
+            db, model_name, name=name, h=h, frames=frames, season_length=season,
+            notes=f"retrained: {why}", history_days=history_days, covariates=covariates,
+            country=country, **_extra_params(art),
         )
         return UpdateResult(name, "retrained", new_art.version, drift, len(new), messages)
 
     model = load_model(art)
     known = new[new[ID].isin(model.last_ds_.index)]
     if set(df[ID]) == set(train[ID]) and incremental_update(model, known, static):
-        fc = model.predict(h, X_future=future_covariates(df, h))
+        fc = model.predict(h, X_future=frames.x_future())
         write_live_forecasts(db, name, version, fc)
         messages.append("forecasts refreshed with the same trained model (no retraining)")
         return UpdateResult(name, "refreshed", version, drift, len(new), messages)
     _, new_art, _ = train_version(
-        db, model_name, name=name, h=h, panel=panel, season_length=season,
-        notes="refitted on new data (no drift)", history_days=history_days, **_extra_params(art),
+        db, model_name, name=name, h=h, frames=frames, season_length=season,
+        notes="refitted on new data (no drift)", history_days=history_days, covariates=covariates,
+        country=country, **_extra_params(art),
     )
     return UpdateResult(name, "refitted", new_art.version, drift, len(new), messages)
 
 
 def _extra_params(art: Artefact) -> dict[str, object]:
-    """Constructor arguments of a stored version other than season_length (reused on retrain)."""
-    return {k: v for k, v in art.meta["spec"]["kwargs"].items() if k != "season_length"}
+    """Constructor arguments of a stored version other than season and frequency (reused on retrain)."""
+    return {k: v for k, v in art.meta["spec"]["kwargs"].items() if k not in ("season_length", "freq")}

@@ -11,8 +11,9 @@ objectives that is log demand, so a SHAP value of +0.1 means "about 10% more uni
 Other models: permutation importance on a holdout (the last ``h`` days): shuffle one covariate
 across rows in the training frame and in ``X_future``, refit, and report how much WAPE grows.
 
-Outputs are tidy frames (``feature, importance`` and ``unique_id, ds, step, feature, value``)
-and the warehouse table ``explanations`` (run_id, model, kind, unique_id, ds, feature, value).
+Outputs are tidy frames (``feature, label, importance`` and ``unique_id, ds, step, feature,
+label, value``): ``feature`` is the model's raw column name, ``label`` says it in words ("units
+sold 7 days ago", :func:`trendcast.features.fusion.feature_label`); and the warehouse table ``explanations`` (run_id, model, kind, unique_id, ds, feature, value).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from trendcast.data.export import write_csv
+from trendcast.data.tables import ddl
 from trendcast.errors import ConfigError
+from trendcast.features.fusion import label_frame
 from trendcast.models.artefacts import find_mlforecast, lgb_estimators
 from trendcast.models.base import FORECAST, ID, TARGET, TIME, Forecaster
 
@@ -96,7 +99,17 @@ def shap_forecast(
         fv = fv.melt(id_vars=[ID], var_name="feature", value_name="feature_value")
         frames.append(long.merge(fv, on=[ID, "feature"], how="left"))
     out = pd.concat(frames, ignore_index=True)
+    out = _labelled(out, model.freq)
     return out.sort_values([ID, TIME, "feature"]).reset_index(drop=True)
+
+
+def _labelled(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """``frame`` with a ``label`` column (readable name) right after ``feature``."""
+    frame = frame.drop(columns="label", errors="ignore")
+    names = frame["feature"].astype(str)
+    lookup = dict(zip(names.unique(), label_frame(names.unique(), freq), strict=True))
+    frame.insert(frame.columns.get_loc("feature") + 1, "label", names.map(lookup))
+    return frame
 
 
 def global_importance(shap: pd.DataFrame) -> pd.DataFrame:
@@ -104,6 +117,8 @@ def global_importance(shap: pd.DataFrame) -> pd.DataFrame:
     vals = shap[shap["feature"] != BASE]
     out = vals.groupby("feature")["value"].apply(lambda v: float(np.abs(v).mean()))
     out = out.sort_values(ascending=False).rename("importance").reset_index()
+    if "label" in vals.columns:
+        out.insert(1, "label", out["feature"].map(vals.drop_duplicates("feature").set_index("feature")["label"]))
     return out
 
 
@@ -134,8 +149,9 @@ def permutation_importance(
     columns: Sequence[str] | None = None,
     n_repeats: int = 2,
     seed: int = 0,
+    freq: str = "D",
 ) -> pd.DataFrame:
-    """WAPE increase on the last ``h`` days when each covariate is shuffled: ``feature, importance``.
+    """WAPE increase on the last ``h`` days when each covariate is shuffled: ``feature, label, importance``.
 
     ``make`` builds a fresh unfitted model. Each covariate is permuted (the same permutation in
     the training frame and in the holdout's ``X_future``), the model refitted, and the mean
@@ -166,13 +182,11 @@ def permutation_importance(
             deltas.append(score(tr, xf) - base)
         rows.append({"feature": col, "importance": float(np.mean(deltas)), "baseline_wape": base})
     out = pd.DataFrame(rows, columns=["feature", "importance", "baseline_wape"])
-    return out.sort_values("importance", ascending=False).reset_index(drop=True)
+    return _labelled(out, freq).sort_values("importance", ascending=False).reset_index(drop=True)
 
 
 # -- warehouse table -------------------------------------------------------------------------
-DDL = """CREATE TABLE IF NOT EXISTS explanations (
-    run_id VARCHAR NOT NULL, model VARCHAR, kind VARCHAR, unique_id VARCHAR, ds DATE,
-    feature VARCHAR NOT NULL, value DOUBLE, created_at TIMESTAMP)"""
+DDL = ddl("explanations")
 
 
 def store_explanations(
@@ -219,7 +233,9 @@ def load_explanations(db: str | Path, run_id: str | None = None) -> pd.DataFrame
                 "SELECT run_id FROM explanations ORDER BY created_at DESC LIMIT 1"
             ).fetchone()
             run_id = row[0] if row else ""
-        return wh.con.execute("SELECT * FROM explanations WHERE run_id = ?", [run_id]).df()
+        rows = wh.con.execute("SELECT * FROM explanations WHERE run_id = ?", [run_id]).df()
+        freq = wh.get_config("freq") or "D"
+    return _labelled(rows, freq) if len(rows) else rows
 
 
 # -- demo ------------------------------------------------------------------------------------

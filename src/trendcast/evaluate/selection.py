@@ -1,21 +1,33 @@
-"""Auto mode: backtest candidate models, then forecast with whichever combination did best.
+"""Auto mode: backtest candidate models, then forecast with whichever way of using them did best
+on the metric the user is judged by.
 
-Four ways to use the candidates are compared on the backtest windows:
-- ``per_series``: each series uses the model with the lowest error on it;
-- ``by_pattern``: series are classed smooth / erratic / intermittent / lumpy by ADI and CV²
-  (:mod:`trendcast.features.demand`); intermittent and lumpy series use the intermittent-demand
-  model (Croston family) that did best on their class, the others the best of the rest on theirs;
-- ``ensemble``: every series uses an inverse-error weighted average of all candidates;
-- ``single``: every series uses the model with the lowest mean error.
+Every comparison is scored with the M5 WRMSSE across the hierarchy levels (total, store,
+category, store x category, item, store x item: whichever the data has) on backtest windows,
+with MASE at the bottom reported beside it, so a model whose small item-level errors share a
+bias that adds up at store or total level is not chosen for its item-level MASE.
 
-The comparison is honest when there are two or more windows: picks and weights are learnt on
-all windows but one and scored on the one left out (leave-one-window-out), so the per-series
-pick does not win just because it was chosen on the same data it is scored on.
+Six ways to use the candidates are compared:
+- ``single``: every series uses the candidate with the lowest WRMSSE;
+- ``top_mean``: the plain mean of the better half of the candidates (by WRMSSE): equal weights
+  are the hardest combination to beat out of sample (M4, M5);
+- ``ensemble``: an inverse-WRMSSE weighted mean of all candidates;
+- ``stacking``: non-negative weights summing to one, learnt by constrained least squares on the
+  backtest forecasts of every level (the squared-error analogue of WRMSSE);
+- ``by_pattern``: series classed smooth / erratic / intermittent / lumpy by ADI and CV²
+  (:mod:`trendcast.features.demand`) use the candidate with the lowest MASE on their class;
+- ``per_series``: each series uses the candidate with the lowest MASE on it.
+
+Each is tried with and without a level-bias correction (one multiplicative factor per candidate,
+actual over forecast of the backtest totals). Picks, weights and factors are learnt on all
+windows but one and scored on the one left out (leave-one-window-out), so nothing wins by being
+scored on the data it was chosen on; the best strategy is then learnt again on every window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,11 +37,16 @@ from trendcast.errors import ConfigError
 from trendcast.evaluate.backtest import (
     DEFAULT_FUTURE_KNOWN,
     STATIC_COLUMNS,
-    backtest,
+    fit_predict,
+    make_cutoffs,
     model_frame,
+    split_at,
 )
 from trendcast.evaluate.metrics import CUTOFF
-from trendcast.features.demand import SPARSE, demand_pattern
+from trendcast.evaluate.progress import AutoStep, ProgressCallback, silent
+from trendcast.evaluate.scoring import Window, build_scorer, default_levels, windows_from_forecasts
+from trendcast.features.demand import demand_pattern
+from trendcast.features.frequency import default_horizon
 from trendcast.models.base import (
     FORECAST,
     ID,
@@ -37,46 +54,69 @@ from trendcast.models.base import (
     TIME,
     Capabilities,
     Forecaster,
+    quantile_column,
 )
+from trendcast.models.ensemble import least_squares_weights
 from trendcast.models.registry import available_models, make_model, model_class
 
-DEFAULT_CANDIDATES: tuple[str, ...] = ("seasonal_naive", "auto_ets", "croston", "lightgbm")
-COMPARED = ("per_series", "by_pattern", "ensemble", "single")
+# Cheapest first: when the time budget runs out in the first window, the slow ones go.
+DEFAULT_CANDIDATES: tuple[str, ...] = (
+    "seasonal_naive", "croston", "patchtst_pretrained", "lightgbm", "auto_theta", "auto_ets",
+)
+# Statistical candidates fitted with statsforecast's own process parallelism (``n_jobs``).
+PARALLEL_STATS = frozenset({"auto_ets", "auto_theta", "auto_arima", "mstl"})
+PARALLEL_MIN_SERIES = 50
+COMPARED = ("single", "top_mean", "ensemble", "stacking", "by_pattern", "per_series")  # simplest first
 STRATEGIES = ("auto", *COMPARED)
+WEIGHTED = frozenset({"top_mean", "ensemble", "stacking"})
+LABELS = {
+    "single": "single best model", "top_mean": "equal-weight mean of the better half",
+    "ensemble": "inverse-error ensemble", "stacking": "stacking",
+    "by_pattern": "model per demand class", "per_series": "model per series",
+}
+BIAS_LIMITS = (0.5, 2.0)
+DEFAULT_WINDOWS = 5
+FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
+FINAL_FIT_FACTOR = 1.15  # the final fit sees a little more data than a backtest window
 
 
 def default_candidates() -> list[str]:
-    """The fast, complementary default set, limited to what is registered."""
+    """The default set (cheapest first), limited to what is registered."""
     have = set(available_models())
     return [m for m in DEFAULT_CANDIDATES if m in have]
 
 
-def default_horizon(freq: str) -> int:
-    return {"D": 28, "W": 13, "M": 6, "MS": 6}.get(freq.split("-")[0], 12)
+def default_time_budget(n_series: int) -> float:
+    """Seconds auto mode may spend, growing with the data: 60 s for a few hundred series, up to
+    270 s from 2,400 series on (so 2,287 weekly series finish within 5 minutes on 2 cores)."""
+    return float(np.clip(30.0 + 0.1 * n_series, 60.0, 270.0))
 
 
+# -- the decision ---------------------------------------------------------------------------
 @dataclass
 class Selection:
     """What auto mode decided and why."""
 
     strategy: str
     picks: dict[str, str]  # unique_id -> model (per_series / by_pattern / single)
-    weights: dict[str, float]  # model -> weight (ensemble)
-    scores: dict[str, float]  # strategy or model -> backtest error (mean MASE)
-    fallback: str  # model for series not seen in the backtest
+    weights: dict[str, float]  # model -> weight (ensemble / stacking)
+    scores: dict[str, float]  # strategy label or "model:<name>" -> backtest WRMSSE
+    fallback: str  # model for series not seen in the backtest (the single best)
     explanation: str = ""
     details: dict[str, object] = field(default_factory=dict)
+    bias: dict[str, float] = field(default_factory=dict)  # model -> multiplicative factor
 
     @property
     def models_needed(self) -> list[str]:
-        if self.strategy == "ensemble":
+        if self.strategy in WEIGHTED:
             return [m for m, w in self.weights.items() if w > 0]
         return sorted({*self.picks.values(), self.fallback})
 
     def combine(self, preds: dict[str, pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame:
         """Forecasts of the chosen strategy from each candidate's forecasts (same columns)."""
         cols = [c for c in next(iter(preds.values())).columns if c not in (ID, TIME)]
-        if self.strategy == "ensemble":
+        preds = {m: p.assign(**{c: p[c] * self.bias.get(m, 1.0) for c in cols}) for m, p in preds.items()}
+        if self.strategy in WEIGHTED:
             parts = []
             for name, p in preds.items():
                 w = self.weights.get(name, 0.0)
@@ -94,6 +134,7 @@ class Selection:
         counts = pd.Series(self.picks).value_counts().to_dict() if self.picks else {}
         return {
             "strategy": self.strategy,
+            "bias_correction": self.bias,
             "scores": self.scores,
             "weights": self.weights,
             "series_per_model": {k: int(v) for k, v in counts.items()},
@@ -103,6 +144,7 @@ class Selection:
         }
 
 
+# -- per-series errors (also used by models/ensemble.py) ---------------------------------------
 def series_scales(forecasts: pd.DataFrame, history: pd.DataFrame, season_length: int) -> pd.Series:
     """In-sample seasonal-naive MAE per (cutoff, series), from history up to each cutoff.
 
@@ -127,57 +169,76 @@ def series_errors(forecasts: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
     return mae[["model", CUTOFF, ID, "error"]]
 
 
-def _is_intermittent_model(name: str) -> bool:
-    """A specialist for intermittent demand (the Croston family), not a combination of models."""
-    if name not in available_models():
-        return False
-    caps = model_class(name).capabilities
-    return caps.intermittent and not caps.global_model
+# -- deciding on some windows, scoring on others -------------------------------------------------
+@dataclass
+class _Decision:
+    strategy: str
+    single: str
+    bias: dict[str, float]
+    weights: dict[str, float]
+    picks: dict[str, str]
+
+    def predict(self, win: Window) -> np.ndarray:
+        preds = {m: p * self.bias.get(m, 1.0) for m, p in win.preds.items()}
+        if self.strategy in WEIGHTED:
+            total = sum(self.weights.get(m, 0.0) for m in preds) or 1.0
+            return sum(p * (self.weights.get(m, 0.0) / total) for m, p in preds.items())
+        if self.strategy == "single":
+            return preds[self.single]
+        names = list(preds)
+        chosen = pd.Series(win.ids).map(self.picks).fillna(self.single)
+        idx = chosen.map({m: i for i, m in enumerate(names)}).fillna(names.index(self.single))
+        stack = np.stack([preds[m] for m in names])
+        return stack[idx.to_numpy(dtype=int), np.arange(len(win.ids))]
 
 
-def _decide(err: pd.DataFrame, patterns: pd.Series) -> tuple[dict[str, dict[str, str]], dict[str, float], str]:
-    """From an error table: picks per strategy (``unique_id -> model``), inverse-error weights
-    and the best single model. ``patterns`` maps every series to its demand pattern."""
-    mean = err.groupby(["model", ID])["error"].mean().unstack("model")
-    overall = mean.mean(axis=0)
-    single = str(overall.idxmin())
-    inv = 1.0 / overall.clip(lower=1e-9)
-    specialists = [m for m in mean.columns if _is_intermittent_model(m)]
+def _bias_factors(wins: list[Window], models: list[str]) -> dict[str, float]:
+    """Actual over forecast of the total, per model: corrects a bias that adds up across series."""
+    out = {}
+    for m in models:
+        actual = sum(float(np.nansum(w.y)) for w in wins)
+        fc = sum(float(np.sum(np.where(w.mask, w.preds[m], 0.0))) for w in wins)
+        out[m] = float(np.clip(actual / fc, *BIAS_LIMITS)) if fc > 0 and actual > 0 else 1.0
+    return out
+
+
+def _decide(wins: list[Window], models: list[str], use_bias: bool, patterns: pd.Series) -> dict[str, _Decision]:
+    """Every strategy's decision learnt on ``wins`` (picks, weights, bias factors)."""
+    bias = _bias_factors(wins, models) if use_bias else {}
+    scaled = [{m: w.preds[m] * bias.get(m, 1.0) for m in models} for w in wins]
+    wr = {m: float(np.mean([w.scorer.wrmsse(p[m], w.y) for w, p in zip(wins, scaled, strict=True)])) for m in models}
+    single = min(models, key=lambda m: (wr[m], models.index(m)))
+    inv = {m: 1.0 / max(wr[m], 1e-9) for m in models}
+    inverse = {m: v / sum(inv.values()) for m, v in inv.items()}
+    better = sorted(models, key=lambda m: wr[m])[: max(1, (len(models) + 1) // 2)]
+    top_mean = {m: (1.0 / len(better) if m in better else 0.0) for m in models}
+    rows = [w.scorer.stack_rows([p[m] for m in models], w.y) for w, p in zip(wins, scaled, strict=True)]
+    F, t = np.vstack([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
+    stack = dict(zip(models, least_squares_weights(F, t).tolist(), strict=True))
+    mase = pd.concat([
+        pd.DataFrame({m: w.scorer.series_mase(p[m], w.y) for m in models}, index=w.ids)
+        for w, p in zip(wins, scaled, strict=True)
+    ]).groupby(level=0).mean()
+    per_series = mase.dropna(how="all").idxmin(axis=1).to_dict()
     by_class: dict[str, str] = {}
-    for pattern, ids in patterns.groupby(patterns).groups.items():
-        rows = mean.reindex(ids).dropna(how="all")
-        pool = [m for m in mean.columns if (m in specialists) == (pattern in SPARSE)] or list(mean.columns)
-        class_error = rows[pool].mean().dropna()
-        by_class[str(pattern)] = str(class_error.idxmin()) if len(class_error) else single
-    picks = {
-        "per_series": mean.idxmin(axis=1).dropna().to_dict(),
-        "by_pattern": patterns.map(by_class).to_dict(),
-        "single": dict.fromkeys(mean.index, single),
+    pats = patterns.reindex(mase.index)
+    for pattern, ids in pats.groupby(pats).groups.items():
+        class_err = mase.loc[ids].mean().dropna()
+        by_class[str(pattern)] = str(class_err.idxmin()) if len(class_err) else single
+    by_pattern = {uid: by_class.get(str(p), single) for uid, p in pats.items()}
+    common = {"single": single, "bias": bias}
+    return {
+        "single": _Decision("single", weights={}, picks={}, **common),
+        "top_mean": _Decision("top_mean", weights=top_mean, picks={}, **common),
+        "ensemble": _Decision("ensemble", weights=inverse, picks={}, **common),
+        "stacking": _Decision("stacking", weights=stack, picks={}, **common),
+        "by_pattern": _Decision("by_pattern", weights={}, picks=by_pattern, **common),
+        "per_series": _Decision("per_series", weights={}, picks=per_series, **common),
     }
-    return picks, (inv / inv.sum()).to_dict(), single
 
 
-def _combine_error(err: pd.DataFrame, fc: pd.DataFrame, strategy: str, picks: dict[str, str],
-                   weights: dict[str, float], single: str, scale: pd.Series) -> float:
-    """Mean scaled error of one strategy on the forecasts ``fc`` of one or more windows."""
-    wide = fc.pivot_table(index=[CUTOFF, ID, TIME], columns="model", values=FORECAST)
-    y = fc.drop_duplicates([CUTOFF, ID, TIME]).set_index([CUTOFF, ID, TIME])[TARGET].reindex(wide.index)
-    ids = wide.index.get_level_values(ID)
-    if strategy == "ensemble":
-        w = pd.Series(weights).reindex(wide.columns).fillna(0.0)
-        vals = wide.to_numpy()
-        mask = ~np.isnan(vals)
-        wm = np.where(mask, w.to_numpy(), 0.0)
-        pred = np.nansum(np.nan_to_num(vals) * wm, axis=1) / np.clip(wm.sum(axis=1), 1e-12, None)
-    else:
-        chosen = pd.Series(ids).map(picks).fillna(single)
-        col_idx = wide.columns.get_indexer(chosen)
-        col_idx = np.where(col_idx < 0, wide.columns.get_loc(single), col_idx)
-        pred = wide.to_numpy()[np.arange(len(wide)), col_idx]
-    abs_err = pd.Series(np.abs(y.to_numpy() - pred), index=wide.index)
-    per = abs_err.groupby(level=[CUTOFF, ID]).mean()
-    per = per / scale.reindex(per.index).fillna(1.0).to_numpy()
-    return float(per.mean())
+def _label(strategy: str, bias: bool) -> str:
+    return strategy + ("+bias" if bias else "")
 
 
 def select(
@@ -185,73 +246,119 @@ def select(
     history: pd.DataFrame,
     season_length: int,
     strategy: str = "auto",
+    levels: dict[str, pd.Series] | None = None,
+    bias: str = "auto",
 ) -> Selection:
-    """Decide how to use the candidates from backtest ``forecasts`` (``model, cutoff, ...``)."""
+    """Decide how to use the candidates from backtest ``forecasts`` (``model, cutoff, ...``).
+
+    ``history`` is the panel the backtest ran on (with ``item_id``/``store_id``/``category`` the
+    hierarchy levels come from it, unless ``levels`` is given). ``strategy`` forces one of
+    :data:`COMPARED`; ``bias`` is ``auto`` (correct level bias when it helps), ``on`` or ``off``.
+    """
     if strategy not in STRATEGIES:
         raise ConfigError(f"Unknown auto strategy '{strategy}'; choose one of {', '.join(STRATEGIES)}.")
-    scale = series_scales(forecasts, history, season_length)
-    err = series_errors(forecasts, scale)
-    models = sorted(err["model"].unique())
-    if not models:
+    if bias not in ("auto", "on", "off"):
+        raise ConfigError(f"Bias correction must be auto, on or off; got '{bias}'.")
+    if forecasts.empty:
         raise ConfigError("Auto mode has no candidate forecasts to choose from.")
-    cutoffs = sorted(forecasts[CUTOFF].unique())
-    # scoring classifies series on what was known at the first cutoff; the final picks on everything
-    early = demand_pattern(history[history[TIME] <= cutoffs[0]]).set_index(ID)["pattern"]
+    levels = levels or default_levels(history)
+    wins = windows_from_forecasts(forecasts)
+    for w in wins:
+        w.scorer = build_scorer(w, history, levels, season_length)
+    models = sorted(wins[0].preds)
+    for w in wins[1:]:
+        models = [m for m in models if m in w.preds]
+    early = demand_pattern(history[history[TIME] <= wins[0].cutoff]).set_index(ID)["pattern"]
     patterns = demand_pattern(history).set_index(ID)["pattern"]
-    # (decisions, forecasts they are scored on): leave one window out when there are two or more
-    if len(cutoffs) >= 2:
-        folds = [(_decide(err[err[CUTOFF] != held], early), forecasts[forecasts[CUTOFF] == held]) for held in cutoffs]
-    else:
-        folds = [(_decide(err, early), forecasts)]
-    scores: dict[str, float] = {}
-    for s in COMPARED:
-        scores[s] = float(np.mean([
-            _combine_error(err, fc, s, picks.get(s, {}), weights, single, scale)
-            for (picks, weights, single), fc in folds
-        ]))
-    per_model = err.groupby("model")["error"].mean()
-    for m, v in per_model.items():
-        scores[f"model:{m}"] = float(v)
-    chosen = min(COMPARED, key=scores.get) if strategy == "auto" else strategy
-    picks, weights, single = _decide(err, patterns)
-    sel = Selection(chosen, picks.get(chosen, {}), weights if chosen == "ensemble" else {}, scores,
-                    fallback=single)
-    sel.details["demand_patterns"] = {k: int(v) for k, v in patterns.value_counts().items()}
+    folds = [([w for j, w in enumerate(wins) if j != k], wins[k]) for k in range(len(wins))] if len(wins) >= 2 \
+        else [(wins, wins[0])]
+    strategies = COMPARED if strategy == "auto" else (strategy,)
+    flags = {"auto": (False, True), "on": (True,), "off": (False,)}[bias]
+    table: dict[str, dict[str, float]] = {}
+    for use_bias in flags:
+        per_fold = [_decide(train, models, use_bias, early) for train, _ in folds]
+        for s in strategies:
+            lv = [held.scorer.level_scores(dec[s].predict(held), held.y) for dec, (_, held) in zip(per_fold, folds, strict=True)]
+            mase = [np.nanmean(held.scorer.series_mase(dec[s].predict(held), held.y)) for dec, (_, held) in zip(per_fold, folds, strict=True)]
+            row = {name: float(np.nanmean([x[name] for x in lv])) for name in levels}
+            row["wrmsse"] = float(np.nanmean(list(row.values())))
+            row["mase"] = float(np.nanmean(mase))
+            table[_label(s, use_bias)] = row
+    for m in models:
+        lv = [w.scorer.level_scores(w.preds[m], w.y) for w in wins]
+        row = {name: float(np.nanmean([x[name] for x in lv])) for name in levels}
+        row["wrmsse"] = float(np.nanmean(list(row.values())))
+        row["mase"] = float(np.nanmean([np.nanmean(w.scorer.series_mase(w.preds[m], w.y)) for w in wins]))
+        table[f"model:{m}"] = row
+    ranked = sorted(
+        (k for k in table if not k.startswith("model:")),
+        key=lambda k: (round(table[k]["wrmsse"], 9), k.endswith("+bias"), COMPARED.index(k.split("+")[0])),
+    )
+    best = ranked[0]
+    chosen, use_bias = best.split("+")[0], best.endswith("+bias")
+    final = _decide(wins, models, use_bias, patterns)[chosen]
+    picks = final.picks if chosen in ("per_series", "by_pattern") else (
+        dict.fromkeys(patterns.index, final.single) if chosen == "single" else {})
+    weights = {m: float(w) for m, w in final.weights.items()} if chosen in WEIGHTED else {}
+    sel = Selection(chosen, picks, weights, {k: v["wrmsse"] for k, v in table.items()}, fallback=final.single,
+                    bias=final.bias if use_bias else {})
+    sel.details.update({
+        "demand_patterns": {k: int(v) for k, v in patterns.value_counts().items()},
+        "backtest_scores": table, "ranking": ranked, "windows": len(wins),
+        "cutoffs": [str(w.cutoff.date()) for w in wins], "levels": list(levels),
+    })
     if chosen == "by_pattern":
-        sel.details["model_per_pattern"] = {patterns[uid]: model for uid, model in sel.picks.items()}
-    sel.explanation = explain(sel, len(cutoffs), forced=strategy != "auto")
+        sel.details["model_per_pattern"] = {str(patterns[uid]): model for uid, model in picks.items() if uid in patterns}
+    sel.explanation = explain(sel, forced=strategy != "auto")
     return sel
 
 
-def explain(sel: Selection, n_windows: int, forced: bool = False) -> str:
-    """One paragraph a shop analyst can read."""
-    how = "leave-one-window-out over" if n_windows >= 2 else "on"
-    comp = ", ".join(f"{k.replace('_', '-')} {sel.scores[k]:.3f}" for k in COMPARED if k in sel.scores)
-    models = ", ".join(
-        f"{k.split(':', 1)[1]} {v:.3f}" for k, v in sorted(sel.scores.items(), key=lambda kv: kv[1]) if k.startswith("model:")
-    )
-    why = "as asked" if forced else "because its backtest error was lowest"
-    head = (
-        f"Auto mode used the {sel.strategy.replace('_', '-')} strategy {why} (mean MASE, "
-        f"{how} {n_windows} window{'s' if n_windows != 1 else ''}: {comp}). "
-        f"Candidates alone: {models}. "
-    )
-    pats = sel.details.get("demand_patterns")
-    if pats:
-        head += "Demand patterns (ADI/CV²): " + ", ".join(f"{n} {p}" for p, n in pats.items()) + ". "
-    if sel.strategy == "ensemble":
-        w = ", ".join(f"{m} {v:.2f}" for m, v in sorted(sel.weights.items(), key=lambda kv: -kv[1]))
-        return head + f"Ensemble weights (inverse backtest error): {w}."
-    if sel.strategy == "by_pattern":
-        per = sel.details["model_per_pattern"]
-        return head + "Picked " + "; ".join(f"{m} for {p} series" for p, m in per.items()) + (
-            f" (best on each class); new series use {sel.fallback}."
-        )
-    if sel.strategy == "single":
-        return head + f"Picked {sel.fallback} for all {len(sel.picks)} series (lowest mean error), new ones too."
-    counts = pd.Series(sel.picks).value_counts()
-    parts = [f"{m} for {n} series" for m, n in counts.items()]
-    return head + "Picked " + "; ".join(parts) + f" (lowest error on each); new series use {sel.fallback}."
+def _levels_text(row: dict[str, float], levels: list[str]) -> str:
+    return ", ".join(f"{lv.replace('_', ' x ')} {row[lv]:.3f}" for lv in levels if np.isfinite(row.get(lv, np.nan)))
+
+
+def explain(sel: Selection, forced: bool = False) -> str:
+    """A paragraph a shop analyst can read: what won, its scores per level, how close the rest were."""
+    d = sel.details
+    table: dict[str, dict[str, float]] = d["backtest_scores"]  # type: ignore[assignment]
+    ranking: list[str] = d["ranking"]  # type: ignore[assignment]
+    levels: list[str] = d["levels"]  # type: ignore[assignment]
+    n = int(d["windows"])  # type: ignore[arg-type]
+    best = ranking[0]
+    how = f"leave-one-window-out over {n} backtest windows" if n >= 2 else "on 1 backtest window (in-sample)"
+    what = f"the {LABELS[sel.strategy]} strategy" + (", with level-bias correction," if sel.bias else "")
+    why = "as asked" if forced else "because it had the lowest WRMSSE across the hierarchy"
+    row = table[best]
+    text = (f"Auto mode used {what} {why} ({how}): WRMSSE {row['wrmsse']:.3f} "
+            f"({_levels_text(row, levels)}; bottom MASE {row['mase']:.3f}). ")
+    if sel.strategy in WEIGHTED:
+        kind = {"ensemble": "inverse backtest error", "stacking": "learnt on backtest forecasts",
+                "top_mean": "equal"}[sel.strategy]
+        w = ", ".join(f"{m} {v:.2f}" for m, v in sorted(sel.weights.items(), key=lambda kv: -kv[1]) if v >= 0.005)
+        text += f"Weights ({kind}): {w}. "
+    elif sel.strategy == "single":
+        text += f"Model: {sel.fallback} for every series. "
+    elif sel.strategy == "by_pattern":
+        per = d.get("model_per_pattern", {})
+        text += "Models: " + "; ".join(f"{m} for {p} series" for p, m in per.items()) + f"; new series use {sel.fallback}. "  # type: ignore[union-attr]
+    else:
+        counts = pd.Series(sel.picks).value_counts()
+        text += "Models: " + "; ".join(f"{m} for {k} series" for m, k in counts.items()) + f"; new series use {sel.fallback}. "
+    if sel.bias:
+        text += "Bias factors: " + ", ".join(f"{m} x{f:.3f}" for m, f in sel.bias.items() if m in sel.models_needed) + ". "
+    if len(ranking) > 1:
+        ru = ranking[1]
+        diff = table[ru]["wrmsse"] - row["wrmsse"]
+        gap = f"{100.0 * diff / row['wrmsse']:+.1f}%" if row["wrmsse"] > 1e-9 else f"{diff:+.3f}"
+        ru_name = LABELS[ru.split("+")[0]] + (" with bias correction" if ru.endswith("+bias") else "")
+        text += f"Runner-up: {ru_name} {table[ru]['wrmsse']:.3f} ({gap}). "
+    cands = sorted((k for k in table if k.startswith("model:")), key=lambda k: table[k]["wrmsse"])
+    text += "Candidates alone (WRMSSE / bottom MASE): " + ", ".join(
+        f"{k.split(':', 1)[1]} {table[k]['wrmsse']:.3f} / {table[k]['mase']:.3f}" for k in cands) + "."
+    dropped = d.get("dropped")
+    if dropped:
+        text += " Not compared: " + "; ".join(f"{m} ({why})" for m, why in dropped.items()) + "."  # type: ignore[union-attr]
+    return text
 
 
 def fallback_selection(candidates: Sequence[str], ids: Sequence[str], reason: str) -> Selection:
@@ -266,13 +373,143 @@ def fallback_selection(candidates: Sequence[str], ids: Sequence[str], reason: st
     return sel
 
 
-class AutoForecaster(Forecaster):
-    """``make_model("auto")``: backtest candidates on the training data, then forecast with the
-    best of per-series pick, inverse-error ensemble or single best model.
+# -- the backtest within a time budget -----------------------------------------------------------
+@dataclass
+class BudgetedBacktest:
+    """Forecasts of every window that every kept candidate finished, and what was cut and why."""
 
-    Parameters: ``candidates`` (model names; default seasonal_naive, auto_ets, croston,
-    lightgbm where registered), ``horizon`` (backtest horizon; default 28 days / 13 weeks),
-    ``windows`` (default 2), ``strategy`` (auto, per_series, ensemble, single),
+    forecasts: pd.DataFrame
+    windows: int
+    costs: dict[str, float]  # mean seconds per window, per candidate
+    dropped: dict[str, str]
+    seconds: float
+
+
+def _affordable(costs: dict[str, float], active: list[str], left: float) -> int:
+    """More windows that fit in ``left`` seconds after reserving the final fit of every candidate."""
+    per_window = sum(costs[m] for m in active)
+    if per_window <= 0:
+        return 10**6
+    return int((left - FINAL_FIT_FACTOR * per_window) // per_window)
+
+
+def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object]) -> None:
+    """Fit ``name`` on one short series, so its first measured window is not its compile time
+    (worker processes are forked from this one and inherit the compiled code)."""
+    season = int(params.get("season_length", 1))  # type: ignore[call-overload]
+    one = panel[panel[ID] == panel[ID].iloc[0]].tail(3 * season + 2 * h)[[ID, TIME, TARGET]]
+    with contextlib.suppress(Exception):  # a warm-up only; the measured run reports failures
+        fit_predict(name, one, h, None, None, params=params)
+
+
+def budgeted_backtest(
+    panel: pd.DataFrame,
+    candidates: Sequence[str],
+    h: int,
+    windows: int,
+    budget: float,
+    *,
+    season_length: int,
+    freq: str,
+    future_known: Sequence[str] = DEFAULT_FUTURE_KNOWN,
+    params: Callable[[str], dict[str, object]],
+    on_progress: ProgressCallback = silent,
+    clock: Callable[[], float] = time.perf_counter,
+) -> BudgetedBacktest:
+    """Rolling-origin backtest of ``candidates``, most recent window first, within ``budget`` s.
+
+    Each candidate's cost is measured as it runs. In the first window, candidates not started by
+    :data:`FIRST_WINDOW_SHARE` of the budget are dropped. After each window the plan is redone:
+    the number of windows falls (down to 2, the fewest leave-one-window-out needs) before the
+    slowest candidates are dropped, and time for the final fit of every kept candidate is
+    reserved. Candidates that fail are dropped with their error.
+    """
+    start = clock()
+    panel = panel.sort_values([ID, TIME]).reset_index(drop=True)
+    min_train = season_length + h
+    first = panel.groupby(ID)[TIME].min()
+    cutoffs = [c for c in make_cutoffs(panel[TIME].max(), h, windows, h, freq)
+               if (panel[panel[TIME] <= c].groupby(ID).size() >= min_train).any()]
+    if not cutoffs or cutoffs[0] <= first.min():
+        raise ConfigError(
+            f"Not enough history to backtest {h} periods: auto mode needs at least "
+            f"{min_train + h} periods of one series."
+        )
+    for name in candidates:  # compile statsforecast's numba code once, outside the measured cost
+        if name in PARALLEL_STATS:
+            _warm_up(name, panel, h, freq, {**params(name), "n_jobs": 1})
+    order = list(reversed(cutoffs))  # most recent first: the most relevant window is never cut
+    planned = len(order)
+    active = list(dict.fromkeys(candidates))
+    costs: dict[str, list[float]] = {m: [] for m in active}
+    rows: dict[str, list[pd.DataFrame]] = {m: [] for m in active}
+    dropped: dict[str, str] = {}
+    done = 0
+    for wi, cutoff in enumerate(order):
+        if wi >= planned:
+            break
+        train, xf, actual = split_at(panel, cutoff, h, freq, future_known)
+        n_obs = train.groupby(ID).size()
+        keep = n_obs.index[n_obs >= min_train]
+        train = train[train[ID].isin(keep)]
+        xf, actual = xf[xf[ID].isin(keep)], actual[actual[ID].isin(keep)]
+        for name in list(active):
+            if wi == 0 and done == 0 and any(rows.values()) and clock() - start > FIRST_WINDOW_SHARE * budget:
+                active.remove(name)
+                dropped[name] = f"time budget {budget:g} s reached before it ran"
+                on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
+                continue
+            on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
+            t0 = clock()
+            try:
+                fc, _ = fit_predict(name, train, h, xf if len(xf.columns) > 2 else None, None,
+                                    future_known=future_known, params=params(name))
+            except Exception as exc:  # noqa: BLE001 - one failing candidate must not sink auto mode
+                active.remove(name)
+                dropped[name] = f"failed: {type(exc).__name__}: {exc}"
+                on_progress(AutoStep("backtest", name, wi + 1, planned, "failed", note=dropped[name]))
+                continue
+            secs = clock() - t0
+            costs[name].append(secs)
+            fc = fc[fc[ID].isin(keep)].merge(actual, on=[ID, TIME], how="inner")
+            fc.insert(0, CUTOFF, cutoff)
+            fc.insert(0, "model", name)
+            rows[name].append(fc)
+            on_progress(AutoStep("backtest", name, wi + 1, planned, "done", seconds=secs))
+        done = wi + 1
+        if not active:
+            break
+        mean_cost = {m: float(np.mean(costs[m])) for m in active}
+        left = budget - (clock() - start)
+        more = _affordable(mean_cost, active, left)
+        if done + more < 2:  # two windows out of reach: drop the slowest while that makes them fit
+            by_cost = sorted(active, key=lambda m: mean_cost[m])
+            fits = [k for k in range(len(by_cost), 0, -1) if done + _affordable(mean_cost, by_cost[:k], left) >= 2]
+            if fits:
+                for slow in by_cost[fits[0]:]:
+                    active.remove(slow)
+                    dropped[slow] = f"too slow for the time budget of {budget:g} s ({mean_cost[slow]:.1f} s a window)"
+                    on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
+                more = _affordable(mean_cost, active, left)
+        planned = min(len(order), done + max(more, 0))
+    if not active:
+        raise ConfigError(f"Every auto candidate failed in the backtest: {dropped}")
+    forecasts = pd.concat([f for m in active for f in rows[m][:done]], ignore_index=True)
+    return BudgetedBacktest(
+        forecasts, done, {m: round(float(np.mean(costs[m])), 3) for m in active}, dropped, clock() - start,
+    )
+
+
+class AutoForecaster(Forecaster):
+    """``make_model("auto")``: backtest candidates on the training data within a time budget, then
+    forecast with the strategy that had the lowest WRMSSE across the hierarchy.
+
+    Parameters: ``candidates`` (model names; default :data:`DEFAULT_CANDIDATES` where
+    registered), ``horizon`` (backtest horizon; default 28 days / 13 weeks / 6 months),
+    ``windows`` (most backtest windows, default 3; the budget may use fewer), ``strategy``
+    (auto or one of :data:`COMPARED`), ``bias`` (auto, on, off), ``time_budget`` (seconds for
+    backtest and final fit; default grows with the number of series, see
+    :func:`default_time_budget`), ``on_progress`` (callback receiving :class:`AutoStep`),
     ``future_known`` (covariates known ahead), ``selection`` (a ready :class:`Selection`, to
     skip the backtest), ``model_params`` (name -> extra parameters).
     """
@@ -287,46 +524,78 @@ class AutoForecaster(Forecaster):
         self,
         candidates: Sequence[str] | None = None,
         horizon: int | None = None,
-        windows: int = 2,
+        windows: int = DEFAULT_WINDOWS,
         strategy: str = "auto",
         future_known: Sequence[str] = DEFAULT_FUTURE_KNOWN,
         selection: Selection | None = None,
         model_params: dict[str, dict[str, object]] | None = None,
         season_length: int = 7,
         freq: str = "D",
+        time_budget: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        bias: str = "auto",
         **params: object,
     ) -> None:
         super().__init__(season_length=season_length, freq=freq, **params)
         self.candidates = list(candidates) if candidates else default_candidates()
         if not self.candidates:
             raise ConfigError("Auto mode found no candidate models registered.")
+        for m in self.candidates:
+            model_class(m)  # unknown names fail now, in words
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"Unknown auto strategy '{strategy}'; choose one of {', '.join(STRATEGIES)}.")
+        if time_budget is not None and float(time_budget) <= 0:
+            raise ConfigError(f"The time budget must be a positive number of seconds; got {time_budget}.")
         self.horizon = horizon
         self.windows = int(windows)
         self.strategy = strategy
+        self.bias = bias
         self.future_known = tuple(future_known)
         self.selection = selection
         self.model_params = model_params or {}
+        self.time_budget = None if time_budget is None else float(time_budget)
+        self.on_progress = on_progress or silent
 
     def _params(self, name: str) -> dict[str, object]:
-        return {"season_length": self.season_length, "freq": self.freq, **self.model_params.get(name, {})}
+        # statsforecast's processes share the cores well; LightGBM's OpenMP threads spin and
+        # slow down badly on a busy machine, so it keeps its own single-thread default.
+        # Worker processes cost seconds to start: only worth it for many series.
+        many = getattr(self, "n_series_", 0) >= PARALLEL_MIN_SERIES
+        extra: dict[str, object] = {"n_jobs": -1} if name in PARALLEL_STATS and many else {}
+        return {"season_length": self.season_length, "freq": self.freq, **extra, **self.model_params.get(name, {})}
 
     def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
+        start = time.perf_counter()
+        self.n_series_ = int(df[ID].nunique())
+        self.budget_ = self.time_budget or default_time_budget(self.n_series_)
+        # a covariate without a single value (no prices in this shop) is no covariate
+        empty = [c for c in df.columns if c not in (ID, TIME, TARGET) and df[c].isna().all()]
+        df = df.drop(columns=empty)
+        self.empty_ = empty
+        self.known_ = tuple(c for c in self.future_known if c in df.columns)
         if self.selection is None:
             h = self.horizon or default_horizon(self.freq)
             panel = df if static_df is None else df.merge(
                 static_df[[c for c in static_df.columns if c == ID or c in STATIC_COLUMNS]], on=ID, how="left"
             )
             try:
-                result = backtest(
-                    panel, self.candidates, h, self.windows, quantiles=None,
-                    season_length=self.season_length, freq=self.freq,
-                    future_known=self.future_known, model_params=self.model_params,
+                result = budgeted_backtest(
+                    panel, self.candidates, h, self.windows, self.budget_,
+                    season_length=self.season_length, freq=self.freq, future_known=self.known_,
+                    params=self._params, on_progress=self.on_progress,
                 )
             except ConfigError as exc:  # too little history to compare: one simple model
                 self.selection = fallback_selection(self.candidates, list(df[ID].unique()), str(exc))
             else:
                 self.backtest_ = result
-                self.selection = select(result.forecasts, df, self.season_length, self.strategy)
+                self.on_progress(AutoStep("select", status="start"))
+                t0 = time.perf_counter()
+                self.selection = select(result.forecasts, panel, self.season_length, self.strategy, bias=self.bias)
+                self.selection.details["dropped"] = result.dropped
+                self.selection.details["candidate_seconds_per_window"] = result.costs
+                self.selection.explanation = explain(self.selection, forced=self.strategy != "auto")
+                self.on_progress(AutoStep("select", status="done", seconds=time.perf_counter() - t0,
+                                          note=self.selection.strategy))
         sel = self.selection
         self.explanation_ = sel.explanation
         self.models_: dict[str, Forecaster] = {}
@@ -334,16 +603,28 @@ class AutoForecaster(Forecaster):
         for name in sel.models_needed:
             model = make_model(name, **self._params(name))
             data = train
-            if sel.strategy != "ensemble" and not model_class(name).capabilities.global_model:
+            if sel.strategy not in WEIGHTED and not model_class(name).capabilities.global_model:
                 ids = {u for u, m in sel.picks.items() if m == name}
-                seen = set(sel.picks)
                 if name == sel.fallback:
-                    ids |= set(train[ID].unique()) - seen
+                    ids |= set(train[ID].unique()) - set(sel.picks)
                 data = train[train[ID].isin(ids)]
             if data.empty:
                 continue
+            self.on_progress(AutoStep("fit", name, status="start"))
+            t0 = time.perf_counter()
             self.models_[name] = model.fit(data, static_df=static_df)
+            self.on_progress(AutoStep("fit", name, status="done", seconds=time.perf_counter() - t0))
+        self.seconds_ = time.perf_counter() - start
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
-        preds = {name: m.predict(h, X_future=X_future, quantiles=quantiles) for name, m in self.models_.items()}
-        return self.selection.combine(preds, list(self.last_ds_.index))
+        if X_future is not None:
+            X_future = X_future.drop(columns=[c for c in self.empty_ if c in X_future.columns])
+            X_future = X_future if len(X_future.columns) > 2 else None
+        preds = {}
+        for name, m in self.models_.items():
+            self.on_progress(AutoStep("predict", name, status="start"))
+            t0 = time.perf_counter()
+            preds[name] = m.predict(h, X_future=X_future, quantiles=quantiles)
+            self.on_progress(AutoStep("predict", name, status="done", seconds=time.perf_counter() - t0))
+        out = self.selection.combine(preds, list(self.last_ds_.index))
+        return out[[ID, TIME, FORECAST, *(quantile_column(q) for q in quantiles)]]

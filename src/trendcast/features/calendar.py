@@ -15,6 +15,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from trendcast.errors import ConfigError
+
 # First day of the Chinese lunar new year (Spring Festival), 2015-2030.
 CHINESE_NEW_YEAR: dict[int, str] = {
     2015: "2015-02-19", 2016: "2016-02-08", 2017: "2017-01-28", 2018: "2018-02-16",
@@ -125,3 +127,122 @@ def add_calendar(df: pd.DataFrame, time_col: str = "ds") -> pd.DataFrame:
     feats = calendar_features(df[time_col])
     feats.index = df.index
     return pd.concat([df.drop(columns=[c for c in feats if c in df]), feats], axis=1)
+
+
+# -- country calendars at any frequency (used by :mod:`trendcast.features.fusion`) -------------
+# Lunar-calendar public holidays of mainland China, 2015-2030 (checked against the `holidays`
+# package, which cannot be a dependency here: it pins python-dateutil < 3).
+QINGMING: dict[int, str] = {
+    2015: "04-05", 2016: "04-04", 2017: "04-04", 2018: "04-05", 2019: "04-05", 2020: "04-04",
+    2021: "04-04", 2022: "04-05", 2023: "04-05", 2024: "04-04", 2025: "04-04", 2026: "04-05",
+    2027: "04-05", 2028: "04-04", 2029: "04-04", 2030: "04-05",
+}  # fmt: skip
+DRAGON_BOAT: dict[int, str] = {
+    2015: "06-20", 2016: "06-09", 2017: "05-30", 2018: "06-18", 2019: "06-07", 2020: "06-25",
+    2021: "06-14", 2022: "06-03", 2023: "06-22", 2024: "06-10", 2025: "05-31", 2026: "06-19",
+    2027: "06-09", 2028: "05-28", 2029: "06-16", 2030: "06-05",
+}  # fmt: skip
+MID_AUTUMN: dict[int, str] = {
+    2015: "09-27", 2016: "09-15", 2017: "10-04", 2018: "09-24", 2019: "09-13", 2020: "10-01",
+    2021: "09-21", 2022: "09-10", 2023: "09-29", 2024: "09-17", 2025: "10-06", 2026: "09-25",
+    2027: "09-15", 2028: "10-03", 2029: "09-22", 2030: "09-12",
+}  # fmt: skip
+# Shopping festivals per market; None (no --country) uses both markets' festivals.
+COUNTRY_FESTIVALS: dict[str | None, tuple[str, ...]] = {
+    "CN": ("spring_festival", "mid_year_618", "singles_day", "double_12"),
+    "US": ("valentines", "mothers_day", "thanksgiving", "black_friday", "cyber_monday", "christmas"),
+}
+COUNTRY_FESTIVALS[None] = (*COUNTRY_FESTIVALS["CN"], *COUNTRY_FESTIVALS["US"])
+FESTIVAL_LABELS: dict[str, str] = {
+    "spring_festival": "Spring Festival (Chinese New Year)", "mid_year_618": "618 mid-year sale",
+    "singles_day": "Double 11 (Singles' Day)", "double_12": "Double 12", "valentines": "Valentine's Day",
+    "mothers_day": "Mother's Day", "thanksgiving": "Thanksgiving", "black_friday": "Black Friday",
+    "cyber_monday": "Cyber Monday", "christmas": "Christmas",
+}
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The ``n``-th ``weekday`` (Mon=0) of a month; ``n = -1`` is the last one."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = (pd.Timestamp(year, month, 1) + pd.offsets.MonthEnd(0)).date()
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _days(start: dt.date | pd.Timestamp, n: int) -> list[pd.Timestamp]:
+    return [pd.Timestamp(start) + pd.Timedelta(days=k) for k in range(n)]
+
+
+def national_holidays(country: str, years: range) -> pd.DataFrame:
+    """``date, holiday`` of a country's public holidays (days off), one row per day.
+
+    CN and US are built in; other ISO codes use the ``holidays`` package when it is installed.
+    """
+    code = country.upper()
+    rows: list[tuple[pd.Timestamp, str]] = []
+    for y in years:
+        if code == "CN":
+            rows += [(d, "new_year") for d in _days(dt.date(y, 1, 1), 1)]
+            if y in CHINESE_NEW_YEAR:  # Spring Festival: eve to the 6th day, 8 days off
+                rows += [(d, "spring_festival") for d in _days(pd.Timestamp(CHINESE_NEW_YEAR[y]) - pd.Timedelta(days=1), 8)]
+            for table, name, length in ((QINGMING, "qingming", 1), (DRAGON_BOAT, "dragon_boat", 1),
+                                        (MID_AUTUMN, "mid_autumn", 1)):
+                if y in table:
+                    rows += [(d, name) for d in _days(pd.Timestamp(f"{y}-{table[y]}"), length)]
+            rows += [(d, "labour_day") for d in _days(dt.date(y, 5, 1), 5)]
+            rows += [(d, "national_day") for d in _days(dt.date(y, 10, 1), 7)]
+        elif code == "US":
+            rows += [
+                (pd.Timestamp(y, 1, 1), "new_year"),
+                (pd.Timestamp(_nth_weekday(y, 1, 0, 3)), "martin_luther_king_day"),
+                (pd.Timestamp(_nth_weekday(y, 2, 0, 3)), "presidents_day"),
+                (pd.Timestamp(_nth_weekday(y, 5, 0, -1)), "memorial_day"),
+                (pd.Timestamp(y, 7, 4), "independence_day"),
+                (pd.Timestamp(_nth_weekday(y, 9, 0, 1)), "labor_day"),
+                (pd.Timestamp(_nth_weekday(y, 10, 0, 2)), "columbus_day"),
+                (pd.Timestamp(y, 11, 11), "veterans_day"),
+                (pd.Timestamp(_nth_weekday(y, 11, 3, 4)), "thanksgiving"),
+                (pd.Timestamp(y, 12, 25), "christmas"),
+            ]
+            if y >= 2021:
+                rows.append((pd.Timestamp(y, 6, 19), "juneteenth"))
+        else:
+            try:
+                import holidays
+            except ImportError:
+                raise ConfigError(
+                    f"No holiday calendar for country '{country}': CN and US are built in; "
+                    "install the 'holidays' package for other countries."
+                ) from None
+            try:
+                table = holidays.country_holidays(code, years=list(years))
+            except NotImplementedError:
+                raise ConfigError(f"Unknown country code '{country}' (use an ISO code such as CN, US, DE).") from None
+            rows += [(pd.Timestamp(d), str(n).lower().replace(" ", "_")) for d, n in table.items()]
+    return pd.DataFrame(rows, columns=["date", "holiday"])
+
+
+def festival_days(country: str | None, years: range) -> pd.DataFrame:
+    """``date, festival`` of the shopping festivals of a market (see :data:`COUNTRY_FESTIVALS`)."""
+    code = country.upper() if country else None
+    if code not in COUNTRY_FESTIVALS:
+        code = None  # other markets: the global e-commerce festivals
+    rows: list[tuple[pd.Timestamp, str]] = []
+    for y in years:
+        bf = pd.Timestamp(black_friday(y))
+        days = {
+            "spring_festival": _days(pd.Timestamp(CHINESE_NEW_YEAR[y]) - pd.Timedelta(days=1), 8)
+            if y in CHINESE_NEW_YEAR else [],
+            "mid_year_618": [pd.Timestamp(y, 6, 18)],
+            "singles_day": [pd.Timestamp(y, 11, 11)],
+            "double_12": [pd.Timestamp(y, 12, 12)],
+            "valentines": [pd.Timestamp(y, 2, 14)],
+            "mothers_day": [pd.Timestamp(_nth_weekday(y, 5, 6, 2))],
+            "thanksgiving": [bf - pd.Timedelta(days=1)],
+            "black_friday": [bf],
+            "cyber_monday": [bf + pd.Timedelta(days=3)],
+            "christmas": _days(dt.date(y, 12, 24), 2),
+        }
+        rows += [(d, name) for name in COUNTRY_FESTIVALS[code] for d in days[name]]
+    return pd.DataFrame(rows, columns=["date", "festival"])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trendcast.models.base import ID, TARGET, TIME
+from trendcast.frame import ID, TARGET, TIME
 
 ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49

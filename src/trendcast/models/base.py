@@ -22,24 +22,12 @@ import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError, InputError
+from trendcast.frame import FORECAST, ID, TARGET, TIME, check_quantiles, quantile_column
 
-ID, TIME, TARGET, FORECAST = "unique_id", "ds", "y", "forecast"
-
-
-def quantile_column(q: float) -> str:
-    """Column name for quantile ``q``: 0.1 -> ``q0.1``, 0.05 -> ``q0.05``."""
-    return f"q{q:g}"
-
-
-def check_quantiles(quantiles: Sequence[float] | None) -> list[float]:
-    """Sorted, de-duplicated quantile levels, each strictly inside (0, 1)."""
-    if not quantiles:
-        return []
-    qs = sorted({float(q) for q in quantiles})
-    bad = [q for q in qs if not 0.0 < q < 1.0]
-    if bad:
-        raise ConfigError(f"Quantiles must lie strictly between 0 and 1; got {bad}.")
-    return qs
+__all__ = [
+    "FORECAST", "ID", "TARGET", "TIME", "Capabilities", "Forecaster", "check_long_frame",
+    "check_quantiles", "quantile_column",
+]  # the frame names are re-exported: models import them from here
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError, InputError
+from trendcast.features.frequency import default_horizon
 from trendcast.models.base import (
     FORECAST,
     ID,
@@ -52,12 +53,6 @@ from trendcast.models.base import (
 DEFAULT_FUTURE_KNOWN = ("price", "promo")
 TRAIN_QUANTILES = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 ARCHS = ("lstm", "tcn", "transformer")
-
-
-def default_horizon(freq: str, season_length: int) -> int:
-    """Four weeks for daily data, a quarter for weekly data, else two seasons."""
-    base = freq.split("-")[0].upper()
-    return {"D": 28, "W": 13}.get(base, max(2 * season_length, 2))
 
 
 def interpolate_grid(pred: np.ndarray, grid: tuple[float, ...], wanted: list[float]) -> np.ndarray:
@@ -235,7 +230,7 @@ class DeepForecaster(Forecaster):
     ) -> None:
         super().__init__(season_length=season_length, freq=freq, **params)
         self.input_size = int(input_size or min(max(8 * self.season_length, 28), 64))
-        self.horizon = int(horizon or default_horizon(freq, self.season_length))
+        self.horizon = int(horizon or default_horizon(freq))
         if self.input_size < 2 or self.horizon < 1:
             raise ConfigError("Deep models need input_size >= 2 and horizon >= 1.")
         self.hidden_size, self.num_layers = int(hidden_size), int(num_layers)

@@ -146,7 +146,7 @@ class EnsembleModel(Forecaster):
 
     def _learn(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> tuple[dict[str, float], str]:
         from trendcast.evaluate.backtest import STATIC_COLUMNS, backtest
-        from trendcast.evaluate.selection import default_horizon
+        from trendcast.features.frequency import default_horizon
 
         h = self.horizon or default_horizon(self.freq)
         panel = df

@@ -29,6 +29,7 @@ import pandas as pd
 
 from trendcast.errors import ConfigError, InputError
 from trendcast.features.calendar import CALENDAR_COLUMNS, add_calendar
+from trendcast.features.frequency import kind
 from trendcast.models.base import (
     FORECAST,
     ID,
@@ -41,6 +42,9 @@ from trendcast.models.base import (
 from trendcast.models.stats import _levels, quantile_levels
 
 OBJECTIVES = ("tweedie", "poisson", "l2")
+# default target lags and rolling windows per frequency kind (days, weeks, months)
+LAGS: dict[str, tuple[int, ...]] = {"D": (1, 2, 3, 7, 14, 21, 28), "W": (1, 2, 3, 4, 8, 13, 26), "M": (1, 2, 3, 6)}
+WINDOWS: dict[str, tuple[int, int]] = {"D": (7, 28), "W": (4, 13), "M": (3, 6)}
 STRATEGIES = ("recursive", "direct")
 ALIAS = "lgbm"
 
@@ -63,7 +67,7 @@ class LightGBMModel(Forecaster):
         freq: str = "D",
         objective: str = "tweedie",
         strategy: str = "recursive",
-        lags: tuple[int, ...] = (1, 2, 3, 7, 14, 21, 28),
+        lags: tuple[int, ...] | None = None,
         n_estimators: int = 300,
         learning_rate: float = 0.05,
         num_leaves: int = 63,
@@ -79,7 +83,8 @@ class LightGBMModel(Forecaster):
         if strategy not in STRATEGIES:
             raise ConfigError(f"LightGBM strategy must be one of {STRATEGIES}; got '{strategy}'.")
         self.objective, self.strategy = objective, strategy
-        self.lags = sorted({int(x) for x in (*lags, season_length)})
+        self.lags = sorted({int(x) for x in (*(lags or LAGS[kind(freq)]), season_length)})
+        self.windows = WINDOWS[kind(freq)]  # rolling windows: a week and four weeks of days, ...
         self.n_estimators, self.learning_rate = int(n_estimators), float(learning_rate)
         self.num_leaves, self.conformal_windows = int(num_leaves), max(2, int(conformal_windows))
         self.calendar, self.n_jobs, self.seed = bool(calendar), int(n_jobs), int(seed)
@@ -172,25 +177,26 @@ class LightGBMModel(Forecaster):
         if future_cols:
             fut = X_future[[ID, TIME, *future_cols]].copy()
             fut[TIME] = pd.to_datetime(fut[TIME]).astype("datetime64[ns]")
-            grid = grid.merge(fut, on=[ID, TIME], how="left")
-            gaps = grid[future_cols].isna().any(axis=1)
+            grid = grid.merge(fut, on=[ID, TIME], how="left", indicator=True)
+            gaps = grid.pop("_merge") != "both"  # an empty value is fine (LightGBM reads NaN)
             if gaps.any():
                 first = grid.loc[gaps].iloc[0]
                 raise InputError(
-                    f"X_future has no {future_cols} for {gaps.sum()} of the {h} future days per "
-                    f"series (first: {first[ID]} on {first[TIME]:%Y-%m-%d}); give every series "
-                    "every day of the horizon, or leave those columns out of X_future."
+                    f"X_future has no row for {gaps.sum()} (series, period) pairs of the {h}-step "
+                    f"horizon (first: {first[ID]} on {first[TIME]:%Y-%m-%d}); give every series "
+                    "every period of the horizon, or leave X_future out."
                 )
         hist = self.train_[[ID, TIME, TARGET, *future_cols, *past_cols]]
         both = pd.concat([hist, grid], ignore_index=True).sort_values([ID, TIME])
         dynamic: list[str] = list(future_cols)
-        for col in past_cols:  # known only h days later: shift by the horizon
+        w = self.windows[0]
+        for col in past_cols:  # known only h periods later: shift by the horizon
             shifted = both.groupby(ID, sort=False)[col].shift(h)
             both[f"{col}_lag{h}"] = shifted
-            both[f"{col}_lag{h}_mean7"] = (
-                shifted.groupby(both[ID], sort=False).rolling(7, min_periods=1).mean().to_numpy()
+            both[f"{col}_lag{h}_mean{w}"] = (
+                shifted.groupby(both[ID], sort=False).rolling(w, min_periods=1).mean().to_numpy()
             )
-            dynamic += [f"{col}_lag{h}", f"{col}_lag{h}_mean7"]
+            dynamic += [f"{col}_lag{h}", f"{col}_lag{h}_mean{w}"]
         if "price" in future_cols:
             both["price_rel"] = both["price"] / both[ID].map(self.ref_price_).replace(0, np.nan)
             dynamic.append("price_rel")
@@ -214,17 +220,14 @@ class LightGBMModel(Forecaster):
         return self._mlforecast().preprocess(train, static_features=self.static_)
 
     # -- training ------------------------------------------------------------------------------
-    def _mlforecast(self) -> Any:
+    def regressor(self, n_jobs: int | None = None) -> Any:
+        """The LightGBM regressor every engine uses (local, Dask, Spark, Ray): one configuration."""
         import lightgbm as lgb
-        from mlforecast import MLForecast
-        from mlforecast.lag_transforms import (
-            ExponentiallyWeightedMean,
-            RollingMean,
-            RollingStd,
-            SeasonalRollingMean,
-        )
 
-        model = lgb.LGBMRegressor(
+        return lgb.LGBMRegressor(**self.regressor_params(n_jobs))
+
+    def regressor_params(self, n_jobs: int | None = None) -> dict[str, Any]:
+        return dict(
             objective=self.objective,
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
@@ -236,25 +239,39 @@ class LightGBMModel(Forecaster):
             random_state=self.seed,
             deterministic=True,
             force_col_wise=True,
-            n_jobs=self.n_jobs,
+            n_jobs=self.n_jobs if n_jobs is None else n_jobs,
             verbosity=-1,
             **self.lgb_params,
         )
+
+    def feature_config(self) -> dict[str, Any]:
+        """mlforecast's target features: lags and rolling statistics at the data's frequency."""
+        from mlforecast.lag_transforms import (
+            ExponentiallyWeightedMean,
+            RollingMean,
+            RollingStd,
+            SeasonalRollingMean,
+        )
+
+        short, long = self.windows
         season = self.season_length
+        transforms: dict[int, list[Any]] = {
+            1: [
+                RollingMean(window_size=short),
+                RollingMean(window_size=long),
+                RollingStd(window_size=long),
+                ExponentiallyWeightedMean(alpha=0.3),
+            ],
+        }
+        if season > 1:  # no season (short history): no seasonal mean
+            transforms[season] = [SeasonalRollingMean(season_length=season, window_size=4)]
+        return {"lags": self.lags, "lag_transforms": transforms}
+
+    def _mlforecast(self) -> Any:
+        from mlforecast import MLForecast
+
         return MLForecast(
-            models={ALIAS: model},
-            freq=self.freq,
-            lags=self.lags,
-            lag_transforms={
-                1: [
-                    RollingMean(window_size=7),
-                    RollingMean(window_size=28),
-                    RollingStd(window_size=28),
-                    ExponentiallyWeightedMean(alpha=0.3),
-                ],
-                season: [SeasonalRollingMean(season_length=season, window_size=4)],
-            },
-            num_threads=1,
+            models={ALIAS: self.regressor()}, freq=self.freq, num_threads=1, **self.feature_config()
         )
 
     def _train(self, train: pd.DataFrame, h: int, with_intervals: bool) -> Any:

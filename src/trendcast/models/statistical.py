@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from trendcast.features.frequency import YEAR, kind
 from trendcast.models.base import Capabilities
 from trendcast.models.stats import StatsForecastModel
 
@@ -105,9 +106,10 @@ class MSTLModel(StatsForecastModel):
     name = "mstl"
     capabilities = _UNI
 
-    def __init__(self, yearly_season: int = 365, **kwargs: Any) -> None:
+    def __init__(self, yearly_season: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.yearly_season = int(yearly_season)
+        # the year in periods of the data: 365 days, 52 weeks, 12 months
+        self.yearly_season = int(yearly_season or YEAR[kind(self.freq)])
 
     def _groups(self, lengths: pd.Series) -> pd.Series:
         two_years, two_weeks = 2 * self.yearly_season, 2 * self.season_length
@@ -119,6 +121,7 @@ class MSTLModel(StatsForecastModel):
         if key == 0:
             return AutoETS(season_length=1, alias="MSTL")
         seasons = [self.season_length, self.yearly_season] if key == 2 else [self.season_length]
+        seasons = sorted(set(seasons))  # weekly/monthly data: the main season is the year
         return MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))
 
 

@@ -21,6 +21,8 @@ import pandas as pd
 from trendcast.data.schema import NO_STORE
 from trendcast.data.warehouse import SERIES_SEP
 from trendcast.errors import InputError, NotReadyError
+from trendcast.features.frequency import check_freq
+from trendcast.features.frequency import unit as period_unit
 
 QUANTILE_RE = re.compile(r"^q(0\.\d+)$")
 
@@ -85,6 +87,19 @@ class ShopData:
         self.con = con
         self.db = db
         self._memo: dict[str, object] = {}
+
+    @property
+    def freq(self) -> str:
+        """The warehouse's frequency (config ``freq``; daily when unset)."""
+        row = None
+        if "config" in self.tables():
+            row = self.con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
+        return check_freq(row[0] if row else "D")
+
+    @property
+    def unit(self) -> str:
+        """``day``, ``week`` or ``month``: what one period of the data is, for labels."""
+        return period_unit(self.freq)
 
     # -- table discovery -------------------------------------------------------------------
     def tables(self) -> set[str]:
@@ -163,7 +178,7 @@ class ShopData:
 
     def history(self, unique_id: str | None = None, category: str | None = None,
                 days: int = 180) -> pd.DataFrame:
-        """Daily units ``ds, y`` for one series, one category or the whole shop (last ``days``)."""
+        """Units per period ``ds, y`` for one series, one category or the whole shop (last ``days``)."""
         self.require("sales", "Sales")
         where, params = "1=1", []
         if unique_id is not None:

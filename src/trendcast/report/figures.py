@@ -28,7 +28,7 @@ def _band(fig: go.Figure, fc: pd.DataFrame, lo: str, hi: str, fill: str, name: s
 
 
 def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame | None, title: str,
-                    band_note: str = "") -> go.Figure:
+                    band_note: str = "", unit: str = "day") -> go.Figure:
     """History (``ds, y``) followed by the forecast with its quantile band(s)."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=history["ds"], y=history["y"], mode="lines", name="actual",
@@ -43,11 +43,11 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame | None, title:
                   f"{band.inner_lo[1:]}–{band.inner_hi[1:]} band")
         fig.add_trace(go.Scatter(x=forecast["ds"], y=forecast["forecast"], mode="lines", name="forecast",
                                  line=dict(color=FORECAST_COLOUR, width=2)))
-    fig.update_layout(title=title, yaxis_title="units per day", **LAYOUT)
+    fig.update_layout(title=title, yaxis_title=f"units per {unit}", **LAYOUT)
     return fig
 
 
-def category_figure(history: pd.DataFrame, forecast: pd.DataFrame | None) -> go.Figure:
+def category_figure(history: pd.DataFrame, forecast: pd.DataFrame | None, unit: str = "day") -> go.Figure:
     """One line per category: solid history, dotted forecast of the same colour."""
     fig = go.Figure()
     palette = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568"]
@@ -60,7 +60,7 @@ def category_figure(history: pd.DataFrame, forecast: pd.DataFrame | None) -> go.
             fig.add_trace(go.Scatter(x=fc["ds"], y=fc["forecast"], mode="lines", name=f"{cat} forecast",
                                      legendgroup=str(cat), showlegend=False,
                                      line=dict(color=colour, width=2, dash="dot")))
-    fig.update_layout(title="Units per day by category (dotted: forecast)", yaxis_title="units per day",
+    fig.update_layout(title=f"Units per {unit} by category (dotted: forecast)", yaxis_title=f"units per {unit}",
                       **LAYOUT)
     return fig
 

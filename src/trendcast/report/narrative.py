@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from trendcast.errors import NotReadyError
+from trendcast.features.frequency import DAYS_PER_PERIOD, kind
 from trendcast.report.data import ShopData
 
 SYSTEM_PROMPT = (
@@ -58,15 +59,18 @@ def facts(data: ShopData) -> dict[str, object]:
     out: dict[str, object] = {"shop": data.summary()}
     try:
         total = data.aggregate_forecasts()
-        horizon = len(total)
-        recent = data.history(days=horizon)
+        horizon = len(total)  # periods of the data's frequency
+        days = round(horizon * DAYS_PER_PERIOD[kind(data.freq)])
+        recent = data.history(days=days)
         out["forecast"] = {
-            "horizon_days": horizon,
+            "horizon_days": days,
+            "horizon_periods": horizon,
+            "unit": data.unit,
             "units_forecast": round(float(total["forecast"].sum()), 1),
             "units_last_same_period": round(float(recent["y"].sum()), 1),
         }
         cat_fc = data.aggregate_forecasts(by_category=True).groupby("category")["forecast"].sum()
-        cat_hist = data.category_history(days=horizon).groupby("category")["y"].sum()
+        cat_hist = data.category_history(days=days).groupby("category")["y"].sum()
         change = ((cat_fc / cat_hist.reindex(cat_fc.index)) - 1.0).dropna().sort_values()
         out["category_change_pct"] = {str(k): round(float(v) * 100, 1) for k, v in change.items()}
     except NotReadyError:
@@ -101,9 +105,10 @@ def builtin_text(f: dict[str, object]) -> list[str]:
         prev = fc["units_last_same_period"]
         change = (fc["units_forecast"] / prev - 1.0) * 100 if prev else float("nan")
         direction = "up" if change > 0 else "down"
-        para = (f"Over the next {fc['horizon_days']} days the shop is forecast to sell "
+        span = f"{fc.get('horizon_periods', fc['horizon_days'])} {fc.get('unit', 'day')}s"
+        para = (f"Over the next {span} the shop is forecast to sell "
                 f"{fc['units_forecast']:,.0f} units, {direction} {abs(change):.1f}% on the last "
-                f"{fc['horizon_days']} days ({prev:,.0f}).")
+                f"{span} ({prev:,.0f}).")
         cats = f.get("category_change_pct") or {}
         if len(cats) >= 2:
             (lo_cat, lo), (hi_cat, hi) = next(iter(cats.items())), list(cats.items())[-1]

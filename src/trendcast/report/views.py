@@ -73,7 +73,7 @@ def kpis(data: ShopData) -> dict[str, str]:
            "Sales from": str(s["first_day"]), "Sales to": str(s["last_day"])}
     try:
         total = data.aggregate_forecasts()
-        out["Forecast horizon"] = f"{len(total)} days"
+        out["Forecast horizon"] = f"{len(total)} {data.unit}s"
         out["Forecast units (horizon)"] = f"{total['forecast'].sum():,.0f}"
     except NotReadyError:
         out["Forecast"] = "not computed yet"
@@ -90,7 +90,8 @@ def overview(data: ShopData) -> list[Section]:
         except NotReadyError:
             fc = None
         note = " (sum of item quantiles: conservative)" if fc is not None and fc.attrs.get("band") == "summed" else ""
-        fig = figures.forecast_figure(hist, fc, "Whole shop: units per day and forecast", band_note=note)
+        fig = figures.forecast_figure(hist, fc, f"Whole shop: units per {data.unit} and forecast",
+                                      band_note=note, unit=data.unit)
         section = Section("Total forecast", figure_html(fig, "total-forecast"))
         if fc is None:
             section.missing = "Forecasts not computed yet — run `trendcast forecast`."
@@ -102,7 +103,7 @@ def overview(data: ShopData) -> list[Section]:
             fc = data.aggregate_forecasts(by_category=True)
         except NotReadyError:
             fc = None
-        return Section("Category forecasts", figure_html(figures.category_figure(hist, fc), "category-forecast"))
+        return Section("Category forecasts", figure_html(figures.category_figure(hist, fc, data.unit), "category-forecast"))
 
     def accuracy() -> Section | None:
         m = data.metrics()
@@ -134,7 +135,7 @@ def item(data: ShopData, unique_id: str, dom_prefix: str = "") -> list[Section]:
         except NotReadyError:
             fc = None
         section = Section("History and forecast",
-                          figure_html(figures.forecast_figure(hist, fc, f"{unique_id}: units per day"),
+                          figure_html(figures.forecast_figure(hist, fc, f"{unique_id}: units per {data.unit}", unit=data.unit),
                                       f"{dom_prefix}item-forecast"))
         if fc is None:
             section.missing = "Forecasts not computed yet — run `trendcast forecast`."

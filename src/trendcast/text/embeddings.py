@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trendcast.data.tables import ddl
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import InputError, NotReadyError
 from trendcast.text.clean import clean_text
@@ -40,10 +41,7 @@ def open_warehouse(db: Path | str | Warehouse, read_only: bool = False) -> Itera
 
 
 def _ensure_table(wh: Warehouse) -> None:
-    wh.con.execute(
-        f"CREATE TABLE IF NOT EXISTS {EMBED_TABLE} (text_hash VARCHAR NOT NULL, model VARCHAR NOT NULL, "
-        "vector FLOAT[] NOT NULL, PRIMARY KEY (text_hash, model))"
-    )
+    wh.con.execute(ddl(EMBED_TABLE))
 
 
 def embed_texts(

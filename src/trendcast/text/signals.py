@@ -9,7 +9,7 @@
    catalogue, e.g. "面霜" / "face cream" -> skincare) and aggregate
    ``signals_item_daily`` (item_id, date, ...) and ``signals_category_daily`` (category, date, ...).
 
-Signal rows are dated by the texts' own day; :mod:`trendcast.features.text_features` joins them
+Signal rows are dated by the texts' own day; :mod:`trendcast.features.fusion` aggregates them
 with a lag of at least one day, so a forecast for day d only sees texts dated d-1 or earlier.
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from trendcast.data.export import write_csv
+from trendcast.data.tables import ddl
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import NotReadyError
 from trendcast.text.clean import clean_text
@@ -33,9 +34,7 @@ from trendcast.text.mentions import load_mentions, mention_flags
 from trendcast.text.sentiment import default_head, resolve_model, score_texts
 from trendcast.text.tokenize import add_user_words, tokenize
 
-SCORES_DDL = """CREATE TABLE IF NOT EXISTS text_scores (
-    text_id VARCHAR PRIMARY KEY, date DATE, item_id VARCHAR, source VARCHAR, rating DOUBLE,
-    lang VARCHAR, label VARCHAR, score DOUBLE, model VARCHAR, tokens VARCHAR, mentions VARCHAR)"""
+SCORES_DDL = ddl("text_scores")
 ROLL = 7  # days in the rolling versions of sparse daily counts
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
