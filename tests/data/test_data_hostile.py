@@ -134,3 +134,17 @@ def test_exports_escape_formulas(tmp_path: Path) -> None:
     back = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert all(not v.startswith(FORMULA_START) for v in back["item_id"])
     assert back["item_id"].iloc[0] == "'=cmd|' /C calc'!A0" and float(back["units"].iloc[0]) == -1.0
+
+
+@pytest.mark.parametrize("body, where", [
+    ("date,temperature\n2024-01-01,3.5\n9999-12-31,4\n", "row 2, column 'date'"),
+    ('date,"t""; DROP TABLE sales; --"\n2024-01-01,1\n', "column 't\"; DROP TABLE sales; --'"),
+])
+def test_covariates_are_checked_too(body: str, where: str, loaded: Path, tmp_path: Path) -> None:
+    path = tmp_path / "covariates.csv"
+    path.write_text(body, encoding="utf-8")
+    before = _digest(loaded)
+    with pytest.raises(InputError) as info:
+        ingest(loaded, covariates=path)
+    assert where in str(info.value)
+    assert _digest(loaded) == before

@@ -38,6 +38,7 @@ SCAN_CHUNK = 16 * 1024 * 1024  # bytes per read when measuring line lengths
 MAX_BUFFER = 256 * 1024 * 1024  # a row longer than this is refused outright
 MAX_LINE = 2_000_000  # bytes per CSV row; a longer row is rejected (named by its row), not read
 DELIMITERS = (",", ";", "\t", "|")
+QUOTED = re.compile(r'"(?:[^"]|"")*"')
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # table names a user may give
 
 REASONS = {  # DuckDB CSV reject types -> what the analyst should do
@@ -197,7 +198,8 @@ def _csv_header(path: Path) -> tuple[list[str], str] | None:
     if not text.strip():
         raise InputError("the first line is empty (expected a header row with column names)",
                          file=str(path))
-    delim = "\t" if ".tsv" in low else max(DELIMITERS, key=lambda d: (text.count(d), d == ","))
+    bare = QUOTED.sub("", text)  # a delimiter inside a quoted name does not count
+    delim = "\t" if ".tsv" in low else max(DELIMITERS, key=lambda d: (bare.count(d), d == ","))
     names = next(csv.reader(io.StringIO(text), delimiter=delim))
     seen: dict[str, int] = {}
     unique = []
