@@ -45,3 +45,7 @@ class ConfigError(TrendcastError):
 
 class NotReadyError(TrendcastError):
     """A step needs something that has not been produced yet (e.g. forecast before ingest)."""
+
+
+class BusyError(TrendcastError):
+    """The warehouse is held by another process (DuckDB allows one writer per file)."""

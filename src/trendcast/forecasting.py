@@ -27,8 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from trendcast.data.export import write_csv
 from trendcast.data.periods import period_label
 from trendcast.data.tables import ensure
+from trendcast.data.validate import check_date_window
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError, InputError, NotReadyError
 from trendcast.evaluate import backtest as bt
@@ -70,6 +72,7 @@ def read_future_plan(path: str | Path) -> pd.DataFrame:
     for col in ("item_id", "date"):
         if col not in plan.columns:
             raise InputError("the future plan needs item_id and date columns", file=str(path), column=col)
+    check_date_window(plan["date"], str(path), "date")
     plan["date"] = pd.to_datetime(plan["date"], errors="coerce")
     bad = plan["date"].isna()
     if bad.any():
@@ -360,7 +363,7 @@ def write_frame(df: pd.DataFrame, out: str | Path) -> Path:
     if out.suffix in (".parquet", ".pq"):
         df.to_parquet(out, index=False)
     else:
-        df.to_csv(out, index=False, date_format="%Y-%m-%d")
+        write_csv(df, out, date_format="%Y-%m-%d")
     return out
 
 

@@ -128,7 +128,10 @@ def test_price_whatif_slider(page, base_url: str) -> None:
 
 
 def test_logout_and_revoked_cookie(page, base_url: str) -> None:
-    page.goto(base_url + "/logout")
+    # logout is POST only: submit a same-origin form, as a sign-out button would
+    page.evaluate("""() => { const f = document.createElement('form'); f.method = 'post';
+        f.action = '/logout'; document.body.appendChild(f); f.submit(); }""")
+    page.wait_for_url("**/login")
     assert "/login" in page.url
     page.goto(base_url + "/alerts")
     assert "/login?next=%2Falerts" in page.url

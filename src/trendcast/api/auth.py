@@ -82,6 +82,15 @@ def revoke_token(con: duckdb.DuckDBPyConnection, name_or_id: str) -> int:
     ).fetchone()[0]
     if not hits:
         raise InputError(f"No active token named '{name_or_id}' (see `trendcast token list`).")
+    admins_left = con.execute(
+        "SELECT count(*) FROM api_tokens WHERE admin AND revoked_at IS NULL "
+        "AND NOT (name = ? OR token_id = ?)", [name_or_id, name_or_id]).fetchone()[0]
+    is_admin = con.execute(
+        "SELECT count(*) FROM api_tokens WHERE admin AND revoked_at IS NULL "
+        "AND (name = ? OR token_id = ?)", [name_or_id, name_or_id]).fetchone()[0]
+    if is_admin and not admins_left:
+        raise InputError(f"'{name_or_id}' is the last active admin token: create another admin token "
+                         "first (`trendcast token create --admin`), then revoke this one.")
     con.execute("UPDATE api_tokens SET revoked_at = ? WHERE (name = ? OR token_id = ?) AND revoked_at IS NULL",
                 [_now(), name_or_id, name_or_id])
     return int(hits)

@@ -8,7 +8,7 @@ per data generation like the JSON reads.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -55,9 +55,22 @@ def login_form(next: Annotated[str, Query(max_length=2000)] = "/", error: str | 
     return render("login.html", title="Sign in", nav=[], active="", next=next, error=error)
 
 
+def _cross_site(request: Request) -> bool:
+    """True when a browser says the form was posted from another site (login CSRF)."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        return True
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin or origin == "null":
+        return origin == "null"
+    theirs = urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) != (request.url.scheme, request.url.netloc)
+
+
 @router.post("/login")
-def login(svc: Svc, token: Annotated[str, Form(max_length=200)],
+def login(request: Request, svc: Svc, token: Annotated[str, Form(max_length=200)],
           next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+    if _cross_site(request):
+        return HTMLResponse("Sign in from this server's own /login page.", status_code=403)
     if svc.verify(token.strip()) is None:
         html = render("login.html", title="Sign in", nav=[], active="", next=next,
                       error="That token is not valid (or was revoked).")
@@ -68,8 +81,11 @@ def login(svc: Svc, token: Annotated[str, Form(max_length=200)],
     return res
 
 
-@router.get("/logout")
-def logout() -> RedirectResponse:
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """POST only (a GET could be triggered by any image tag on another site)."""
+    if _cross_site(request):
+        return HTMLResponse("Sign out from this server's own pages.", status_code=403)
     res = RedirectResponse("/login", status_code=303)
     res.delete_cookie(COOKIE)
     return res

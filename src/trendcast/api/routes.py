@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -39,7 +38,7 @@ Admin = Annotated[TokenInfo, Depends(admin)]
 
 SERIES_ID = r"^[^\s]{1,128}$"
 UniqueId = Annotated[str, Query(description="Series id as in /series, e.g. 'S1/I001'.", pattern=SERIES_ID)]
-UPLOAD_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv", ".txt")
+UPLOAD_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv", ".tsv.gz", ".txt")
 
 
 class Error(BaseModel):
@@ -208,12 +207,12 @@ def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"O
     name = Path(file.filename or "upload.csv").name
     if not name.lower().endswith(UPLOAD_SUFFIXES):
         raise InputError(f"'{name}' is not a CSV or Parquet file ({', '.join(UPLOAD_SUFFIXES)}).", file=name)
+    from trendcast.api.uploads import receive
     from trendcast.data.ingest import ingest  # heavy: imported on the first upload only
 
+    max_bytes, max_rows = getattr(svc, "upload_limits", (200_000_000, 5_000_000))
     with tempfile.TemporaryDirectory(prefix="trendcast-upload-") as tmp:
-        path = Path(tmp) / name
-        with path.open("wb") as fh:
-            shutil.copyfileobj(file.file, fh)
+        path = receive(file.file, name, Path(tmp), max_bytes, max_rows)
         with svc.write_lock:
             try:
                 report = ingest(svc.db, **{source: path})

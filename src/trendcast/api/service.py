@@ -10,6 +10,7 @@ they came from changes.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from trendcast.report.data import ShopData
 
 T = TypeVar("T")
 CACHE_SIZE = 1024
+SERVER_DUCKDB_MB = 256
 
 
 class Service:
@@ -34,6 +36,10 @@ class Service:
     def __init__(self, db: Path) -> None:
         self.db = Path(db)
         self._wh = Warehouse(self.db)  # creates the file and the input tables when new
+        # A server lives long and shares the machine: DuckDB spills to disk past this budget
+        # instead of growing (uploads, jobs); TRENDCAST_SERVER_DUCKDB_MB overrides it.
+        memory_mb = int(os.environ.get("TRENDCAST_SERVER_DUCKDB_MB", SERVER_DUCKDB_MB))
+        self._wh.con.execute(f"SET memory_limit = '{memory_mb}MB'")
         auth.ensure_table(self._wh.con)
         self.write_lock = threading.Lock()
         self.generation = 0

@@ -27,6 +27,8 @@ app = typer.Typer(
 console = Console(stderr=False)
 err_console = Console(stderr=True)
 STATE = {"verbose": False}
+WAIT_HELP = ("Seconds to wait for a warehouse another process holds (e.g. a running `trendcast serve`) "
+             "before giving up with the process's name; default 30 or TRENDCAST_WAIT.")
 
 T = TypeVar("T")
 
@@ -34,9 +36,15 @@ T = TypeVar("T")
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the full traceback on errors."),
+    wait: float | None = typer.Option(None, "--wait", min=0, help=WAIT_HELP),
 ) -> None:
     """trendcast: ingest shop data, read its text, forecast, evaluate, decide and report."""
+    from trendcast.data.warehouse import LOCK_WAIT
+
     STATE["verbose"] = verbose
+    LOCK_WAIT["seconds"] = wait
+    LOCK_WAIT["notify"] = lambda message: err_console.print(f"[yellow]{message}[/]", highlight=False,
+                                                            soft_wrap=True)
 
 
 def progress() -> Progress:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from trendcast.cli.app import app, console, progress
+from trendcast.data.export import write_csv
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import InputError
 
@@ -25,7 +26,7 @@ def _write(df: pd.DataFrame, out: Path | None) -> None:
     if out.suffix.lower() == ".json":
         out.write_text(df.to_json(orient="records", date_format="iso", indent=1, force_ascii=False), encoding="utf-8")
     else:
-        df.to_csv(out, index=False)
+        write_csv(df, out)
     console.print(f"Wrote {len(df)} rows to [bold]{out}[/].")
 
 

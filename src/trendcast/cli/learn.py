@@ -11,6 +11,7 @@ from rich.table import Table
 
 from trendcast.cli.app import app, console, progress
 from trendcast.cli.forecast import COUNTRY_HELP, COVARIATES_HELP, FREQ_HELP, covariate_choice
+from trendcast.data.export import write_csv
 from trendcast.evaluate.drift import ERROR_RATIO, MIN_POINTS, PSI_THRESHOLD
 
 models_app = typer.Typer(
@@ -178,6 +179,6 @@ def explain(
                 static_df=static,
             )
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     _print_frame(frame.set_index("feature"), f"drivers of {uid}")
     console.print(f"Written to {out}")

@@ -21,7 +21,10 @@ def serve(
     db: Path = typer.Option(..., help=DB_HELP),
     port: int = typer.Option(8000, help="TCP port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind; keep 127.0.0.1 unless behind a proxy."),
-    max_upload_mb: float = typer.Option(200.0, help="Largest upload accepted, in MB (bigger: HTTP 413)."),
+    max_upload_mb: float = typer.Option(
+        200.0, help="Largest upload accepted, in MB, as sent and once decompressed (bigger: HTTP 413)."),
+    max_upload_rows: int = typer.Option(5_000_000, min=1, help="Most rows one upload may hold (more: HTTP 413)."),
+    max_body_mb: float = typer.Option(1.0, help="Largest body of any other request, in MB (checked before the token)."),
     log_level: str = typer.Option("info", help="uvicorn log level: critical, error, warning, info, debug."),
 ) -> None:
     """Run the REST API (/api/v1, docs at /docs) and the web dashboard (/) on one warehouse.
@@ -33,25 +36,24 @@ def serve(
 
     from trendcast.api import create_app
 
-    application = create_app(db, max_upload_mb=max_upload_mb)
+    application = create_app(db, max_upload_mb=max_upload_mb, max_upload_rows=max_upload_rows,
+                             max_body_mb=max_body_mb)
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs")
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 
 
 def _with_connection(db: Path):  # noqa: ANN202 - a small context helper
     """The warehouse, or a clear error when a running server holds its lock."""
-    import duckdb
-
     from trendcast.data.warehouse import Warehouse
-    from trendcast.errors import NotReadyError
+    from trendcast.errors import BusyError
 
     try:
         return Warehouse(db)
-    except duckdb.IOException as exc:
-        raise NotReadyError(
-            f"{db} is open in another process (is `trendcast serve` running?). Stop it first, or manage "
-            "tokens through the API with an admin token: POST /api/v1/tokens, DELETE /api/v1/tokens/NAME."
-        ) from exc
+    except BusyError as exc:
+        raise BusyError(
+            f"{exc} Tokens can be managed through the API with an admin token: POST /api/v1/tokens, "
+            "DELETE /api/v1/tokens/NAME."
+        ) from None
 
 
 @token_app.command("create")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from trendcast.cli.app import app, console, progress
+from trendcast.data.export import write_csv
 from trendcast.errors import InputError
 
 
@@ -50,7 +51,7 @@ def sentiment(
     if out.suffix.lower() == ".parquet":
         result.to_parquet(out, index=False)
     else:
-        result.to_csv(out, index=False)
+        write_csv(result, out)
     counts = result["label"].value_counts().to_dict()
     console.print(f"Scored {len(result):,} texts -> {out}  ({', '.join(f'{k}: {v}' for k, v in counts.items())})")
 

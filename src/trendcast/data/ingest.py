@@ -24,6 +24,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,14 @@ from trendcast.data.periods import check_freq, coarser_or_same, describe
 from trendcast.data.privacy import token_sql
 from trendcast.data.schema import NO_STORE, SOURCES, Source
 from trendcast.data.staging import PREFIX, Staged, reader_rejects_sql, run_cleanup, stage
-from trendcast.data.validate import find_duplicates, find_problems, lit, projection
+from trendcast.data.validate import (
+    DateWindow,
+    date_window,
+    find_duplicates,
+    find_problems,
+    lit,
+    projection,
+)
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError, InputError
 
@@ -113,6 +121,7 @@ def ingest(
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
     freq: str | None = None,
+    window: DateWindow | None = None,
 ) -> IngestReport:
     """Load the given sources into the warehouse ``db``, all-or-nothing for the call.
 
@@ -122,6 +131,8 @@ def ingest(
     warehouse, ``<db>.rejects.csv``). ``progress``: a Rich Progress to draw on (the CLI's).
     ``freq``: the frequency to forecast at (``D``, ``W-MON``..``W-SUN``, ``MS``, ``ME``) instead
     of the one detected from the sales dates; a coarser one sums the sales into its periods.
+    ``window``: plausible dates (default :func:`~trendcast.data.validate.date_window`); a date
+    outside it is a bad value like any other.
     """
     if on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
@@ -133,6 +144,7 @@ def ingest(
     if not specs:
         raise InputError("nothing to ingest: give at least one of sales, products, events, "
                          "texts, inventory, covariates")
+    window = window or date_window()
     wh = db if isinstance(db, Warehouse) else Warehouse(db)
     staged: dict[str, tuple[Staged, str]] = {}
     reports: dict[str, SourceReport] = {}
@@ -144,7 +156,7 @@ def ingest(
             t0 = time.perf_counter()
             if progress is not None:
                 tasks[name] = progress.add_task(f"{name}: reading", total=None)
-            st = stage(con, spec, SOURCES[name], projection)
+            st = stage(con, spec, SOURCES[name], partial(projection, window=window))
             staged[name] = (st, "")
             if progress is not None:
                 progress.update(tasks[name], description=f"{name}: checking")
@@ -154,7 +166,7 @@ def ingest(
                      and _count(con, st.source.table) == 0)
             if defer:
                 deferred.append(name)
-            bad = _check(con, st, on_error, check_dups=not defer)
+            bad = _check(con, st, on_error, check_dups=not defer, window=window)
             staged[name] = (st, bad)
             n_bad = _bad_rows(con, bad)
             reports[name] = SourceReport(
@@ -226,9 +238,10 @@ def set_frequency(wh: Warehouse, chosen: str | None = None) -> str:
 
 
 # -- checking ----------------------------------------------------------------------------------
-def _check(con: duckdb.DuckDBPyConnection, st: Staged, on_error: str, check_dups: bool) -> str:
+def _check(con: duckdb.DuckDBPyConnection, st: Staged, on_error: str, check_dups: bool,
+           window: DateWindow | None = None) -> str:
     """Find problems; in raise mode raise the first one, else return the problems table."""
-    bad = find_problems(con, st)
+    bad = find_problems(con, st, window)
     has_bad = _bad_rows(con, bad) > 0
     if on_error == "raise" and (has_bad or st.reader_rejects):
         _raise_first(con, st, bad)

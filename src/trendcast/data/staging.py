@@ -14,12 +14,17 @@ numbers of the staged rows are shifted past them.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from trendcast.data.schema import Source
@@ -29,14 +34,20 @@ PREFIX = "_tc_"  # every temporary object ingest creates starts with this, so cl
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst", ".gz", ".zst")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_BUFFER = 8 * 1024 * 1024  # bytes per reader buffer: small enough for tight memory limits
+SCAN_CHUNK = 16 * 1024 * 1024  # bytes per read when measuring line lengths
+MAX_BUFFER = 256 * 1024 * 1024  # a row longer than this is refused outright
+MAX_LINE = 2_000_000  # bytes per CSV row; a longer row is rejected (named by its row), not read
+DELIMITERS = (",", ";", "\t", "|")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # table names a user may give
 
 REASONS = {  # DuckDB CSV reject types -> what the analyst should do
     "INVALID ENCODING": "wrong encoding: bytes that are not UTF-8 (save the file as UTF-8)",
     "INVALID UNICODE": "wrong encoding: bytes that are not UTF-8 (save the file as UTF-8)",
     "TOO MANY COLUMNS": "the row has more fields than the header",
     "MISSING COLUMNS": "the row has fewer fields than the header",
-    "UNQUOTED VALUE": "a value has a stray quote character",
-    "LINE SIZE OVER MAXIMUM": "the row is longer than the reader's maximum line size",
+    "UNQUOTED VALUE": "a value has an unbalanced quote (a quote that opens a value must close it)",
+    "LINE SIZE OVER MAXIMUM": f"the row is longer than {MAX_LINE / 1e6:g} MB (a field this big "
+                              "is not shop data; check the quoting or split the text)",
 }
 
 
@@ -83,16 +94,32 @@ def _relation_sql(con: duckdb.DuckDBPyConnection, spec: Any, source: Source) -> 
     kind = _kind(spec)
     name = source.name
     if kind == "frame":
+        # DuckDB 2 refuses register() while an earlier query's result is partly read (a
+        # fetchone() of a previous source's checks): finish that result first.
+        con.execute("SELECT 1").fetchall()
         con.register(f"{PREFIX}frame_{name}", spec)
         return f"{PREFIX}frame_{name}", [f"UNREGISTER:{PREFIX}frame_{name}"]
     if kind == "duckdb":
         path, sep, table = str(spec)[len("duckdb:"):].partition("::")
         if not sep or not table:
             raise InputError("write a DuckDB table as 'duckdb:PATH::table'", file=str(spec))
+        if not IDENTIFIER.match(table):
+            raise InputError(f"{table!r} is not a table name (letters, digits and _, not starting "
+                             "with a digit)", file=str(spec))
         if not Path(path).exists():
             raise InputError("no such DuckDB file", file=path)
         alias = f"{PREFIX}src_{name}"
-        con.execute(f"ATTACH '{_quote(path)}' AS {alias} (READ_ONLY)")
+        con.execute(f"ATTACH {lit(path)} AS {alias} (READ_ONLY)")
+        try:
+            found = con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND table_name = ? "
+                "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ? "
+                "AND view_name = ?", [alias, table, alias, table]).fetchone()
+        except duckdb.Error:
+            found = None
+        if found is None:
+            run_cleanup(con, [f"DETACH {alias}"])
+            raise InputError(f"no table {table!r} in the DuckDB file", file=path)
         return f'{alias}."{table}"', [f"DETACH {alias}"]
     path = Path(spec)
     if not path.exists():
@@ -100,17 +127,95 @@ def _relation_sql(con: duckdb.DuckDBPyConnection, spec: Any, source: Source) -> 
     if path.stat().st_size == 0:
         raise InputError("the file is empty (expected a header row with column names)", file=str(path))
     if kind == "parquet":
-        return f"read_parquet('{_quote(str(path))}')", []
+        return f"read_parquet({lit(str(path))})", []
     rej = f"{PREFIX}rej_{name}"
-    sql = (
-        f"read_csv('{_quote(str(path))}', header=true, all_varchar=true, buffer_size={CSV_BUFFER}, "
-        f"store_rejects=true, rejects_table='{rej}', rejects_scan='{rej}_scan')"
-    )
+    rejects = (f"store_rejects=true, rejects_table='{rej}', rejects_scan='{rej}_scan', "
+               f"buffer_size={_buffer_for(path)}, max_line_size={MAX_LINE}")
+    header = _csv_header(path)
+    if header is None:  # a compression Python cannot open here (zstd): DuckDB sniffs the dialect
+        sql = f"read_csv({lit(str(path))}, header=true, all_varchar=true, {rejects})"
+    else:
+        # The dialect is fixed, not sniffed: a sniffer that meets an unbalanced quote falls back
+        # to "no quoting" and would store '"I005' as data; fixed, the row is rejected instead.
+        names, delim = header
+        columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+        sql = (f"read_csv({lit(str(path))}, header=true, auto_detect=false, columns={columns}, "
+               f"delim={lit(delim)}, quote='\"', escape='\"', {rejects})")
     return sql, [f"DROP TABLE IF EXISTS {rej}", f"DROP TABLE IF EXISTS {rej}_scan"]
 
 
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
+def _buffer_for(path: Path) -> int:
+    """DuckDB's reader buffer for this file: larger than its longest line.
+
+    DuckDB rejects a row longer than ``max_line_size`` with its row number, but a row longer
+    than its *buffer* silently disappears. One vectorised pass over the bytes finds the longest
+    line, so the buffer can hold it and the row is rejected and named instead.
+    """
+    low = path.name.lower()
+    if low.endswith(".zst"):
+        return CSV_BUFFER
+    opener = gzip.open if low.endswith(".gz") else open
+    longest = run = 0
+    try:
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(SCAN_CHUNK):
+                nl = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+                if nl.size == 0:
+                    run += len(chunk)
+                    continue
+                inner = int(np.diff(nl).max()) - 1 if nl.size > 1 else 0
+                longest = max(longest, run + int(nl[0]), inner)
+                run = len(chunk) - int(nl[-1]) - 1
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read it: {exc}", file=str(path)) from None
+    longest = max(longest, run)
+    if longest >= MAX_BUFFER:
+        raise InputError(f"a row is {longest / 1e6:.0f} MB long: this is not a CSV of shop data "
+                         "(check the line endings and quoting)", file=str(path))
+    return max(CSV_BUFFER, 1 << (2 * longest + 1).bit_length())
+
+
+def _csv_header(path: Path) -> tuple[list[str], str] | None:
+    """Column names and delimiter from a CSV's first line (None for zstd files).
+
+    The delimiter is the candidate the header uses most (tab for .tsv). Names repeated in the
+    header get a ``_2``, ``_3`` suffix so every column can be addressed.
+    """
+    low = path.name.lower()
+    if low.endswith(".zst"):
+        return None
+    opener = gzip.open if low.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            first = fh.readline(MAX_LINE + 1)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read it: {exc}", file=str(path)) from None
+    if len(first) > MAX_LINE:
+        raise InputError(f"the header row is longer than {MAX_LINE / 1e6:g} MB: is this a CSV "
+                         "file?", file=str(path))
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    if not text.strip():
+        raise InputError("the first line is empty (expected a header row with column names)",
+                         file=str(path))
+    delim = "\t" if ".tsv" in low else max(DELIMITERS, key=lambda d: (text.count(d), d == ","))
+    names = next(csv.reader(io.StringIO(text), delimiter=delim))
+    seen: dict[str, int] = {}
+    unique = []
+    for raw in names:
+        name = raw.strip() or "column"
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return unique, delim
+
+
+def lit(text: str) -> str:
+    """A SQL string literal (quotes doubled): how a path or name a user gave reaches SQL."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier: input column names reach SQL only this way."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _match_columns(names: list[str], source: Source) -> tuple[dict[str, str], list[str]]:
@@ -159,7 +264,7 @@ def stage(con: duckdb.DuckDBPyConnection, spec: Any, source: Source,
                     column=col,
                 )
         table = f"{PREFIX}stg_{source.name}"
-        as_text = ", ".join(f'CAST("{found[c]}" AS VARCHAR) AS "{c}"' for c in found)
+        as_text = ", ".join(f'CAST({ident(found[c])} AS VARCHAR) AS "{c}"' for c in found)
         con.execute(f"DROP TABLE IF EXISTS {table}")
         try:
             con.execute(f"CREATE TEMP TABLE {table} AS SELECT {projection(source, list(found))} "

@@ -8,10 +8,17 @@ are found with a hash aggregate that only looks closer when a hash repeats.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 import duckdb
+import pandas as pd
 
 from trendcast.data.schema import NO_STORE, Column, Source
 from trendcast.data.staging import PREFIX, Staged
+from trendcast.errors import ConfigError, InputError
 
 # Accepted spellings of behaviour events (case-insensitive) -> stored value.
 EVENT_ALIASES = {
@@ -23,6 +30,68 @@ EVENT_ALIASES = {
     "transaction": "purchase",
     "buy": "purchase",
 }
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The dates a shop's data can plausibly hold; anything outside is a typo or an attack.
+
+    A year like 9999 or 0001 would make every later stage build a daily grid across millennia.
+    """
+
+    first: date
+    last: date
+
+    def __str__(self) -> str:
+        return f"{self.first.isoformat()} .. {self.last.isoformat()}"
+
+
+DEFAULT_FIRST = date(1990, 1, 1)
+WINDOW_ENV = ("TRENDCAST_DATE_MIN", "TRENDCAST_DATE_MAX")
+
+
+def date_window(first: str | date | None = None, last: str | date | None = None) -> DateWindow:
+    """The plausible-date window: arguments, else ``TRENDCAST_DATE_MIN``/``_MAX``, else
+    1990-01-01 .. one year after today."""
+    today = date.today()
+    bounds = []
+    for value, env, default in ((first, WINDOW_ENV[0], DEFAULT_FIRST),
+                                (last, WINDOW_ENV[1], today + timedelta(days=366))):
+        value = value if value is not None else os.environ.get(env) or default
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                raise ConfigError(f"{env} / the date window must be YYYY-MM-DD, not {value!r}") from None
+        bounds.append(value)
+    if bounds[0] >= bounds[1]:
+        raise ConfigError(f"the date window is empty: {bounds[0]} is not before {bounds[1]}")
+    return DateWindow(bounds[0], bounds[1])
+
+
+def window_hint(window: DateWindow) -> str:
+    return (f"outside the plausible window {window} (set {WINDOW_ENV[0]} / {WINDOW_ENV[1]} "
+            "if your data really goes there)")
+
+
+def check_date_window(dates: Sequence | pd.Series, file: str | None, column: str,
+                      window: DateWindow | None = None) -> None:
+    """Raise InputError naming file, row (1-based) and column for the first implausible date.
+
+    Used wherever dates come in outside the ingest SQL (a future plan, a frame).
+    """
+    window = window or date_window()
+    ts = pd.to_datetime(pd.Series(list(dates) if not isinstance(dates, pd.Series) else dates),
+                        errors="coerce")
+    lo, hi = pd.Timestamp(window.first), pd.Timestamp(window.last) + pd.Timedelta(days=1)
+    # out-of-bounds years (0001, 9999 with a time part) do not fit datetime64: coerce made them NaT
+    raw = pd.Series(list(dates) if not isinstance(dates, pd.Series) else dates).reset_index(drop=True)
+    ts = ts.reset_index(drop=True)
+    bad = ((ts < lo) | (ts >= hi)) | (ts.isna() & raw.notna() & (raw.astype(str).str.strip() != ""))
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise InputError(f"date {str(raw.iloc[i])!r} is {window_hint(window)}", file=file,
+                         row=i + 1, column=column)
 
 
 def clean(col: str) -> str:
@@ -79,7 +148,7 @@ def typed(column: Column, source: Source) -> str:
     return clean(column.name)
 
 
-def checks(column: Column, source: Source) -> list[tuple[str, str]]:
+def checks(column: Column, source: Source, window: DateWindow | None = None) -> list[tuple[str, str]]:
     """(condition TRUE when the value is bad, SQL of the reason) for one column.
 
     Conditions lead with the cheap test, so the costly part (trim, lower) runs only for the
@@ -110,10 +179,15 @@ def checks(column: Column, source: Source) -> list[tuple[str, str]]:
         }.get(column.type, f"'bad {name} value ' || {raw} || ', expected one of: "
                            f"{', '.join(column.choices)}'")
         out.append((f"{fast}{t} IS NULL AND NOT {blank(name)}", reason))
+        if column.type in ("date", "timestamp"):
+            w = window or date_window()
+            hi = f"DATE '{(w.last + timedelta(days=1)).isoformat()}'"
+            out.append((f"({t} < DATE '{w.first.isoformat()}' OR {t} >= {hi})",
+                        f"'date ' || {raw} || ' is ' || {lit(window_hint(w))}"))
     return out
 
 
-def projection(source: Source, columns: list[str]) -> str:
+def projection(source: Source, columns: list[str], window: DateWindow | None = None) -> str:
     """Select list that stages a source: typed values, plus ``_raw`` for rows with a problem.
 
     Evaluated once, while DuckDB reads the input: each column becomes its stored type, and a
@@ -121,13 +195,14 @@ def projection(source: Source, columns: list[str]) -> str:
     which costs nothing), so checking later only has to look at ``_raw IS NOT NULL``.
     """
     cols = [source.column(c) for c in columns]
-    conds = [cond for c in cols for cond, _ in checks(c, source)]
+    conds = [cond for c in cols for cond, _ in checks(c, source, window)]
     raw = "to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in columns) + "))::VARCHAR"
     typed_cols = [f'{typed(c, source)} AS "{c.name}"' for c in cols]
     return ", ".join([*typed_cols, f"CASE WHEN {' OR '.join(conds)} THEN {raw} END AS _raw"])
 
 
-def find_problems(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
+def find_problems(con: duckdb.DuckDBPyConnection, staged: Staged,
+                  window: DateWindow | None = None) -> str:
     """Materialise every value problem of a staged source; return the TEMP table's name.
 
     Columns: ``_rid, row, column, reason, raw`` (one line per bad value). Only rows whose
@@ -135,7 +210,7 @@ def find_problems(con: duckdb.DuckDBPyConnection, staged: Staged) -> str:
     """
     source = staged.source
     table = f"{PREFIX}bad_{source.name}"
-    probs = [(c, checks(source.column(c), source)) for c in staged.columns]
+    probs = [(c, checks(source.column(c), source, window)) for c in staged.columns]
     probs = [(n, ch) for n, ch in probs if ch]
 
     def reason(chs: list[tuple[str, str]]) -> str:

@@ -6,7 +6,10 @@ stages read through :class:`Warehouse` so SQL stays in one place.
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +20,75 @@ import pandas as pd
 from trendcast.data import periods
 from trendcast.data.periods import check_freq
 from trendcast.data.schema import COVARIATES_DDL, DUCK_TYPES, NO_STORE, SOURCES, Source
-from trendcast.errors import ConfigError, NotReadyError
+from trendcast.errors import BusyError, ConfigError, NotReadyError
 
 SERIES_SEP = "/"  # unique_id = store_id + SERIES_SEP + item_id when the shop has stores
+
+
+# How long to wait for a warehouse another process holds, and who to tell while waiting.
+# The CLI sets both from ``--wait`` and its console; TRENDCAST_WAIT sets the default.
+LOCK_WAIT: dict[str, object] = {"seconds": None, "notify": None}
+DEFAULT_WAIT = 30.0
+_HOLDER = re.compile(r"held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_wait_seconds() -> float:
+    value = LOCK_WAIT["seconds"]
+    if value is None:
+        try:
+            value = float(os.environ.get("TRENDCAST_WAIT", DEFAULT_WAIT))
+        except ValueError:
+            value = DEFAULT_WAIT
+    return max(0.0, float(value))  # type: ignore[arg-type]
+
+
+def _holder(message: str) -> str:
+    """'PID 1234 (trendcast serve --db shop.duckdb)' from DuckDB's lock error, as far as known."""
+    m = _HOLDER.search(message)
+    if not m:
+        return "another process"
+    pid = m.group("pid")
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        cmd = cmd.strip()
+    except OSError:
+        cmd = m.group("exe")
+    if "trendcast" in cmd:
+        cmd = "trendcast" + cmd.split("trendcast", 1)[1].split("\n")[0]
+    cmd = cmd if len(cmd) <= 120 else cmd[:117] + "..."
+    return f"PID {pid} ({cmd})"
+
+
+def connect(path: Path, read_only: bool = False, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, waiting up to ``wait`` seconds while another process holds it.
+
+    DuckDB lets one process write a file (and none read it meanwhile). Rather than failing at
+    once, wait (``LOCK_WAIT['notify']`` hears about it once), then raise :class:`BusyError`
+    naming the process that holds the file and what to do about it.
+    """
+    wait = lock_wait_seconds() if wait is None else wait
+    deadline: float | None = None
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            holder = _holder(str(exc))
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + wait
+                notify = LOCK_WAIT["notify"]
+                if wait > 0 and callable(notify):
+                    notify(f"{path} is in use by {holder}; waiting up to {wait:g} s for it "
+                           "(--wait sets how long)")
+            if now >= deadline:
+                raise BusyError(
+                    f"{path} is in use by {holder} (waited {wait:g} s). Stop that process, or, if it "
+                    "is `trendcast serve`, send the work through its API: POST /api/v1/uploads/SOURCE "
+                    "for data and POST /api/v1/jobs for stages. `--wait SECONDS` waits longer."
+                ) from None
+            time.sleep(min(0.25, max(0.0, deadline - now)))
 
 
 def _ddl(source: Source) -> str:
@@ -49,7 +118,7 @@ class Warehouse:
             raise NotReadyError(f"No warehouse at {self.path}: run `trendcast ingest` first.")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = connect(self.path, read_only=read_only)
         except duckdb.ConnectionException:
             if not read_only:
                 raise

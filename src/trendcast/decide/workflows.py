@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trendcast.data.export import write_csv
 from trendcast.data.warehouse import Warehouse
 from trendcast.decide.forecasts import DEFAULT_QUANTILES, get_forecasts
 from trendcast.decide.inventory import InventoryPolicy, compute_plan, stockout_alerts
@@ -224,7 +225,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
 
     def save(frame: pd.DataFrame, name: str) -> Path:
         path = folder / name
-        frame.to_csv(path, index=False)
+        write_csv(frame, path)
         return path
 
     plan, stock_alerts = plan_inventory(db)

@@ -39,10 +39,12 @@ from trendcast.forecasting import Frames, build_frames, load_panel, training_fra
 from trendcast.frame import ID, TARGET, TIME
 from trendcast.models.artefacts import (
     Artefact,
+    activate,
     active_version,
     find_mlforecast,
     load_artefact,
     load_model,
+    repair_activation,
     save_artefact,
 )
 from trendcast.models.base import Forecaster
@@ -106,9 +108,10 @@ def train_version(
     fc = model.predict(h, X_future=x_future, quantiles=quantiles)
     art = save_artefact(
         db, name, model, df, static, forecast=fc, h=h, quantiles=quantiles,
-        X_future=x_future, metrics=metrics, notes=notes,
+        X_future=x_future, metrics=metrics, notes=notes, activate=False,
     )
-    write_live_forecasts(db, name, art.version, fc)
+    # the version and its live forecasts become active in one warehouse transaction
+    activate(db, name, art.version, lambda: write_live_forecasts(db, name, art.version, fc))
     return model, art, x_future
 
 
@@ -123,6 +126,7 @@ def ensure_trained(
     """The active version when it was trained on the warehouse's current data, else a new one
     (built with constructor arguments ``params`` on the last ``history_days`` days)."""
     name = name or model_name
+    repair(db, name)
     panel = load_panel(db)
     version = active_version(db, name)
     if version is not None:
@@ -153,6 +157,34 @@ def write_live_forecasts(db: str | Path, name: str, version: int, forecast: pd.D
         con.register("rows", rows)
         con.execute("INSERT INTO live_forecasts BY NAME SELECT * FROM rows")
         con.unregister("rows")
+
+
+def live_version(db: str | Path, name: str) -> int | None:
+    """The version whose forecasts ``live_forecasts`` holds for ``name`` (None: none stored)."""
+    with Warehouse(db, read_only=True) as wh:
+        if not wh.has_table("live_forecasts"):
+            return None
+        row = wh.con.execute("SELECT max(version) FROM live_forecasts WHERE name = ?", [name]).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def repair(db: str | Path, name: str) -> list[str]:
+    """Bring the active version and the live forecasts back in step after a crash.
+
+    Finishes or undoes an interrupted activation (see
+    :func:`trendcast.models.artefacts.repair_activation`); then, if the live forecasts still
+    belong to another version than the active one, stores the active version's own forecasts.
+    """
+    messages = []
+    note = repair_activation(db, name, lambda: live_version(db, name))
+    if note:
+        messages.append(note)
+    active = active_version(db, name)
+    if active is not None and live_version(db, name) not in (None, active):
+        art = load_artefact(db, name, active)
+        write_live_forecasts(db, name, active, art.forecast())
+        messages.append(f"live forecasts were from another version: restored {art.label}'s")
+    return messages
 
 
 def read_live_forecasts(db: str | Path, name: str) -> pd.DataFrame | None:
@@ -261,7 +293,7 @@ def update(
     files; ``covariates`` and ``country`` to the forecasting service, as in ``forecast``.
     """
     name = name or model_name
-    messages: list[str] = []
+    messages: list[str] = repair(db, name)
     given = {"sales": sales, "texts": texts, "products": products, "events": events,
              "inventory": inventory}
     files = {k: v for k, v in given.items() if v is not None}

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trendcast.data.export import write_csv
 from trendcast.data.tables import ddl
 from trendcast.errors import ConfigError
 from trendcast.features.fusion import label_frame
@@ -258,12 +259,12 @@ def demo_step(db: Path, out: Path, h: int = 28, n_items: int = 3) -> dict[str, s
     )
     shap = shap_forecast(model, h, X_future=x_future)
     glob = global_importance(shap)
-    glob.to_csv(out / "explain_global.csv", index=False)
+    write_csv(glob, out / "explain_global.csv")
     totals = (
         art.forecast().groupby(ID)[FORECAST].sum().sort_values(ascending=False).head(n_items).index
     )
     items = pd.concat([top_drivers(shap, uid) for uid in totals], ignore_index=True)
-    items.to_csv(out / "explain_items.csv", index=False)
+    write_csv(items, out / "explain_items.csv")
     run_id = store_explanations(db, shap[shap["feature"] != BASE], model="lightgbm", kind="shap")
     store_explanations(db, glob, model="lightgbm", kind="shap_global", run_id=run_id)
     top = ", ".join(f"{r.feature} ({r.importance:.3g})" for r in glob.head(3).itertuples())

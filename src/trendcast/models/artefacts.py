@@ -330,6 +330,58 @@ def set_active(db: str | Path, name: str, version: int) -> None:
     tmp.replace(folder / ACTIVE)  # atomic: a reader never sees a half-written marker
 
 
+PENDING = "ACTIVE.pending"  # a version being activated: its live forecasts may not be stored yet
+
+
+def activate(db: str | Path, name: str, version: int, commit: Callable[[], None]) -> None:
+    """Make ``version`` active together with what ``commit`` stores (its live forecasts).
+
+    ``commit`` runs ONE warehouse transaction; that commit is the moment of activation. The
+    ``ACTIVE`` marker follows it, with an ``ACTIVE.pending`` note written first, so a process
+    killed anywhere in between leaves enough to finish or undo the step
+    (:func:`repair_activation`): never a marker pointing at one version while the warehouse
+    serves another's forecasts.
+    """
+    folder = store_root(db) / name
+    if not (folder / _vname(version) / META).exists():
+        raise ConfigError(f"Model '{name}' has no version {_vname(version)}.")
+    _write_atomic(folder / PENDING, _vname(version))
+    commit()
+    set_active(db, name, version)
+    (folder / PENDING).unlink(missing_ok=True)
+
+
+def repair_activation(db: str | Path, name: str,
+                      stored_version: Callable[[], int | None]) -> str | None:
+    """Finish or undo an activation a crash interrupted; a sentence saying which, or None.
+
+    ``stored_version()`` is the version whose live forecasts the warehouse holds: when it is
+    the pending one the transaction committed and the marker is moved on; otherwise it never
+    committed and the previous version stays active.
+    """
+    folder = store_root(db) / name
+    pending = folder / PENDING
+    if not pending.exists():
+        return None
+    text = pending.read_text().strip()
+    version = int(text.lstrip("v")) if text.lstrip("v").isdigit() else None
+    stored = stored_version()
+    if version is not None and stored == version and (folder / _vname(version) / META).exists():
+        set_active(db, name, version)
+        message = f"finished activating {name} {_vname(version)} (an earlier run was interrupted)"
+    else:
+        message = (f"{name} {text} was never activated (an earlier run was interrupted before its "
+                   "forecasts were stored); the active version is unchanged")
+    pending.unlink(missing_ok=True)
+    return message
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def model_names(db: str | Path) -> list[str]:
     root = store_root(db)
     return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
@@ -451,7 +503,8 @@ def rollback(
         to = older[-1]
     art = load_artefact(db, name, to)
     forecast = check_reproduces(art)
-    set_active(db, name, to)
     if on_forecast is not None:
-        on_forecast(art, forecast)
+        activate(db, name, to, lambda: on_forecast(art, forecast))
+    else:
+        set_active(db, name, to)
     return art

@@ -46,13 +46,12 @@ def open_readonly(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Read-only when possible; read-write if this process already holds the file open that way."""
     if not Path(db).exists():
         raise NotReadyError(f"No warehouse at {db}: run `trendcast ingest` first.")
+    from trendcast.data.warehouse import connect
+
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect(Path(db), read_only=True)  # waits for, then names, a process holding it
     except duckdb.ConnectionException:
         con = duckdb.connect(str(db))
-    except duckdb.IOException as exc:
-        raise NotReadyError(f"{db} is locked by another process (is `trendcast serve` running? "
-                            "Ask it for the report with POST /api/v1/jobs {\"kind\": \"report\"}).") from exc
     try:
         yield con
     finally:

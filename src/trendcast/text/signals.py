@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trendcast.data.export import write_csv
 from trendcast.data.tables import ddl
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import NotReadyError
@@ -280,7 +281,7 @@ def demo_step(db: Path, out: Path, model: str = "auto") -> dict[str, str]:
         hot = hotspots(wh, since=str(first), top=10)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "hotspots.csv"
-    hot.to_csv(path, index=False)
+    write_csv(hot, path)
     top = ", ".join(f"{t} ({d})" for t, d in zip(hot["term"].head(4), hot["date"].head(4), strict=True))
     return {
         "texts scored": f"{info['texts_scored_total']:,} ({info['model']} sentiment, {info['topics']} topics)",

@@ -21,6 +21,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
     """
     import torch
 
+    from trendcast.data.export import write_csv
     from trendcast.data.warehouse import Warehouse
     from trendcast.models.pretrained.finetune import finetune
     from trendcast.models.pretrained.forecaster import PretrainedForecaster
@@ -35,7 +36,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
     fc = model.predict(28, quantiles=[0.1, 0.5, 0.9])
     zs_s = time.perf_counter() - t0
     fc_path = out / "pretrained_forecast.csv"
-    fc.to_csv(fc_path, index=False)
+    write_csv(fc, fc_path)
     t1 = time.perf_counter()
     art = finetune(panel, strategy="head", out=out / "finetuned", max_steps=30, eval_every=10, batch_size=64)
     ft_s = time.perf_counter() - t1
