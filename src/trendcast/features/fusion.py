@@ -87,7 +87,8 @@ def fuse(
 ) -> Fused:
     """Add every available (or every chosen) covariate to ``panel`` and ``future``.
 
-    ``covariates``: ``"auto"`` (every source the warehouse has, constant columns dropped),
+    ``covariates``: ``"auto"`` (every source the warehouse has, less constant columns and near
+    copies of another column),
     ``"none"`` (inputs returned unchanged) or names: sources (``text``, ``behaviour``,
     ``calendar``, ``external``, ...) and/or covariate names (``ext_Temperature`` or just
     ``Temperature``). Raises :class:`ConfigError` for a name the warehouse cannot provide.
@@ -121,18 +122,39 @@ def fuse(
         if wanted:
             both = _join(both, block, [c.name for c in wanted])
             added += wanted
-    if tokens == ["auto"]:  # a column that never varies teaches nothing: leave it out
-        hist = both.loc[~both["_future"]]
-        flat = {c.name for c in added if hist[c.name].nunique(dropna=True) <= 1}
-        both = both.drop(columns=list(flat))
-        added = [c for c in added if c.name not in flat]
+    if tokens == ["auto"]:
+        drop = _uninformative(both.loc[~both["_future"], [c.name for c in added]])
+        both = both.drop(columns=list(drop))
+        added = [c for c in added if c.name not in drop]
     cols = [c.name for c in added]
-    new_panel = panel.copy()
-    new_future = future.copy()
-    new_panel[cols] = both.loc[~both["_future"], cols].to_numpy(dtype=float)
-    new_future[cols] = both.loc[both["_future"], cols].to_numpy(dtype=float)
+    def added_to(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:  # one block: no fragmentation
+        values = pd.DataFrame(both.loc[rows, cols].to_numpy(dtype=float), columns=cols, index=frame.index)
+        return pd.concat([frame.drop(columns=[c for c in cols if c in frame]), values], axis=1)
+
+    new_panel = added_to(panel, ~both["_future"])
+    new_future = added_to(future, both["_future"])
     used = added + [c for c in given if c in chosen]
     return Fused(new_panel, new_future, used)
+
+
+def _uninformative(hist: pd.DataFrame, same: float = 0.98, sample: int = 50_000) -> set[str]:
+    """Columns that teach a model nothing new: constant ones, and near copies of an earlier one
+    (|correlation| >= ``same``, e.g. item texts and item reviews in a shop whose texts are all
+    reviews). Looks at the covariates only, never at sales, so choosing cannot leak the target."""
+    flat = {c for c in hist.columns if hist[c].nunique(dropna=True) <= 1}
+    rest = hist.drop(columns=list(flat))
+    if rest.shape[1] < 2:
+        return flat
+    rows = rest.sample(min(len(rest), sample), random_state=0) if len(rest) > sample else rest
+    corr = rows.corr().abs().to_numpy()
+    kept: list[int] = []
+    copies = set()
+    for i, name in enumerate(rest.columns):
+        if any(corr[i, k] >= same for k in kept):
+            copies.add(name)
+        else:
+            kept.append(i)
+    return flat | copies
 
 
 def describe(used: Sequence[Covariate]) -> str:
