@@ -88,10 +88,9 @@ def fuse(
     """Add every available (or every chosen) covariate to ``panel`` and ``future``.
 
     ``covariates``: ``"auto"`` (every source the warehouse has, less constant columns and near
-    copies of another column),
-    ``"none"`` (inputs returned unchanged) or names: sources (``text``, ``behaviour``,
-    ``calendar``, ``external``, ...) and/or covariate names (``ext_Temperature`` or just
-    ``Temperature``). Raises :class:`ConfigError` for a name the warehouse cannot provide.
+    copies of another column), ``"none"`` (inputs returned unchanged) or names: sources
+    (``text``, ``behaviour``, ``calendar``, ``external``, ...) and/or covariate names
+    (``ext_Temperature`` or just ``Temperature``). Raises :class:`ConfigError` for a name the warehouse cannot provide.
     """
     tokens = _tokens(covariates)
     if tokens == ["none"]:
@@ -127,6 +126,7 @@ def fuse(
         both = both.drop(columns=list(drop))
         added = [c for c in added if c.name not in drop]
     cols = [c.name for c in added]
+
     def added_to(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:  # one block: no fragmentation
         values = pd.DataFrame(both.loc[rows, cols].to_numpy(dtype=float), columns=cols, index=frame.index)
         return pd.concat([frame.drop(columns=[c for c in cols if c in frame]), values], axis=1)
