@@ -103,7 +103,11 @@ def fuse(
     static = panel.drop_duplicates(ID).set_index(ID)
     for col in ("item_id", "store_id", "category"):  # the future frame has ids only
         both[col] = both[ID].map(static[col]).to_numpy() if col in static else ""
-    future_labels = pd.DatetimeIndex(both.loc[both["_future"], TIME].unique())
+    # The forecast dates proper: after the last sales period (a series that stopped selling long
+    # ago has its own, older "future", which must not decide what is known ahead).
+    ahead = both.loc[both["_future"], TIME]
+    last = both.loc[~both["_future"], TIME].max()
+    future_labels = pd.DatetimeIndex((ahead[ahead > last] if (ahead > last).any() else ahead).unique())
     blocks = [
         *_text_blocks(wh, freq, lag),
         *_behaviour_blocks(wh, freq, lag),
