@@ -29,7 +29,7 @@ from trendcast.evaluate.hierarchy import (
     build_hierarchy,
     static_frame,
 )
-from trendcast.features.fusion import Fused, describe
+from trendcast.features.fusion import Covariate, Fused, describe
 from trendcast.models.base import FORECAST, ID, TARGET, TIME, check_quantiles, quantile_column
 
 DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
@@ -169,7 +169,7 @@ def forecast(
     hierarchy = build_hierarchy(static_frame(panel))
     plan = read_future_plan(future) if isinstance(future, str | Path) else future
     xf = future_frame(panel, horizon, plan, freq)
-    used = []
+    used: list[Covariate] = []
     if engine == "local":
         say("fusing covariates")
         fused = fuse_covariates(db, panel, xf, freq, horizon, covariates, country)
@@ -315,8 +315,8 @@ def backtest(
     """Rolling-origin backtest of ``models`` on the warehouse; metrics per model and level.
 
     Covariates are fused as for :func:`forecast` (past-only ones lagged by the horizon, so no
-    window sees anything after its cutoff). Returns the JSON-ready metrics dict (also written to ``out``); the per-window forecasts go
-    to ``forecasts_out`` when given.
+    window sees anything after its cutoff). Returns the JSON-ready metrics dict (also written
+    to ``out``, with the covariates used); the per-window forecasts go to ``forecasts_out``.
     """
     panel = load_panel(db)
     hierarchy = build_hierarchy(static_frame(panel))
