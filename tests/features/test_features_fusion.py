@@ -180,22 +180,38 @@ def test_nothing_after_a_cutoff_reaches_training_or_the_window(wh: Warehouse) ->
     days = pd.date_range(panel["ds"].min(), panel["ds"].max(), freq="D")
     _insert(wh, "events", pd.concat([_events(days[::2], {"A": 2, "B": 1}), _events(days[1::2], {"A": 1})]))
     wave = np.arange(len(days)) % 3
-    sig = pd.DataFrame({"item_id": "A", "date": days.date, "n_texts": 1 + wave, "sent_mean": 0.1 * wave})
+    sig = pd.DataFrame({"item_id": "A", "date": days.date, "n_texts": 1 + wave,
+                        "sent_mean": 0.1 * (np.arange(len(days)) % 4)})
     _insert(wh, "signals_item_daily", sig, create=True)
     cov = pd.DataFrame({"store_id": "", "item_id": "", "date": days.date, "name": "ad_spend", "value": 5.0 + wave})
     _insert(wh, "covariates", cov)
     fut = future_frame(panel, h)
-    before = fuse(wh, panel, fut, "D", h)
+    chosen = ["behaviour", "text", "external"]  # named, so auto's pruning cannot differ between runs
+    before = fuse(wh, panel, fut, "D", h, covariates=chosen)
     later = days[days > cutoff]
     _insert(wh, "events", _events(later, {"A": 9, "B": 9}).assign(user_token="u9"))
     wh.con.execute("UPDATE signals_item_daily SET n_texts = 50, sent_mean = -1 WHERE date > ?", [cutoff.date()])
     wh.con.execute("UPDATE covariates SET value = 99 WHERE date > ?", [cutoff.date()])
-    after = fuse(wh, panel, fut, "D", h)
+    after = fuse(wh, panel, fut, "D", h, covariates=chosen)
     cols = [c.name for c in before.used if not c.future_known]
     assert {"beh_views_lag7", "txt_item_sent_mean_lag7", "ext_ad_spend_lag7"} <= set(cols)
     upto = before.panel["ds"] <= cutoff + pd.Timedelta(days=h)
     pd.testing.assert_frame_equal(before.panel.loc[upto, cols], after.panel.loc[upto, cols])
     assert not before.panel.loc[~upto, cols].equals(after.panel.loc[~upto, cols])  # the change is seen later
+
+
+def test_auto_leaves_out_constant_columns_and_near_copies(wh: Warehouse) -> None:
+    panel = _panel("D", 40)
+    days = pd.date_range(panel["ds"].min(), panel["ds"].max(), freq="D")
+    k = np.arange(len(days))
+    sig = pd.DataFrame({"item_id": "A", "date": days.date, "n_texts": k % 3, "n_reviews": k % 3,
+                        "n_social": 0, "sent_mean": (k % 5) / 5})
+    _insert(wh, "signals_item_daily", sig, create=True)
+    names = {c.name for c in fuse(wh, panel, future_frame(panel, 2), "D", 2).used}
+    assert {"txt_item_n_texts_lag2", "txt_item_sent_mean_lag2"} <= names
+    assert not {"txt_item_n_reviews_lag2", "txt_item_n_social_lag2"} & names  # a copy, a constant
+    chosen = {c.name for c in fuse(wh, panel, future_frame(panel, 2), "D", 2, covariates="text").used}
+    assert "txt_item_n_reviews_lag2" in chosen  # asked for by name: kept
 
 
 def test_selection_by_source_or_name_and_unknown_names(wh: Warehouse) -> None:

@@ -87,6 +87,7 @@ def test_explanations_per_series_else_shop_wide(run_db: Path) -> None:
         other = data.explanations("S2/I001")
         assert other.attrs["scope"] == "shop-wide" and set(other["feature"]) == {"promo", "lag1"}
         fig = drivers_figure(mine)
-        assert list(fig.data[0].y) == ["lag7", "price"] and list(fig.data[0].x) == [2.0, 3.0]  # mean |value|
+        assert list(fig.data[0].y) == ["units sold 7 days ago", "unit price"]  # readable names
+        assert list(fig.data[0].customdata) == ["lag7", "price"] and list(fig.data[0].x) == [2.0, 3.0]  # mean |value|
     finally:
         con.close()

@@ -120,8 +120,8 @@ def ingest(
     rejects: str | Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    window: DateWindow | None = None,
     freq: str | None = None,
+    window: DateWindow | None = None,
 ) -> IngestReport:
     """Load the given sources into the warehouse ``db``, all-or-nothing for the call.
 
@@ -129,10 +129,10 @@ def ingest(
     ``"duckdb:PATH::table"``. ``on_error``: ``"raise"`` rejects the call at the first bad row;
     ``"skip"`` loads the good rows and writes problems to ``rejects`` (default: next to the
     warehouse, ``<db>.rejects.csv``). ``progress``: a Rich Progress to draw on (the CLI's).
-    ``window``: plausible dates (default :func:`~trendcast.data.validate.date_window`); a date
-    outside it is a bad value like any other.
     ``freq``: the frequency to forecast at (``D``, ``W-MON``..``W-SUN``, ``MS``, ``ME``) instead
     of the one detected from the sales dates; a coarser one sums the sales into its periods.
+    ``window``: plausible dates (default :func:`~trendcast.data.validate.date_window`); a date
+    outside it is a bad value like any other.
     """
     if on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise' or 'skip', not {on_error!r}")

@@ -87,10 +87,10 @@ def fuse(
 ) -> Fused:
     """Add every available (or every chosen) covariate to ``panel`` and ``future``.
 
-    ``covariates``: ``"auto"`` (every source the warehouse has, constant columns dropped),
-    ``"none"`` (inputs returned unchanged) or names: sources (``text``, ``behaviour``,
-    ``calendar``, ``external``, ...) and/or covariate names (``ext_Temperature`` or just
-    ``Temperature``). Raises :class:`ConfigError` for a name the warehouse cannot provide.
+    ``covariates``: ``"auto"`` (every source the warehouse has, less constant columns and near
+    copies of another column), ``"none"`` (inputs returned unchanged) or names: sources
+    (``text``, ``behaviour``, ``calendar``, ``external``, ...) and/or covariate names
+    (``ext_Temperature`` or just ``Temperature``). Raises :class:`ConfigError` for a name the warehouse cannot provide.
     """
     tokens = _tokens(covariates)
     if tokens == ["none"]:
@@ -98,12 +98,19 @@ def fuse(
     if horizon < 1:
         raise ConfigError(f"Horizon must be at least 1 period; got {horizon}.")
     lag = int(horizon)
-    both = pd.concat([panel.assign(_future=False), future.assign(_future=True)], ignore_index=True)
+    # Only the keys travel through the joins; the covariate columns are built apart and added once.
+    keys = [c for c in (ID, TIME) if c in panel.columns]
+    both = pd.concat([panel[keys].assign(_future=False), future[[ID, TIME]].assign(_future=True)],
+                     ignore_index=True)
     both[TIME] = pd.to_datetime(both[TIME]).astype("datetime64[ns]")
     static = panel.drop_duplicates(ID).set_index(ID)
     for col in ("item_id", "store_id", "category"):  # the future frame has ids only
         both[col] = both[ID].map(static[col]).to_numpy() if col in static else ""
-    future_labels = pd.DatetimeIndex(both.loc[both["_future"], TIME].unique())
+    # The forecast dates proper: after the last sales period (a series that stopped selling long
+    # ago has its own, older "future", which must not decide what is known ahead).
+    ahead = both.loc[both["_future"], TIME]
+    last = both.loc[~both["_future"], TIME].max()
+    future_labels = pd.DatetimeIndex((ahead[ahead > last] if (ahead > last).any() else ahead).unique())
     blocks = [
         *_text_blocks(wh, freq, lag),
         *_behaviour_blocks(wh, freq, lag),
@@ -116,23 +123,49 @@ def fuse(
     chosen = _choose(available, tokens)
     names = {c.name for c in chosen}
     added: list[Covariate] = []
+    parts: list[pd.DataFrame] = []
+    order = both.sort_values([ID, TIME]).index.to_numpy()
     for block in blocks:
         wanted = [c for c in block.covariates if c.name in names]
         if wanted:
-            both = _join(both, block, [c.name for c in wanted])
+            parts.append(_values(both, order, block, [c.name for c in wanted]))
             added += wanted
-    if tokens == ["auto"]:  # a column that never varies teaches nothing: leave it out
-        hist = both.loc[~both["_future"]]
-        flat = {c.name for c in added if hist[c.name].nunique(dropna=True) <= 1}
-        both = both.drop(columns=list(flat))
-        added = [c for c in added if c.name not in flat]
+    values = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=both.index)
+    is_future = both["_future"].to_numpy()
+    if tokens == ["auto"]:
+        drop = _uninformative(values.loc[~is_future])
+        values = values.drop(columns=list(drop))
+        added = [c for c in added if c.name not in drop]
     cols = [c.name for c in added]
-    new_panel = panel.copy()
-    new_future = future.copy()
-    new_panel[cols] = both.loc[~both["_future"], cols].to_numpy(dtype=float)
-    new_future[cols] = both.loc[both["_future"], cols].to_numpy(dtype=float)
+
+    def added_to(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:  # one block: no fragmentation
+        new = pd.DataFrame(values.loc[rows, cols].to_numpy(dtype=float), columns=cols, index=frame.index)
+        return pd.concat([frame.drop(columns=[c for c in cols if c in frame]), new], axis=1)
+
+    new_panel = added_to(panel, ~is_future)
+    new_future = added_to(future, is_future)
     used = added + [c for c in given if c in chosen]
     return Fused(new_panel, new_future, used)
+
+
+def _uninformative(hist: pd.DataFrame, same: float = 0.98, sample: int = 50_000) -> set[str]:
+    """Columns that teach a model nothing new: constant ones, and near copies of an earlier one
+    (|correlation| >= ``same``, e.g. item texts and item reviews in a shop whose texts are all
+    reviews). Looks at the covariates only, never at sales, so choosing cannot leak the target."""
+    flat = {c for c in hist.columns if hist[c].nunique(dropna=True) <= 1}
+    rest = hist.drop(columns=list(flat))
+    if rest.shape[1] < 2:
+        return flat
+    rows = rest.sample(min(len(rest), sample), random_state=0) if len(rest) > sample else rest
+    corr = rows.corr().abs().to_numpy()
+    kept: list[int] = []
+    copies = set()
+    for i, name in enumerate(rest.columns):
+        if any(corr[i, k] >= same for k in kept):
+            copies.add(name)
+        else:
+            kept.append(i)
+    return flat | copies
 
 
 def describe(used: Sequence[Covariate]) -> str:
@@ -178,24 +211,25 @@ def _choose(available: list[Covariate], tokens: list[str]) -> list[Covariate]:
 
 
 # -- joining ---------------------------------------------------------------------------------------
-def _join(both: pd.DataFrame, block: _Block, cols: list[str]) -> pd.DataFrame:
-    """Left-join the block's columns onto ``both`` (row order kept); fill gaps as the block says."""
-    out = both.copy()
-    values = pd.DataFrame(np.nan, index=out.index, columns=cols)
+def _values(both: pd.DataFrame, order: np.ndarray, block: _Block, cols: list[str]) -> pd.DataFrame:
+    """The block's columns for every row of ``both`` (same index); gaps filled as the block says.
+
+    ``order`` sorts ``both`` by series and date (for carrying a last known value forward).
+    """
+    values = pd.DataFrame(np.nan, index=both.index, columns=cols)
     for keys, frame in block.parts:
-        merged = out[[*keys, TIME]].merge(frame[[*keys, TIME, *cols]], on=[*keys, TIME], how="left",
-                                          validate="many_to_one")
-        values = pd.DataFrame(merged[cols].to_numpy(dtype=float), index=out.index, columns=cols).fillna(values)
-    out[cols] = values
-    fut = out["_future"].to_numpy()
+        merged = both[[*keys, TIME]].merge(frame[[*keys, TIME, *cols]], on=[*keys, TIME], how="left",
+                                           validate="many_to_one")
+        values = pd.DataFrame(merged[cols].to_numpy(dtype=float), index=both.index, columns=cols).fillna(values)
     if block.fill == "zero":
-        live = (out[TIME] >= block.start).to_numpy() if block.start is not None else np.ones(len(out), bool)
-        out.loc[live, cols] = out.loc[live, cols].fillna(0.0)
+        live = (both[TIME] >= block.start).to_numpy() if block.start is not None else np.ones(len(both), bool)
+        values.loc[live] = values.loc[live].fillna(0.0)
     elif block.fill == "carry":  # last known value of the series (never a later one)
-        order = out.sort_values([ID, TIME]).index
-        out.loc[order, cols] = out.loc[order].groupby(ID, sort=False)[cols].ffill().to_numpy()
-    out.loc[fut, cols] = out.loc[fut, cols].fillna(0.0)  # a model cannot take gaps in the future
-    return out
+        ids = both[ID].to_numpy()[order]
+        values.iloc[order] = values.iloc[order].groupby(ids, sort=False).ffill().to_numpy()
+    fut = both["_future"].to_numpy()
+    values.loc[fut] = values.loc[fut].fillna(0.0)  # a model cannot take gaps in the future
+    return values
 
 
 # -- text ------------------------------------------------------------------------------------------
@@ -312,19 +346,23 @@ def _external_blocks(wh: Warehouse, freq: str, lag: int, future_labels: pd.Datet
     raw["level"] = (raw["store_id"] != "").astype(int) + 2 * (raw["item_id"] != "").astype(int)
     agg = raw.groupby(["name", "level", "store_id", "item_id", TIME], as_index=False)["value"].mean()
     want = set(future_labels)
-    blocks: list[_Block] = []
+    covs: list[Covariate] = []
+    rows: list[pd.DataFrame] = []
     for name, g in agg.groupby("name", sort=True):
         known = bool(want) and want <= set(g[TIME])
         col = f"ext_{name}" if known else f"ext_{name}_lag{lag}"
         if not known:
             g = g.assign(**{TIME: shift_periods(g[TIME], lag, freq)})
-        parts = []
-        for level, keys in enumerate(LEVELS):
-            part = g[g["level"] == level]
-            if len(part):
-                parts.append((list(keys), part[[*keys, TIME, "value"]].rename(columns={"value": col})))
-        blocks.append(_Block(parts, [Covariate(col, feature_label(col, freq), "external", known)], "carry"))
-    return blocks
+        rows.append(g.assign(name=col))
+        covs.append(Covariate(col, feature_label(col, freq), "external", known))
+    long = pd.concat(rows, ignore_index=True)
+    parts = []  # one wide frame per level (chain, store, item, series), general to specific
+    for level, keys in enumerate(LEVELS):
+        part = long[long["level"] == level]
+        if len(part):
+            wide = part.pivot_table(index=[*keys, TIME], columns="name", values="value", aggfunc="first")
+            parts.append((list(keys), wide.reindex(columns=[c.name for c in covs]).reset_index()))
+    return [_Block(parts, covs, "carry")]
 
 
 # -- readable names --------------------------------------------------------------------------------

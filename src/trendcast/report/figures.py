@@ -79,8 +79,13 @@ def drivers_figure(expl: pd.DataFrame, top: int = 12) -> go.Figure | None:
             return None
         imp = num.abs().mean()
     imp = imp.sort_values().tail(top)
-    fig = go.Figure(go.Bar(x=imp.to_numpy(), y=[str(i) for i in imp.index], orientation="h",
-                           marker_color=FORECAST_COLOUR))
+    from trendcast.features.fusion import feature_label  # readable names, raw name on hover
+
+    freq = expl.attrs.get("freq", "D")
+    fig = go.Figure(go.Bar(x=imp.to_numpy(), y=[feature_label(str(i), freq) for i in imp.index],
+                           orientation="h", marker_color=FORECAST_COLOUR,
+                           customdata=[str(i) for i in imp.index],
+                           hovertemplate="%{y}<br>feature %{customdata}: %{x:.3g}<extra></extra>"))
     scope = expl.attrs.get("scope", "")
     title = "What drives this forecast (mean |contribution|" + (f", {scope})" if scope else ")")
     fig.update_layout(title=title, **{**LAYOUT, "hovermode": "closest", "height": 120 + 28 * len(imp)})
