@@ -40,6 +40,7 @@ class Service:
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._tokens: dict[str, auth.TokenInfo | None] = {}
+        self._memo: dict[str, object] = {}  # decisions computed on demand, shared until the next write
 
     # -- connections -----------------------------------------------------------------------
     @contextmanager
@@ -54,7 +55,7 @@ class Service:
     @contextmanager
     def data(self) -> Iterator[ShopData]:
         with self.cursor() as cur:
-            yield ShopData(cur, db=self.db)
+            yield ShopData(cur, db=self.db, memo=self._memo)
 
     def close(self) -> None:
         self._wh.close()
@@ -66,6 +67,7 @@ class Service:
             self.generation += 1
             self._cache.clear()
             self._tokens.clear()
+            self._memo = {}
 
     _MISS = object()
 

@@ -12,7 +12,9 @@ from trendcast.settings import PACKAGE_DIR
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = PACKAGE_DIR / "api" / "static"
 
-NAV = [("/", "Overview"), ("/item", "Item"), ("/hotspots", "Hot spots"), ("/alerts", "Alerts"),
+NAV = [("/", "Actions"), ("/overview", "Overview"), ("/item", "Item"), ("/alerts", "Alerts"),
+       ("/pricing", "Pricing"), ("/promotions", "Promotions"), ("/trends", "Trends"), ("/voice", "Customers"),
+       ("/new-product", "New product"), ("/recommendations", "Recommendations"), ("/hotspots", "Hot spots"),
        ("/whatif", "Price what-if")]
 
 
