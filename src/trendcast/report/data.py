@@ -477,7 +477,16 @@ class ShopData:
 
         if self.db is None:
             raise NotReadyError("A new-product forecast needs the warehouse file.")
-        return new_product(self.db, item, h=h)
+        try:
+            return new_product(self.db, item, h=h)
+        except duckdb.ConnectionException:
+            # the report reads read-only, so the encoder cannot cache vectors: match by TF-IDF
+            from trendcast.data.warehouse import Warehouse
+            from trendcast.decide.coldstart import cold_start_forecast
+
+            with Warehouse(self.db, read_only=True) as wh:
+                panel, products = wh.sales_panel(), wh.table("products")
+            return cold_start_forecast(panel, products, item, h=h)
 
     def orders(self) -> pd.DataFrame:
         """This period's orders: series at or below their reorder point (or short before

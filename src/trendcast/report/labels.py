@@ -18,7 +18,8 @@ _FIXED = {
     "day": "day of the month", "dayofmonth": "day of the month", "week": "week of the year",
     "weekofyear": "week of the year", "year": "year", "quarter": "quarter", "dayofyear": "day of the year",
     "is_holiday": "public holiday", "holiday": "public holiday", "is_weekend": "weekend",
-    "price_ratio": "price against the item's usual price", "discount": "discount",
+    "price_ratio": "price against the item's usual price", "price_rel": "price against the item's usual price",
+    "discount": "discount",
 }
 _SIGNALS = {
     "sent_mean": "review sentiment", "neg_share": "share of negative texts", "n_texts": "texts written",
@@ -36,6 +37,8 @@ def local_label(name: str, freq: str = "D") -> str:
     unit = period_unit(freq)
     if name in _FIXED:
         return _FIXED[name]
+    if name.startswith("cal_") and name[4:] in _FIXED:
+        return _FIXED[name[4:]]
     if m := re.fullmatch(r"lag(\d+)", name):
         return f"units sold {_plural(int(m.group(1)), unit)} ago"
     if m := re.fullmatch(r"rolling_(mean|std|min|max)_lag(\d+)_window_size(\d+)", name):

@@ -3,12 +3,14 @@
 The built-in text is always computed first and is what the report shows unless a configured
 language model answers in time with usable text. The model only sees the same facts (no raw
 data), and any failure (no endpoint, timeout, HTTP error, odd JSON) falls back silently to the
-built-in text, with the reason noted under the summary.
+built-in text: the reason goes to the log (``trendcast.report``), the report only says the
+built-in summary was used (an exception's text means nothing to a planner).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 
@@ -16,6 +18,8 @@ import httpx
 
 from trendcast.errors import NotReadyError
 from trendcast.report.data import ShopData
+
+log = logging.getLogger("trendcast.report")
 
 SYSTEM_PROMPT = (
     "You write short, plain business summaries for an e-commerce analyst. Use only the facts "
@@ -56,17 +60,21 @@ class Narrative:
 def facts(data: ShopData) -> dict[str, object]:
     """The numbers the summary is about; every entry is optional except the shop summary."""
     out: dict[str, object] = {"shop": data.summary()}
+    unit = data.unit()
     try:
         total = data.aggregate_forecasts()
         horizon = len(total)
-        recent = data.history(days=horizon)
+        days = horizon * {"day": 1, "week": 7, "month": 30}[unit]
+        recent = data.history(days=days)
+        recent = recent.tail(horizon)
         out["forecast"] = {
-            "horizon_days": horizon,
+            "horizon_periods": horizon,
+            "unit": unit,
             "units_forecast": round(float(total["forecast"].sum()), 1),
             "units_last_same_period": round(float(recent["y"].sum()), 1),
         }
         cat_fc = data.aggregate_forecasts(by_category=True).groupby("category")["forecast"].sum()
-        cat_hist = data.category_history(days=horizon).groupby("category")["y"].sum()
+        cat_hist = data.category_history(days=days).groupby("category")["y"].sum()
         change = ((cat_fc / cat_hist.reindex(cat_fc.index)) - 1.0).dropna().sort_values()
         out["category_change_pct"] = {str(k): round(float(v) * 100, 1) for k, v in change.items()}
     except NotReadyError:
@@ -81,6 +89,12 @@ def facts(data: ShopData) -> dict[str, object]:
                                "models": {str(k): round(float(v), 3) for k, v in per_model.items()}}
     except NotReadyError:
         pass
+    try:
+        from trendcast.report.views import action_counts
+
+        out["actions"] = {label: n for label, (n, _) in action_counts(data).items()}
+    except Exception:  # noqa: BLE001 - the summary reads fine without the action counts
+        log.debug("action counts unavailable for the narrative", exc_info=True)
     for name, reader in (("alerts", data.alerts), ("hotspots", data.hotspots)):
         try:
             frame = reader()
@@ -94,16 +108,21 @@ def facts(data: ShopData) -> dict[str, object]:
 def builtin_text(f: dict[str, object]) -> list[str]:
     """Plain sentences from the facts, so the report reads well without any language model."""
     shop = f["shop"]
-    paras = [f"The warehouse holds {shop['series']:,} sales series ({shop['items']:,} items in "
-             f"{shop['categories']} categories) from {shop['first_day']} to {shop['last_day']}."]
+    unit = str(shop.get("unit", "day"))
+    cats = f"in {shop['categories']} categories" if shop["categories"] else "without product categories"
+    every = {"day": "daily", "week": "weekly", "month": "monthly"}.get(unit, unit)
+    paras = [f"The warehouse holds {shop['series']:,} sales series ({every}; {shop['items']:,} items {cats}) "
+             f"from {shop['first_day']} to {shop['last_day']}."]
     fc = f.get("forecast")
     if fc:
         prev = fc["units_last_same_period"]
+        n = fc["horizon_periods"]
+        span = f"{n} {unit}" + ("" if n == 1 else "s")
         change = (fc["units_forecast"] / prev - 1.0) * 100 if prev else float("nan")
         direction = "up" if change > 0 else "down"
-        para = (f"Over the next {fc['horizon_days']} days the shop is forecast to sell "
+        para = (f"Over the next {span} the shop is forecast to sell "
                 f"{fc['units_forecast']:,.0f} units, {direction} {abs(change):.1f}% on the last "
-                f"{fc['horizon_days']} days ({prev:,.0f}).")
+                f"{span} ({prev:,.0f}).")
         cats = f.get("category_change_pct") or {}
         if len(cats) >= 2:
             (lo_cat, lo), (hi_cat, hi) = next(iter(cats.items())), list(cats.items())[-1]
@@ -116,8 +135,11 @@ def builtin_text(f: dict[str, object]) -> list[str]:
         paras.append(f"In the backtest the most accurate model was {acc['best_model']} "
                      f"({acc['metric']} {acc['best_value']:.3f}; lower is better) among "
                      f"{len(acc['models'])} model(s).")
+    acts = f.get("actions") or {}
+    if acts:
+        paras.append("To act on now: " + ", ".join(f"{n:,} {label}" for label, n in acts.items()) + ".")
     extra = []
-    if "alerts" in f:
+    if "alerts" in f and not acts:
         extra.append(f"{f['alerts']['count']} inventory alert(s) need attention")
     if "hotspots" in f:
         extra.append(f"{f['hotspots']['count']} text hot spot(s) were detected")
@@ -158,6 +180,7 @@ def narrative(data: ShopData, config: LLMConfig | None = None,
         return Narrative(ask_model(config, f, transport),
                          f"Summary written by {config.model} from the numbers below; check it against them.")
     except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
-        reason = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {str(exc)[:120]}"
-        return Narrative(text, f"Built-in summary (the language model at {config.endpoint()} "
-                               f"was not used: {reason}).")
+        log.warning("language model at %s not used for the report summary: %s: %s",
+                    config.endpoint(), type(exc).__name__, exc)
+        return Narrative(text, "Built-in summary written by trendcast from the numbers below (the "
+                               "configured language model did not answer; details are in the log).")

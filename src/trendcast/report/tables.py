@@ -74,7 +74,10 @@ def _cell(value: object, column: str, link: str | None) -> str:
     elif isinstance(value, pd.Timestamp):
         text = value.strftime("%Y-%m-%d")
     elif isinstance(value, float):
-        text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
+        if value.is_integer() or abs(value) >= 1000:
+            text = f"{value:,.0f}"
+        else:
+            text = f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
     else:
         text = str(value)
     cls = ' class="num"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
@@ -86,9 +89,9 @@ def _cell(value: object, column: str, link: str | None) -> str:
 
 def item_link(row: pd.Series, base: str = "") -> str | None:
     """Where a row's id links to: its series (``unique_id``) or its item's first series."""
-    if "unique_id" in row.index and isinstance(row["unique_id"], str):
+    if isinstance(row.get("unique_id"), str) and row["unique_id"]:
         return f"{base}/item?{urlencode({'unique_id': row['unique_id']})}"
-    if "item_id" in row.index and isinstance(row["item_id"], str):
+    if isinstance(row.get("item_id"), str) and row["item_id"]:
         return f"{base}/item?{urlencode({'item_id': row['item_id']})}"
     return None
 
@@ -97,7 +100,8 @@ def rows_html(df: pd.DataFrame, headers: str, links: bool = True, base: str = ""
     body = []
     for _, row in df.iterrows():
         link = item_link(row, base) if links else None
-        cells = "".join(_cell(row[c], c, link if c in ("unique_id", "item_id") else None) for c in df.columns)
+        cells = "".join(_cell(row[c], c, link if c in ("unique_id", "item_id", "title") else None)
+                        for c in df.columns)
         body.append(f"<tr>{cells}</tr>")
     return f'<table class="data"><thead><tr>{headers}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 

@@ -259,7 +259,7 @@ def actions(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
             f'<a class="kpi action" href="{escape((base or "") + page) if base is not None else "#" + page[1:]}">'
             f"<span>{escape(label)}</span><b>{n:,}</b></a>"
             for label, (n, page) in values.items())
-        return Section("What to act on", Markup(f'<div class="kpis">{cells}</div>'), kind="kpis")
+        return Section("This period", Markup(f'<div class="kpis">{cells}</div>'), kind="kpis")
 
     def block(title: str, frame: Callable[[], pd.DataFrame], columns: list[str], page: str,
               empty: str) -> Callable[[], Section]:
