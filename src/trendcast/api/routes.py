@@ -18,7 +18,7 @@ from trendcast.api.auth import TokenInfo
 from trendcast.api.deps import admin, reader, service, writer
 from trendcast.api.service import Service, records_json
 from trendcast.data.schema import SOURCES
-from trendcast.errors import InputError, NotReadyError
+from trendcast.errors import InputError, NotReadyError, TrendcastError
 from trendcast.report.data import ShopData
 
 router = APIRouter(prefix="/api/v1")
@@ -50,6 +50,10 @@ class Error(BaseModel):
 class JobRequest(BaseModel):
     kind: Literal["signals", "forecast", "explain", "decide", "report"] = Field(
         description="Which pipeline stage to run on the warehouse.")
+    weights: str | None = Field(None, max_length=1000, description=(
+        "forecast only: a fine-tuned PatchCast folder on the server (from `trendcast finetune`); the job "
+        "then forecasts with patchtst_pretrained and those weights, and the run record names them."))
+    horizon: int = Field(28, ge=1, le=1000, description="forecast with weights: periods to forecast.")
 
 
 class JobOut(BaseModel):
@@ -225,9 +229,34 @@ def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"O
 @router.post("/jobs", tags=["jobs"], status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
              responses=NOT_READY, summary="Run a pipeline stage in the background")
 def submit_job(svc: Svc, _: Writer, body: JobRequest, response: Response) -> dict[str, Any]:
-    job = svc.jobs.submit(body.kind)
+    runner = None
+    if body.weights is not None:
+        runner = _weights_runner(body)
+    job = svc.jobs.submit(body.kind, runner)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job.to_dict()
+
+
+def _weights_runner(body: JobRequest) -> Any:
+    """A forecast job with fine-tuned PatchCast weights (checked now, so a bad folder is a 422)."""
+    from trendcast.models.registry import weights_params
+
+    if body.kind != "forecast":
+        raise InputError(f"'weights' applies to forecast jobs only, not '{body.kind}'.", column="weights")
+    try:
+        params = weights_params("patchtst_pretrained", body.weights)
+    except TrendcastError as exc:
+        raise InputError(str(exc), column="weights") from exc
+
+    def run(db: Path, out: Path) -> dict[str, str]:
+        from trendcast.evaluate.run import forecast
+
+        fc = forecast(db, body.horizon, model="patchtst_pretrained", model_params=params,
+                      out=Path(out) / "forecast.csv")
+        return {"run": str(fc.attrs.get("run_id")), "weights": str(params["weights"]),
+                "rows": str(len(fc)), "forecast": str(Path(out) / "forecast.csv")}
+
+    return run
 
 
 @router.get("/jobs", tags=["jobs"], response_model=list[JobOut], summary="Recent jobs, newest first")

@@ -26,6 +26,10 @@ def _names(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
 
+WEIGHTS = typer.Option(
+    None, "--weights", help="Fine-tuned PatchCast folder (from `trendcast finetune`) for --model patchtst_pretrained.")
+
+
 @app.command()
 def forecast(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
@@ -37,15 +41,19 @@ def forecast(
     future: Path | None = typer.Option(None, help="Future plan CSV/Parquet: item_id, store_id, date, price, promo."),
     levels: bool = typer.Option(False, "--levels", help="Also write aggregated levels (store, category, total...)."),
     engine: str = engine_option,
+    weights: Path | None = WEIGHTS,
 ) -> None:
     """Forecast every item (and store) HORIZON days ahead; stores the run in the warehouse."""
     from trendcast.evaluate.run import forecast as run_forecast
+    from trendcast.models.registry import weights_params
 
+    params = weights_params(model, weights)
     with progress() as bar:
         task = bar.add_task("forecast", total=None)
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
             future=future, levels=levels, engine=engine, on_step=lambda s: bar.update(task, description=s),
+            model_params=params or None,
         )
     console.print(f"Wrote {len(result)} rows to [bold]{out}[/] (run {result.attrs.get('run_id', '-')}).")
     if result.attrs.get("explanation"):
@@ -63,11 +71,19 @@ def backtest(
     reconcile: str = typer.Option("none", help="Reconcile each window's forecasts: none or mint."),
     out: Path = typer.Option(Path("metrics.json"), help="Metrics JSON (per model, per hierarchy level)."),
     forecasts_out: Path | None = typer.Option(None, help="Also write every window's forecasts (.csv/.parquet)."),
+    weights: Path | None = WEIGHTS,
 ) -> None:
     """Score models on past windows: train up to each cutoff only, forecast, compare with what sold."""
     from trendcast.evaluate.run import backtest as run_backtest
+    from trendcast.models.registry import WEIGHTS_MODELS, weights_params
 
     names = _names(models) or []
+    per_model: dict[str, dict[str, object]] = {}
+    if weights is not None:
+        targets = [m for m in names if m in WEIGHTS_MODELS]
+        if not targets:
+            weights_params(names[0] if names else "?", weights)  # raises the explanatory error
+        per_model = {m: weights_params(m, weights) for m in targets}
     with progress() as bar:
         task = bar.add_task("backtest", total=windows * len(names))
 
@@ -76,7 +92,7 @@ def backtest(
 
         metrics = run_backtest(
             db, horizon, windows, step, names, _floats(quantiles), reconcile=reconcile, out=out,
-            forecasts_out=forecasts_out, on_step=on_step,
+            forecasts_out=forecasts_out, on_step=on_step, model_params=per_model or None,
         )
     table = Table(title=f"Backtest: {windows} windows x {horizon} days")
     for col in ("model", "wrmsse", "mase", "rmsse", "smape", "pinball", "trend_macro_f1", "seconds"):

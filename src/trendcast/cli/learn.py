@@ -54,15 +54,20 @@ def update(
     ratio: float = typer.Option(ERROR_RATIO, help="Retrain when live WAPE/MASE exceed the backtest by this factor."),
     min_points: int = typer.Option(MIN_POINTS, help="Judge error drift only with at least this many new points."),
     psi: float = typer.Option(PSI_THRESHOLD, help="PSI above which a covariate counts as shifted."),
+    weights: Path | None = typer.Option(
+        None, "--weights", help="Fine-tuned PatchCast folder (from `trendcast finetune`) for --model patchtst_pretrained; "
+        "stored with the version, so retrains keep it."),
 ) -> None:
     """Ingest new data, check drift, and refresh forecasts or retrain a new model version."""
     from trendcast.engine.learn import update as run_update
+    from trendcast.models.registry import weights_params
 
     with _spinner("updating"):
         result = run_update(
             db, sales, texts, products=products, events=events, inventory=inventory,
             model_name=model, name=name, h=horizon, retrain=retrain, ratio=ratio,
             min_points=min_points, psi_threshold=psi, history_days=history_days,
+            params=weights_params(model, weights) or None,
         )
     for key, value in result.summary().items():
         console.print(f"[bold]{key}:[/] {value}")

@@ -191,6 +191,8 @@ def forecast(
     if not (panel["store_id"].astype(str) != "").any():
         result = result.drop(columns="store_id")
     explanation = getattr(fitted, "explanation_", "")
+    if (model_params or {}).get("weights"):  # the run record says which fine-tuned weights made it
+        explanation = f"weights: {model_params['weights']}" + (f"\n{explanation}" if explanation else "")
     result.attrs["explanation"] = explanation
     if out is not None:
         say("writing the output")
