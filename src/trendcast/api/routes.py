@@ -201,6 +201,54 @@ def price_whatif(svc: Svc, _: Reader, unique_id: UniqueId,
         return run(data, unique_id, price_change, elasticity)
 
 
+class NewProduct(BaseModel):
+    category: str = Field(min_length=1, max_length=128)
+    price: float = Field(gt=0, le=1e9)
+    title: str = Field("", max_length=200)
+    description: str = Field("", max_length=2000)
+
+
+class CopyRequest(BaseModel):
+    item_id: str | None = Field(None, pattern=SERIES_ID, description="A catalogue item, or give `product`.")
+    product: NewProduct | None = Field(None, description="A new product (category, price, title, description).")
+    lang: Literal["zh", "en"] = "en"
+    kind: Literal["marketing", "description"] = "marketing"
+
+
+@router.post("/copy", tags=["decisions"], responses={422: {"model": Error}},
+             summary="Marketing copy or a product description from the facts trendcast holds")
+def copy_text(svc: Svc, _: Reader, body: CopyRequest) -> dict[str, Any]:
+    """Written by the configured OpenAI-compatible model (TRENDCAST_LLM_URL/MODEL), else by the
+    built-in templates; ``source`` says which, ``facts`` is everything the writer was given."""
+    from trendcast.report.copywriting import write_copy
+    from trendcast.report.narrative import LLMConfig
+
+    if (body.item_id is None) == (body.product is None):
+        raise InputError("Give either item_id or product (category, price, ...), not both.")
+    product = body.product.model_dump() if body.product is not None else None
+    key = ("copy", body.model_dump_json())
+    return svc.cached(key, lambda: write_copy(svc.db, item_id=body.item_id, product=product, lang=body.lang,
+                                              kind=body.kind, llm=LLMConfig.from_env()).to_dict())
+
+
+@router.get("/tables/{name}", tags=["decisions"], responses=NOT_READY,
+            summary="Any decision table (orders, prices, promotions, trends...), filtered, sorted and paged")
+def decision_table(svc: Svc, _: Reader, name: Annotated[str, PathParam(pattern=r"^[a-z-]{1,40}$")],
+                   q: Annotated[str, Query(max_length=200)] = "", sort: Annotated[str | None, Query(max_length=100)] = None,
+                   desc: bool = False, limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                   offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    from trendcast.report import views
+    from trendcast.report.tables import TableQuery, apply_query
+
+    if name not in views.TABLES:
+        raise NotReadyError(f"No table '{name}'. Tables: {', '.join(views.TABLES)}.")
+    with svc.data() as data:
+        frame = svc.cached(("table", name), lambda: views.table_frame(data, name))
+    rows, total = apply_query(frame, TableQuery(q=q, sort=sort, desc=desc))
+    body = records_json(rows.iloc[offset:offset + limit])
+    return _json(f'{{"table": "{name}", "total": {total}, "offset": {offset}, "rows": {body}}}')
+
+
 # -- writes -----------------------------------------------------------------------------------
 @router.post("/uploads/{source}", tags=["data"], status_code=status.HTTP_200_OK,
              responses={413: {"model": Error}, 422: {"model": Error}},
