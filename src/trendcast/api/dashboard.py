@@ -244,7 +244,9 @@ def whatif(request: Request, svc: Svc) -> Response:
             except NotReadyError as exc:
                 return render("whatif.html", title="Price what-if", active="Price what-if", missing=str(exc))
             ids = sorted(set(fc["unique_id"]))
+            unit = data.unit()
         options = [(u, f"{u} · {series['title'].get(u, '')}") for u in ids]
-        return render("whatif.html", title="Price what-if", active="Price what-if", options=options, missing=None)
+        return render("whatif.html", title="Price what-if", active="Price what-if", options=options, missing=None,
+                      unit=unit)
 
     return _page(request, svc, ("whatif",), build)
