@@ -87,6 +87,11 @@ def _cell(value: object, column: str, link: str | None) -> str:
     return f"<td{cls}{title}>{escape(text)}</td>"
 
 
+def table_head(column: str) -> Markup:
+    """A column name that may break after its underscores (narrow headers over narrow numbers)."""
+    return Markup("_<wbr>").join(escape(part) for part in str(column).split("_"))
+
+
 def item_link(row: pd.Series, base: str = "") -> str | None:
     """Where a row's id links to: its series (``unique_id``) or its item's first series."""
     if isinstance(row.get("unique_id"), str) and row["unique_id"]:
@@ -103,7 +108,8 @@ def rows_html(df: pd.DataFrame, headers: str, links: bool = True, base: str = ""
         cells = "".join(_cell(row[c], c, link if c in ("unique_id", "item_id", "title") else None)
                         for c in df.columns)
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="data"><thead><tr>{headers}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (f'<div class="scroll"><table class="data"><thead><tr>{headers}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def interactive_table(name: str, df: pd.DataFrame, query: TableQuery, path: str, base: str = "") -> Markup:
@@ -121,7 +127,7 @@ def interactive_table(name: str, df: pd.DataFrame, query: TableQuery, path: str,
     for col in df.columns:
         desc = query.sort == col and not query.desc
         arrow = (" ▲" if not query.desc else " ▼") if query.sort == col else ""
-        heads.append(f'<th><a href="{escape(href(sort=col, desc=desc, page=1))}">{escape(col)}{arrow}</a></th>')
+        heads.append(f'<th><a href="{escape(href(sort=col, desc=desc, page=1))}">{table_head(col)}{arrow}</a></th>')
     first, last = (page - 1) * query.size + 1 if matched else 0, (page - 1) * query.size + len(shown)
     total = f" (filtered from {len(df):,})" if matched != len(df) else ""
     export = urlencode({k: v for k, v in query.params().items() if k in ("q", "sort", "desc")})
@@ -154,7 +160,7 @@ def static_table(df: pd.DataFrame, rows: int = PAGE_SIZE, name: str = "table", l
                  download: bool = True) -> Markup:
     """The report's table: the first ``rows`` rows, "showing N of M", and the whole table as CSV."""
     shown = df.head(rows)
-    heads = "".join(f"<th>{escape(c)}</th>" for c in df.columns)
+    heads = "".join(f"<th>{table_head(c)}</th>" for c in df.columns)
     note = f'<p class="count">showing {len(shown):,} of {len(df):,}'
     if download and len(df):
         data = base64.b64encode(to_csv(df)).decode("ascii")

@@ -27,6 +27,7 @@ from trendcast.report.tables import (
     interactive_table,
     rows_html,
     static_table,
+    table_head,
     with_titles,
 )
 
@@ -223,7 +224,7 @@ ACTION_ROWS = 5
 def _top(df: pd.DataFrame, columns: list[str], link_base: str = "", rows: int = ACTION_ROWS,
          links: bool = True) -> Markup:
     shown = df[[c for c in columns if c in df.columns]].head(rows)
-    heads = "".join(f"<th>{escape(c)}</th>" for c in shown.columns)
+    heads = "".join(f"<th>{table_head(c)}</th>" for c in shown.columns)
     return Markup(rows_html(shown, heads, links=links, base=link_base))
 
 
