@@ -223,13 +223,17 @@ def export(request: Request, svc: Svc, name: str, fmt: str) -> Response:
         return _login_redirect(request)
     if fmt not in ("csv", "xlsx") or name not in views.TABLES:
         raise InputError(f"No export '{name}.{fmt}': tables are {', '.join(views.TABLES)}; formats csv, xlsx.")
-    with svc.data() as data:
-        frame = svc.cached(("table", name), lambda: views.table_frame(data, name))
-    rows, _ = apply_query(frame, _query(request))
-    if fmt == "csv":
-        body, media = to_csv(rows), "text/csv; charset=utf-8"
-    else:
-        body, media = to_xlsx(rows, name), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    query = _query(request)
+
+    def build() -> bytes:
+        with svc.data() as data:
+            frame = svc.cached(("table", name), lambda: views.table_frame(data, name))
+        rows, _ = apply_query(frame, query)
+        return to_csv(rows) if fmt == "csv" else to_xlsx(rows, name)
+
+    body = svc.cached(("export", name, fmt, query.q, query.sort, query.desc), build)
+    media = ("text/csv; charset=utf-8" if fmt == "csv"
+             else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="trendcast-{name}.{fmt}"'})
 
