@@ -112,3 +112,11 @@ def test_copy_and_weighted_jobs_validate(api_db: Path, tokens: dict[str, str], t
         assert bad.status_code == 422 and "config.json" in bad.json()["detail"]
         wrong = c.post("/api/v1/jobs", json={"kind": "report", "weights": str(tmp_path)})
         assert wrong.status_code == 422
+
+
+def test_warming_computes_the_start_page_decisions(api_db: Path) -> None:
+    with TestClient(create_app(api_db)) as c:
+        svc = c.app.state.service
+        svc.changed()
+        svc.warm().join(timeout=300)
+        assert {"pricing", "plan", "trends-item", "risk"} <= set(svc._memo)
