@@ -31,7 +31,7 @@ PAGES = [
     "/", "/overview", "/item?unique_id={uid}", "/alerts", "/alerts?t=plan&page=3&sort=order_qty&desc=1",
     "/alerts?t=plan&q=snack", "/pricing", "/pricing?item_id={item}", "/promotions",
     "/promotions?item_id={item}&periods=14", "/trends", "/voice", "/new-product",
-    "/new-product?category={category}&price=20&title=new+product", "/recommendations", "/hotspots", "/whatif",
+    "/new-product?category={category}&price=20&title=new+product", "/recommendations", "/copy?item_id={item}&lang=zh", "/hotspots", "/whatif",
     "/export/plan.csv", "/export/plan.xlsx",
 ]
 

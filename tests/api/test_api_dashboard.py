@@ -17,7 +17,7 @@ from trendcast.api.deps import COOKIE
 PAGES = ["/", "/overview", "/item?unique_id=S1/I001", "/item?item_id=I002", "/alerts", "/pricing",
          "/pricing?item_id=I003", "/promotions", "/promotions?item_id=I001&periods=3", "/trends", "/voice",
          "/new-product", "/new-product?category=tea&price=12.5&title=New+tea", "/recommendations", "/hotspots",
-         "/whatif"]
+         "/whatif", "/copy", "/copy?item_id=I001&lang=zh", "/copy?category=tea&price=9&title=New+tea&kind=description"]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_table_paging_sorting_filtering(client: TestClient) -> None:
     assert "showing 1–16 of 16 (filtered from 32)" in html
 
 
-def test_export_csv_and_xlsx_match_the_filtered_table(client: TestClient) -> None:
+def test_export_csv_and_xlsx_match_the_filtered_table(client: TestClient, tokens: dict[str, str]) -> None:
     res = client.get("/export/plan.csv", params={"q": "S1/", "sort": "order_qty", "desc": "1"})
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
     assert 'filename="trendcast-plan.csv"' in res.headers["content-disposition"]
@@ -84,10 +84,16 @@ def test_export_csv_and_xlsx_match_the_filtered_table(client: TestClient) -> Non
     assert client.get("/export/nope.csv").status_code == 422
     client.cookies.clear()
     assert client.get("/export/plan.csv", follow_redirects=False).status_code == 303  # signed out
-
-
-def test_new_product_form_answers_with_neighbours(client: TestClient, tokens: dict[str, str]) -> None:
     client.cookies.set(COOKIE, tokens["reader"])
+
+
+def test_copy_page_shows_text_source_and_facts(client: TestClient) -> None:
+    html = client.get("/copy", params={"item_id": "I001", "lang": "en", "kind": "description"}).text
+    assert 'id="copy-text"' in html and "built-in template" in html and "Facts given to the writer" in html
+    assert "price position" in html
+
+
+def test_new_product_form_answers_with_neighbours(client: TestClient) -> None:
     html = client.get("/new-product", params={"category": "tea", "price": 12.5, "title": "New tea"}).text
     assert "New-product forecast" in html and "Nearest items" in html and "newproduct-forecast" in html
 

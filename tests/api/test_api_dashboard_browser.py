@@ -102,6 +102,7 @@ PAGES = {
     "/voice": [],
     "/new-product?category=tea&price=12.5&title=New+tea": ["#newproduct-forecast"],
     "/recommendations": [],
+    "/copy?item_id=I001&lang=zh": [],
     "/hotspots": [],
 }
 

@@ -206,6 +206,19 @@ def recommendations(request: Request, svc: Svc, user: Annotated[str | None, Quer
                    lambda data, mode: views.recommendations(data, user, form=True))
 
 
+@router.get("/copy", response_class=HTMLResponse)
+def copy_page(request: Request, svc: Svc, item_id: Annotated[str | None, Query(max_length=128)] = None,
+              category: Text | None = None, price: Annotated[float | None, Query(gt=0, le=1e9)] = None,
+              title: Text = "", description: Annotated[str, Query(max_length=2000)] = "",
+              lang: Annotated[str, Query(pattern="^(en|zh)$")] = "en",
+              kind: Annotated[str, Query(pattern="^(marketing|description)$")] = "marketing") -> Response:
+    product = None
+    if item_id is None and category and price:
+        product = {"category": category, "price": price, "title": title, "description": description}
+    return _simple(request, svc, "/copy", "Marketing copy", "Copy",
+                   lambda data, mode: views.copy_page(data, item_id, product, lang, kind))
+
+
 @router.get("/hotspots", response_class=HTMLResponse)
 def hotspots(request: Request, svc: Svc) -> Response:
     return _simple(request, svc, "/hotspots", "Hot spots", "Hot spots", lambda data, mode: views.hotspots(data, mode))

@@ -14,8 +14,8 @@ STATIC_DIR = PACKAGE_DIR / "api" / "static"
 
 NAV = [("/", "Actions"), ("/overview", "Overview"), ("/item", "Item"), ("/alerts", "Alerts"),
        ("/pricing", "Pricing"), ("/promotions", "Promotions"), ("/trends", "Trends"), ("/voice", "Customers"),
-       ("/new-product", "New product"), ("/recommendations", "Recommendations"), ("/hotspots", "Hot spots"),
-       ("/whatif", "Price what-if")]
+       ("/new-product", "New product"), ("/recommendations", "Recommendations"), ("/copy", "Copy"),
+       ("/hotspots", "Hot spots"), ("/whatif", "Price what-if")]
 
 
 @lru_cache(maxsize=1)

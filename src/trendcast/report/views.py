@@ -387,7 +387,8 @@ def item(data: ShopData, unique_id: str, dom_prefix: str = "") -> list[Section]:
         if not values:
             return Section("Price and elasticity", missing="No price history for this item.", kind="missing")
         link = Markup(f'<p class="more"><a href="/pricing?{urlencode({"item_id": item_id})}">'
-                      "demand, revenue and margin curves →</a></p>")
+                      "demand, revenue and margin curves →</a> · "
+                      f'<a href="/copy?{urlencode({"item_id": item_id})}">write marketing copy →</a></p>')
         return Section("Price and elasticity", Markup(_kpi_html(values)) + link, kind="kpis")
 
     def drivers() -> Section | None:
@@ -432,8 +433,15 @@ def pricing(data: ShopData, item_id: str | None = None, mode: TableMode = STATIC
         curve = what_if_curves(rec, data.pricing()[0], products)
         r = rec.iloc[0]
         fig = figures.price_curves_figure(curve, float(r["current_price"]), float(r["recommended_price"]), unit)
-        title = data.titles().get(chosen, "")
-        return Section(f"Price curves: {chosen} {title}".strip(), figure_html(fig, "price-curves"))
+        titles = data.titles()
+        html = figure_html(fig, "price-curves")
+        if mode.interactive:
+            options = "".join(f'<option value="{escape(i)}"{" selected" if i == chosen else ""}>'
+                              f'{escape(i)} · {escape(titles.get(i, ""))}</option>' for i in sorted(recs["item_id"]))
+            html = Markup(f"""<form class="picker" method="get" action="{mode.base}/pricing">
+<label for="price-item">Item</label><select id="price-item" name="item_id" onchange="this.form.submit()">{options}</select>
+<noscript><button type="submit">Show</button></noscript></form>""") + html
+        return Section(f"Price curves: {chosen} {titles.get(chosen, '')}".strip(), html)
 
     return [_safe("Price recommendations", lambda: _table(data, "prices", mode, note=(
                 f"Expected change per {unit} at the recommended price (all stores); items whose elasticity "
@@ -542,6 +550,9 @@ def new_product(data: ShopData, product: dict[str, object] | None, form: bool = 
                   "Matched by": str(fc.attrs.get("text_method", "?"))}
         near = with_titles(pd.DataFrame({"item_id": neighbours}), data.titles())
         near_html = Markup("<h3>Nearest items</h3>") + _top(near, list(near.columns), rows=len(near), links=form)
+        if form:
+            query = urlencode({k: product.get(k, "") for k in ("category", "price", "title", "description")})
+            near_html += Markup(f'<p class="more"><a href="/copy?{escape(query)}">write marketing copy for it →</a></p>')
         return Section("New-product forecast", Markup(_kpi_html(values))
                        + figure_html(figures.coldstart_figure(fc, unit), "newproduct-forecast") + near_html)
 
@@ -569,6 +580,45 @@ def recommendations(data: ShopData, user: str | None, form: bool = False) -> lis
 
     sections.append(_safe("Recommendations", table))
     return sections
+
+
+def copy_page(data: ShopData, item_id: str | None, product: dict[str, object] | None, lang: str,
+              kind: str) -> list[Section]:
+    """Marketing copy or a description for an item or a new product, with the facts it used."""
+    from trendcast.report.copywriting import write_copy
+    from trendcast.report.narrative import LLMConfig
+
+    items = data.series()[["item_id", "title"]].drop_duplicates("item_id")
+    options = "".join(f'<option value="{escape(i)}"{" selected" if i == item_id else ""}>{escape(i)} · {escape(t)}'
+                      "</option>" for i, t in zip(items["item_id"], items["title"], strict=True))
+    langs = "".join(f'<option value="{v}"{" selected" if v == lang else ""}>{n}</option>'
+                    for v, n in (("en", "English"), ("zh", "中文")))
+    kinds = "".join(f'<option{" selected" if v == kind else ""}>{v}</option>' for v in ("marketing", "description"))
+    form = Section("Write copy", Markup(f"""<form class="picker" method="get" action="/copy">
+<label for="copy-item">Item</label><select id="copy-item" name="item_id">{options}</select>
+<label for="copy-lang">Language</label><select id="copy-lang" name="lang">{langs}</select>
+<label for="copy-kind">Kind</label><select id="copy-kind" name="kind">{kinds}</select>
+<button type="submit" id="copy-submit">Write</button></form>
+<p class="source">For a new product, use the New product page's form and its "write copy" link.</p>"""), kind="form")
+    if item_id is None and product is None:
+        return [form]
+
+    def text() -> Section:
+        if data.db is None:
+            raise NotReadyError("Copy needs the warehouse file.")
+        result = write_copy(data.db, item_id=item_id, product=product, lang=lang, kind=kind, llm=LLMConfig.from_env())
+        f = result.facts
+        facts = {"praised": ", ".join(f.praised) or "–", "criticised": ", ".join(f.criticised) or "–",
+                 "buyers' words": ", ".join(f.hot_terms[:6]) or "–",
+                 "price position": f.price_position or "–",
+                 "trend (28 days)": "–" if f.trend_pct is None else f"{f.trend_pct:+.1f}%",
+                 "rating": "–" if f.rating is None else f"{f.rating:.1f} ({f.reviews:,} reviews)"}
+        html = Markup(f'<blockquote class="copy" id="copy-text" lang="{escape(lang)}">{escape(result.text)}</blockquote>'
+                      f'<p class="source">{escape(result.source)}</p><h3>Facts given to the writer</h3>'
+                      f"{_kpi_html(facts)}")
+        return Section(f"Copy: {f.title}", html)
+
+    return [form, _safe("Copy", text)]
 
 
 def hotspots(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
