@@ -82,7 +82,7 @@ def _cell(value: object, column: str, link: str | None) -> str:
         text = str(value)
     cls = ' class="num"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
     title = f' title="{escape(text)}"' if column == "title" else ""
-    if link and text != "–":
+    if link and text not in ("–", ""):
         return f'<td{cls}{title}><a href="{escape(link)}">{escape(text)}</a></td>'
     return f"<td{cls}{title}>{escape(text)}</td>"
 
@@ -101,10 +101,13 @@ def item_link(row: pd.Series, base: str = "") -> str | None:
     return None
 
 
-def rows_html(df: pd.DataFrame, headers: str, links: bool = True, base: str = "") -> str:
+def rows_html(df: pd.DataFrame, headers: str, links: bool = True, base: str = "",
+              keys: pd.DataFrame | None = None) -> str:
+    """Table rows; ids and titles link to the item page (``keys``: the full rows, when ``df``
+    shows only some columns, so a row without a series id still links through its item)."""
     body = []
-    for _, row in df.iterrows():
-        link = item_link(row, base) if links else None
+    for idx, row in df.iterrows():
+        link = item_link(keys.loc[idx] if keys is not None else row, base) if links else None
         cells = "".join(_cell(row[c], c, link if c in ("unique_id", "item_id", "title") else None)
                         for c in df.columns)
         body.append(f"<tr>{cells}</tr>")

@@ -225,7 +225,7 @@ def _top(df: pd.DataFrame, columns: list[str], link_base: str = "", rows: int = 
          links: bool = True) -> Markup:
     shown = df[[c for c in columns if c in df.columns]].head(rows)
     heads = "".join(f"<th>{table_head(c)}</th>" for c in shown.columns)
-    return Markup(rows_html(shown, heads, links=links, base=link_base))
+    return Markup(rows_html(shown, heads, links=links, base=link_base, keys=df.loc[shown.index]))
 
 
 def action_counts(data: ShopData) -> dict[str, tuple[int, str]]:
