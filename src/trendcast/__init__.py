@@ -41,6 +41,7 @@ API: dict[str, str] = {
     "recommendations": "trendcast.decide.workflows:recommendations",
     "update": "trendcast.engine.learn:update",
     "build_report": "trendcast.report:build_report",
+    "write_copy": "trendcast.report.copywriting:write_copy",
     "create_app": "trendcast.api:create_app",
     "run_demo": "trendcast.pipeline:run_demo",
 }

@@ -342,7 +342,9 @@ def forecast(
     if not (panel["store_id"].astype(str) != "").any():
         result = result.drop(columns="store_id")
     explanation = getattr(fitted, "explanation_", "")
-    explanation = "\n".join(filter(None, [explanation, describe(frames.covariates)]))
+    weights = (model_params or {}).get("weights")  # the run record says which fine-tuned weights made it
+    explanation = "\n".join(filter(None, [f"weights: {weights}" if weights else "", explanation,
+                                           describe(frames.covariates)]))
     result.attrs.update(explanation=explanation, freq=frames.freq, horizon=h,
                         covariates=frames.covariate_record())
     if out is not None:

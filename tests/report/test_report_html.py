@@ -22,9 +22,14 @@ def test_report_is_offline_and_complete(api_db: Path, tmp_path: Path) -> None:
     assert not REMOTE.search(html), "the report must not load anything from the network"
     assert "<script src=" not in html and '<link rel="stylesheet"' not in html
     assert "Plotly.newPlot" in html and len(html) > 3_000_000  # plotly.js is inlined
-    for heading in ("Total forecast", "Category forecasts", "Backtest accuracy", "Item S", "Hot spots",
-                    "Inventory alerts"):
+    for heading in ("What to act on", "Orders to place", "Price changes", "Promotions worth running",
+                    "Rising items", "Total forecast", "Category forecasts", "Backtest accuracy", "Item S",
+                    "Hot spots", "Inventory plan", "Price recommendations", "Price curves", "Promotion uplift",
+                    "Rising and falling items", "Consumer needs", "New-product forecast",
+                    "Stock and plan", "Price and elasticity"):
         assert heading in html, heading
+    assert "Could not compute" not in html and "Error" not in re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert re.search(r"showing \d+ of \d+", html) and "data:text/csv;base64," in html
     # stages that have not run show what to do instead of failing
     assert "run `trendcast signals" in html
     assert result.missing >= 3 and result.sections >= 10
@@ -54,7 +59,7 @@ def test_facts_match_the_warehouse(api_db: Path) -> None:
         units = con.execute("SELECT sum(forecast) FROM forecasts").fetchone()[0]
     finally:
         con.close()
-    assert f["shop"]["series"] == 32 and f["forecast"]["horizon_days"] == 14
+    assert f["shop"]["series"] == 32 and f["forecast"]["horizon_periods"] == 14
     assert f["forecast"]["units_forecast"] == pytest.approx(units, rel=1e-6)
     assert f["accuracy"]["best_model"] in {"seasonal_naive", "naive"}
     text = " ".join(builtin_text(f))

@@ -17,7 +17,7 @@ from trendcast.api.auth import TokenInfo
 from trendcast.api.deps import admin, reader, service, writer
 from trendcast.api.service import Service, records_json
 from trendcast.data.schema import SOURCES
-from trendcast.errors import InputError, NotReadyError
+from trendcast.errors import InputError, NotReadyError, TrendcastError
 from trendcast.report.data import ShopData
 
 router = APIRouter(prefix="/api/v1")
@@ -49,6 +49,10 @@ class Error(BaseModel):
 class JobRequest(BaseModel):
     kind: Literal["signals", "forecast", "explain", "decide", "report"] = Field(
         description="Which pipeline stage to run on the warehouse.")
+    weights: str | None = Field(None, max_length=1000, description=(
+        "forecast only: a fine-tuned PatchCast folder on the server (from `trendcast finetune`); the job "
+        "then forecasts with patchtst_pretrained and those weights, and the run record names them."))
+    horizon: int = Field(28, ge=1, le=1000, description="forecast with weights: periods to forecast.")
 
 
 class JobOut(BaseModel):
@@ -196,6 +200,54 @@ def price_whatif(svc: Svc, _: Reader, unique_id: UniqueId,
         return run(data, unique_id, price_change, elasticity)
 
 
+class NewProduct(BaseModel):
+    category: str = Field(min_length=1, max_length=128)
+    price: float = Field(gt=0, le=1e9)
+    title: str = Field("", max_length=200)
+    description: str = Field("", max_length=2000)
+
+
+class CopyRequest(BaseModel):
+    item_id: str | None = Field(None, pattern=SERIES_ID, description="A catalogue item, or give `product`.")
+    product: NewProduct | None = Field(None, description="A new product (category, price, title, description).")
+    lang: Literal["zh", "en"] = "en"
+    kind: Literal["marketing", "description"] = "marketing"
+
+
+@router.post("/copy", tags=["decisions"], responses={422: {"model": Error}},
+             summary="Marketing copy or a product description from the facts trendcast holds")
+def copy_text(svc: Svc, _: Reader, body: CopyRequest) -> dict[str, Any]:
+    """Written by the configured OpenAI-compatible model (TRENDCAST_LLM_URL/MODEL), else by the
+    built-in templates; ``source`` says which, ``facts`` is everything the writer was given."""
+    from trendcast.report.copywriting import write_copy
+    from trendcast.report.narrative import LLMConfig
+
+    if (body.item_id is None) == (body.product is None):
+        raise InputError("Give either item_id or product (category, price, ...), not both.")
+    product = body.product.model_dump() if body.product is not None else None
+    key = ("copy", body.model_dump_json())
+    return svc.cached(key, lambda: write_copy(svc.db, item_id=body.item_id, product=product, lang=body.lang,
+                                              kind=body.kind, llm=LLMConfig.from_env()).to_dict())
+
+
+@router.get("/tables/{name}", tags=["decisions"], responses=NOT_READY,
+            summary="Any decision table (orders, prices, promotions, trends...), filtered, sorted and paged")
+def decision_table(svc: Svc, _: Reader, name: Annotated[str, PathParam(pattern=r"^[a-z-]{1,40}$")],
+                   q: Annotated[str, Query(max_length=200)] = "", sort: Annotated[str | None, Query(max_length=100)] = None,
+                   desc: bool = False, limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                   offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    from trendcast.report import views
+    from trendcast.report.tables import TableQuery, apply_query
+
+    if name not in views.TABLES:
+        raise NotReadyError(f"No table '{name}'. Tables: {', '.join(views.TABLES)}.")
+    with svc.data() as data:
+        frame = svc.cached(("table", name), lambda: views.table_frame(data, name))
+    rows, total = apply_query(frame, TableQuery(q=q, sort=sort, desc=desc))
+    body = records_json(rows.iloc[offset:offset + limit])
+    return _json(f'{{"table": "{name}", "total": {total}, "offset": {offset}, "rows": {body}}}')
+
+
 # -- writes -----------------------------------------------------------------------------------
 @router.post("/uploads/{source}", tags=["data"], status_code=status.HTTP_200_OK,
              responses={413: {"model": Error}, 422: {"model": Error}},
@@ -224,9 +276,34 @@ def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"O
 @router.post("/jobs", tags=["jobs"], status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
              responses=NOT_READY, summary="Run a pipeline stage in the background")
 def submit_job(svc: Svc, _: Writer, body: JobRequest, response: Response) -> dict[str, Any]:
-    job = svc.jobs.submit(body.kind)
+    runner = None
+    if body.weights is not None:
+        runner = _weights_runner(body)
+    job = svc.jobs.submit(body.kind, runner)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return job.to_dict()
+
+
+def _weights_runner(body: JobRequest) -> Any:
+    """A forecast job with fine-tuned PatchCast weights (checked now, so a bad folder is a 422)."""
+    from trendcast.models.registry import weights_params
+
+    if body.kind != "forecast":
+        raise InputError(f"'weights' applies to forecast jobs only, not '{body.kind}'.", column="weights")
+    try:
+        params = weights_params("patchtst_pretrained", body.weights)
+    except TrendcastError as exc:
+        raise InputError(str(exc), column="weights") from exc
+
+    def run(db: Path, out: Path) -> dict[str, str]:
+        from trendcast.forecasting import forecast
+
+        fc = forecast(db, body.horizon, model="patchtst_pretrained", model_params=params,
+                      out=Path(out) / "forecast.csv")
+        return {"run": str(fc.attrs.get("run_id")), "weights": str(params["weights"]),
+                "rows": str(len(fc)), "forecast": str(Path(out) / "forecast.csv")}
+
+    return run
 
 
 @router.get("/jobs", tags=["jobs"], response_model=list[JobOut], summary="Recent jobs, newest first")

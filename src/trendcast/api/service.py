@@ -10,6 +10,7 @@ they came from changes.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from trendcast.data.warehouse import Warehouse
 from trendcast.report.data import ShopData
 
 T = TypeVar("T")
+log = logging.getLogger("trendcast.api")
 CACHE_SIZE = 1024
 SERVER_DUCKDB_MB = 256
 
@@ -46,6 +48,8 @@ class Service:
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._tokens: dict[str, auth.TokenInfo | None] = {}
+        self._memo: dict[str, object] = {}  # decisions computed on demand, shared until the next write
+        self.keep_warm = False  # `trendcast serve`: recompute the start page's decisions after each write
 
     # -- connections -----------------------------------------------------------------------
     @contextmanager
@@ -60,10 +64,27 @@ class Service:
     @contextmanager
     def data(self) -> Iterator[ShopData]:
         with self.cursor() as cur:
-            yield ShopData(cur, db=self.db)
+            yield ShopData(cur, db=self.db, memo=self._memo)
 
     def close(self) -> None:
         self._wh.close()
+
+    def warm(self) -> threading.Thread:
+        """Compute the decisions behind the start page in a background thread, so the first
+        planner to open the dashboard after a data change does not wait for them."""
+
+        def run() -> None:
+            from trendcast.report.views import action_counts
+
+            try:
+                with self.data() as data:
+                    action_counts(data)
+            except Exception:  # noqa: BLE001 - warming is an optimisation; pages still compute on demand
+                log.debug("warming the decisions failed", exc_info=True)
+
+        thread = threading.Thread(target=run, name="trendcast-warm", daemon=True)
+        thread.start()
+        return thread
 
     # -- cache -------------------------------------------------------------------------------
     def changed(self) -> None:
@@ -72,6 +93,9 @@ class Service:
             self.generation += 1
             self._cache.clear()
             self._tokens.clear()
+            self._memo = {}
+        if self.keep_warm:
+            self.warm()
 
     _MISS = object()
 

@@ -80,10 +80,31 @@ def price_whatif(data: ShopData, unique_id: str, price_change: float,
     if rng is not None:
         out["units_scenario_low"] = round(base_units * float(curve["demand_low"]), 2)
         out["units_scenario_high"] = round(base_units * float(curve["demand_high"]), 2)
+    store, _ = data.split_id(unique_id)
+    row = data.con.execute(
+        """SELECT s.price, p.unit_cost FROM sales s LEFT JOIN products p USING (item_id)
+           WHERE s.store_id = ? AND s.item_id = ? AND s.price IS NOT NULL ORDER BY s.date DESC LIMIT 1""",
+        [store, item_id]).fetchone()
+    price = float(row[0]) if row and row[0] is not None else None
+    cost = float(row[1]) if row and row[1] is not None else None
+    out["current_price"] = None if price is None else round(price, 2)
+    out["new_price"] = None if price is None else round(price * factor, 2)
+    money = ""
+    if price is not None:
+        base_rev, new_rev = price * base_units, price * factor * new_units
+        out["revenue_baseline"], out["revenue_scenario"] = round(base_rev, 2), round(new_rev, 2)
+        money = f" Price {price:,.2f} → {price * factor:,.2f}; revenue {base_rev:,.0f} → {new_rev:,.0f}"
+        if cost is not None:
+            base_m, new_m = (price - cost) * base_units, (price * factor - cost) * new_units
+            out["unit_cost"] = round(cost, 2)
+            out["margin_baseline"], out["margin_scenario"] = round(base_m, 2), round(new_m, 2)
+            money += f"; margin {base_m:,.0f} → {new_m:,.0f} ({new_m - base_m:+,.0f})"
+        money += "."
     out["summary"] = (
-        f"A {price_change:+.0%} price change moves {len(baseline)}-day demand for {unique_id} from "
+        f"A {price_change:+.0%} price change moves {len(baseline)}-{data.unit()} demand for {unique_id} from "
         f"{base_units:,.0f} to {new_units:,.0f} units (elasticity {e:.2f}"
         + (f", range {out['units_scenario_low']:,.0f}–{out['units_scenario_high']:,.0f} units" if rng else "")
         + (f"); revenue {out['revenue_change_pct']:+.1f}%." if base_units else ").")
+        + money
     )
     return out

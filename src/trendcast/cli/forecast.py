@@ -50,6 +50,10 @@ def _auto_params(time_budget: float | None, view: object) -> dict[str, object]:
     return {"on_progress": view, **({"time_budget": time_budget} if time_budget is not None else {})}
 
 
+WEIGHTS = typer.Option(
+    None, "--weights", help="Fine-tuned PatchCast folder (from `trendcast finetune`) for --model patchtst_pretrained.")
+
+
 @app.command()
 def forecast(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
@@ -66,16 +70,20 @@ def forecast(
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
     time_budget: float | None = TIME_BUDGET,
+    weights: Path | None = WEIGHTS,
 ) -> None:
     """Forecast every item (and store) HORIZON periods ahead; stores the run in the warehouse."""
     from trendcast.features.frequency import unit
     from trendcast.forecasting import forecast as run_forecast
+    from trendcast.models.registry import weights_params
 
     with step_view("forecast") as view:
-        params = _auto_params(time_budget, view) if model == "auto" else None
+        params = weights_params(model, weights)  # {} without --weights; refuses other models
+        if model == "auto":
+            params.update(_auto_params(time_budget, view))
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
-            future=future, levels=levels, engine=engine, on_step=view.say, model_params=params,
+            future=future, levels=levels, engine=engine, on_step=view.say, model_params=params or None,
             freq=freq, covariates=covariate_choice(covariates), country=country,
         )
     console.print(
@@ -102,17 +110,26 @@ def backtest(
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
     time_budget: float | None = TIME_BUDGET,
+    weights: Path | None = WEIGHTS,
 ) -> None:
     """Score models on past windows: train up to each cutoff only, forecast, compare with what sold."""
     from trendcast.features.frequency import unit
     from trendcast.forecasting import backtest as run_backtest
+    from trendcast.models.registry import WEIGHTS_MODELS, weights_params
 
     names = _names(models) or []
     with step_view("backtest", total=windows * len(names)) as view:
-        params = {"auto": _auto_params(time_budget, view)} if "auto" in names else None
+        params: dict[str, dict[str, object]] = {}
+        if weights is not None:
+            targets = [m for m in names if m in WEIGHTS_MODELS]
+            if not targets:
+                weights_params(names[0] if names else "?", weights)  # raises the explanatory error
+            params = {m: weights_params(m, weights) for m in targets}
+        if "auto" in names:
+            params["auto"] = _auto_params(time_budget, view)
         metrics = run_backtest(
             db, horizon, windows, step, names, _floats(quantiles), reconcile=reconcile, out=out,
-            forecasts_out=forecasts_out, on_step=view.backtest_step, model_params=params, freq=freq,
+            forecasts_out=forecasts_out, on_step=view.backtest_step, model_params=params or None, freq=freq,
             covariates=covariate_choice(covariates), country=country,
         )
     config = metrics["config"]

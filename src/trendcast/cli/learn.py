@@ -60,9 +60,13 @@ def update(
     freq: str | None = typer.Option(None, help=FREQ_HELP),
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
+    weights: Path | None = typer.Option(
+        None, "--weights", help="Fine-tuned PatchCast folder (from `trendcast finetune`) for --model patchtst_pretrained; "
+        "stored with the version, so retrains keep it."),
 ) -> None:
     """Ingest new data, check drift, and refresh forecasts or retrain a new model version."""
     from trendcast.engine.learn import update as run_update
+    from trendcast.models.registry import weights_params
 
     with _spinner("updating"):
         result = run_update(
@@ -70,6 +74,7 @@ def update(
             model_name=model, name=name, h=horizon, retrain=retrain, ratio=ratio,
             min_points=min_points, psi_threshold=psi, history_days=history_days, freq=freq,
             covariates=covariate_choice(covariates), country=country,
+            params=weights_params(model, weights) or None,
         )
     for key, value in result.summary().items():
         console.print(f"[bold]{key}:[/] {value}")

@@ -38,6 +38,8 @@ def serve(
 
     application = create_app(db, max_upload_mb=max_upload_mb, max_upload_rows=max_upload_rows,
                              max_body_mb=max_body_mb)
+    application.state.service.keep_warm = True  # decisions for the start page ready before the first visit
+    application.state.service.warm()
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs")
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 

@@ -24,10 +24,30 @@ def _read_table(path: Path) -> pd.DataFrame:
     raise InputError("use a .csv, .csv.gz, .tsv or .parquet file", file=str(path))
 
 
+SENTIMENT_COLUMNS = ("lang", "label", "score")
+
+
+def output_columns(existing: list[str], wanted: tuple[str, ...] = SENTIMENT_COLUMNS,
+                   suffix: str = "_sentiment") -> dict[str, str]:
+    """Names for our new columns that leave every input column untouched: ``label`` becomes
+    ``label_sentiment`` (then ``label_sentiment2``...) when the file already has a ``label``."""
+    taken, out = set(existing), {}
+    for col in wanted:
+        name, n = col, 1
+        while name in taken:
+            name = f"{col}{suffix}" if n == 1 else f"{col}{suffix}{n}"
+            n += 1
+        taken.add(name)
+        out[col] = name
+    return out
+
+
 @app.command()
 def sentiment(
     in_: Path = typer.Option(..., "--in", help="CSV/Parquet file with a 'text' column."),
-    out: Path = typer.Option(..., "--out", help="Where to write the same rows plus lang, label, score (.csv or .parquet)."),
+    out: Path = typer.Option(..., "--out", help=(
+        "Where to write the same rows plus lang, label, score (.csv or .parquet); input columns are never "
+        "overwritten: a clash gets a '_sentiment' suffix.")),
     model: str = typer.Option("auto", help="full (encoder + head), fast (n-gram head only) or auto."),
     batch: int = typer.Option(512, help="Texts per batch (progress bar step)."),
 ) -> None:
@@ -45,14 +65,21 @@ def sentiment(
             parts.append(score_texts(texts[i : i + batch], model=model))
             bar.advance(task, len(parts[-1]))
     scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["lang", "label", "score"])
-    result = df.assign(lang=scored["lang"].to_numpy(), label=scored["label"].to_numpy(),
-                       score=scored["score"].round(4).to_numpy())
+    names = output_columns(list(df.columns))
+    result = df.copy()
+    result[names["lang"]] = scored["lang"].to_numpy()
+    result[names["label"]] = scored["label"].to_numpy()
+    result[names["score"]] = scored["score"].round(4).to_numpy()
+    renamed = {k: v for k, v in names.items() if k != v}
+    if renamed:
+        console.print("[yellow]The input already has column(s) " + ", ".join(renamed) + "; kept them as they are "
+                      "and wrote " + ", ".join(renamed.values()) + " instead.[/]")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
         result.to_parquet(out, index=False)
     else:
         write_csv(result, out)
-    counts = result["label"].value_counts().to_dict()
+    counts = result[names["label"]].value_counts().to_dict()
     console.print(f"Scored {len(result):,} texts -> {out}  ({', '.join(f'{k}: {v}' for k, v in counts.items())})")
 
 

@@ -7,6 +7,7 @@ LightGBM; :func:`make_model` imports the one asked for.
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 
 from trendcast.errors import ConfigError
 from trendcast.models.base import Forecaster
@@ -52,3 +53,21 @@ def model_class(name: str) -> type[Forecaster]:
 def make_model(name: str, **params: object) -> Forecaster:
     """Instantiate a registered model, e.g. ``make_model("lightgbm", season_length=7)``."""
     return model_class(name)(**params)
+
+
+WEIGHTS_MODELS = ("patchtst_pretrained",)
+
+
+def weights_params(model: str, weights: str | Path | None) -> dict[str, object]:
+    """``{"weights": DIR}`` for ``--weights DIR`` (a `trendcast finetune` artefact or a weights
+    folder), checked up front so a typo fails before any fitting; ``{}`` without weights."""
+    if weights is None:
+        return {}
+    if model not in WEIGHTS_MODELS:
+        raise ConfigError(f"--weights only applies to {', '.join(WEIGHTS_MODELS)}; use "
+                          f"--model patchtst_pretrained --weights {weights} (got --model {model}).")
+    folder = Path(weights).expanduser()
+    if not (folder / "config.json").is_file():
+        raise ConfigError(f"{folder} is not a PatchCast weights folder (no config.json): pass the folder "
+                          "`trendcast finetune` wrote.")
+    return {"weights": str(folder.resolve())}

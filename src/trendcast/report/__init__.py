@@ -67,17 +67,38 @@ def top_series(data: ShopData, n: int = REPORT_ITEMS) -> list[str]:
     return [r[0] for r in data.con.execute(sql, [n]).fetchall()]
 
 
+def _example_product(data: ShopData) -> dict[str, object] | None:
+    """The report's new-product example: the best-selling category at its median price."""
+    if data.db is None:
+        return None
+    from trendcast.decide.workflows import demo_product
+
+    try:
+        return demo_product(data.db)
+    except NotReadyError:
+        return None
+
+
 def build_report(db: Path, out: Path, llm: LLMConfig | None = None, items: int = REPORT_ITEMS) -> ReportResult:
     """Write the offline HTML report for warehouse ``db`` to ``out`` and say what went in."""
     with open_readonly(db) as con:
         data = ShopData(con, db=Path(db))
         data.require("sales", "Sales")
-        pages = [_Page("Overview", "overview", views.overview(data))]
+        pages = [_Page("What to act on", "actions", views.actions(data)),
+                 _Page("Overview", "overview", views.overview(data)),
+                 _Page("Orders and alerts", "alerts", views.alerts(data)),
+                 _Page("Pricing", "pricing", views.pricing(data)),
+                 _Page("Promotions", "promotions", views.promotions(data)),
+                 _Page("Trends", "trends", views.trends(data)),
+                 _Page("Voice of the customer", "voice", views.voice(data))]
+        pages.append(_Page("New product", "new-product", views.new_product(data, _example_product(data))))
+        users = data.active_users(1)
+        if users:
+            pages.append(_Page("Recommendations", "recommendations", views.recommendations(data, users[0])))
         for uid in top_series(data, items):
             anchor = "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", uid)
             pages.append(_Page(f"Item {uid}", anchor, views.item(data, uid, dom_prefix=f"{anchor}-")))
-        pages += [_Page("Hot spots", "hotspots", views.hotspots(data)),
-                  _Page("Inventory alerts", "alerts", views.alerts(data))]
+        pages.append(_Page("Hot spots", "hotspots", views.hotspots(data)))
         story = narrative(data, llm)
     nav = [(f"#{p.anchor}", p.title) for p in pages]
     html = render("report.html", offline=True, title="trendcast report", nav=nav, active="",

@@ -10,6 +10,7 @@ command that produces it, so the API answers 404 with that message and the dashb
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ import pandas as pd
 from trendcast.data.schema import NO_STORE
 from trendcast.data.warehouse import SERIES_SEP
 from trendcast.errors import InputError, NotReadyError
-from trendcast.features.frequency import check_freq
 from trendcast.features.frequency import unit as period_unit
 
 QUANTILE_RE = re.compile(r"^q(0\.\d+)$")
@@ -83,23 +83,12 @@ class ShopData:
     they compute on demand rather than store (inventory plan, alerts, hot spots).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, db: Path | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, db: Path | None = None,
+                 memo: dict[str, object] | None = None) -> None:
         self.con = con
         self.db = db
-        self._memo: dict[str, object] = {}
-
-    @property
-    def freq(self) -> str:
-        """The warehouse's frequency (config ``freq``; daily when unset)."""
-        row = None
-        if "config" in self.tables():
-            row = self.con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
-        return check_freq(row[0] if row else "D")
-
-    @property
-    def unit(self) -> str:
-        """``day``, ``week`` or ``month``: what one period of the data is, for labels."""
-        return period_unit(self.freq)
+        # computed views; the server passes one dict per data generation so requests share them
+        self._memo: dict[str, object] = {} if memo is None else memo
 
     # -- table discovery -------------------------------------------------------------------
     def tables(self) -> set[str]:
@@ -144,15 +133,48 @@ class ShopData:
             out[logical] = {"ready": ready, "table": table, "command": PRODUCERS[logical]}
         return out
 
+    def freq(self) -> str:
+        """The data's period as a pandas offset alias (``config.freq``; old warehouses are daily)."""
+        if "freq" not in self._memo:
+            try:
+                row = self.con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
+            except duckdb.Error:
+                row = None
+            self._memo["freq"] = (row[0] if row and row[0] else "D")
+        return str(self._memo["freq"])
+
+    def unit(self) -> str:
+        """``day``/``week``/``month``: what one row of the sales panel covers."""
+        return period_unit(self.freq())
+
     def summary(self) -> dict[str, object]:
         self.require("sales", "Sales")
         row = self.con.execute(
             "SELECT count(DISTINCT (store_id, item_id)), count(DISTINCT item_id), min(date), max(date),"
             " sum(units) FROM sales"
         ).fetchone()
-        cats = self.con.execute("SELECT count(DISTINCT category) FROM products").fetchone()[0]
+        cats = self.con.execute(
+            "SELECT count(DISTINCT p.category) FROM (SELECT DISTINCT item_id FROM sales) s "
+            "JOIN products p USING (item_id) WHERE p.category IS NOT NULL AND p.category <> ''").fetchone()[0]
         return {"series": int(row[0]), "items": int(row[1]), "first_day": str(row[2]),
-                "last_day": str(row[3]), "units_total": float(row[4] or 0), "categories": int(cats)}
+                "last_day": str(row[3]), "units_total": float(row[4] or 0), "categories": int(cats),
+                "unit": self.unit()}
+
+    def titles(self) -> pd.Series:
+        """``item_id -> title`` from the products table (empty when no titles were given)."""
+        if "titles" not in self._memo:
+            df = self.con.execute("SELECT item_id, title FROM products WHERE title IS NOT NULL AND title <> ''").df()
+            self._memo["titles"] = df.set_index("item_id")["title"]
+        return self._memo["titles"]  # type: ignore[return-value]
+
+    def first_series(self, item_id: str) -> str:
+        """The best-selling series of an item (where an item-level decision links to)."""
+        row = self.con.execute(
+            "SELECT store_id FROM sales WHERE item_id = ? GROUP BY store_id ORDER BY sum(units) DESC LIMIT 1",
+            [item_id]).fetchone()
+        if row is None:
+            raise InputError(f"Unknown item '{item_id}': it has no sales.", column="item_id")
+        return series_id(row[0], item_id)
 
     def series(self) -> pd.DataFrame:
         """``unique_id, store_id, item_id, category, title`` for every series with sales."""
@@ -358,6 +380,158 @@ class ShopData:
             return frame
 
         return self._computed("risk", "Risk warnings", "trendcast alerts", compute)
+
+    # -- decisions (computed by trendcast.decide; surfaced here, never re-implemented) ----------
+    def pricing(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(elasticities with intervals, recommended prices) from
+        :func:`trendcast.decide.workflows.price_recommendations`."""
+
+        def compute(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+            from trendcast.decide.workflows import price_recommendations
+
+            return price_recommendations(db)
+
+        return self._computed("pricing", "Price recommendations", "trendcast price", compute)  # type: ignore[return-value]
+
+    def price_recommendations(self) -> pd.DataFrame:
+        """Recommended prices, biggest expected margin (else revenue) gain first."""
+        recs = self.pricing()[1].copy()
+        if recs.empty:
+            return recs
+        recs["change_pct"] = (100 * (recs["recommended_price"] / recs["current_price"] - 1)).round(1)
+        gain = recs["daily_margin_change"].fillna(recs["daily_revenue_change"])
+        cols = ["item_id", "category", "current_price", "recommended_price", "change_pct",
+                "daily_revenue_change", "daily_margin_change", "elasticity", "daily_units_now",
+                "daily_units_new", "objective"]
+        return recs.assign(_gain=gain).sort_values("_gain", ascending=False)[cols].reset_index(drop=True)
+
+    def elasticities(self) -> pd.DataFrame:
+        est = self.pricing()[0]
+        cols = [c for c in ("item_id", "category", "elasticity", "elasticity_low", "elasticity_high", "basis",
+                            "n_obs") if c in est.columns]
+        return est[cols].sort_values("elasticity").reset_index(drop=True)
+
+    def promotions(self) -> pd.DataFrame:
+        """Promotion uplift per item with its interval; ``worth_running`` when the interval is above zero."""
+        est = self.pricing()[0]
+        need = {"promo_uplift", "promo_uplift_low", "promo_uplift_high"}
+        if not need <= set(est.columns):
+            raise NotReadyError("Promotion uplift needs a promo column in the sales data.")
+        out = est[["item_id", "category", "promo_uplift", "promo_uplift_low", "promo_uplift_high", "basis"]].copy()
+        out = out.dropna(subset=["promo_uplift"])
+        for col in ("promo_uplift", "promo_uplift_low", "promo_uplift_high"):
+            out[col] = (100 * out[col]).round(1)
+        out = out.rename(columns={"promo_uplift": "uplift_pct", "promo_uplift_low": "uplift_low_pct",
+                                  "promo_uplift_high": "uplift_high_pct"})
+        out.insert(2, "worth_running", out["uplift_low_pct"] > 0)
+        return out.sort_values(["worth_running", "uplift_pct"], ascending=False).reset_index(drop=True)
+
+    def trends(self, level: str = "item") -> pd.DataFrame:
+        """Rising/stable/falling items (or categories) with their text evidence."""
+
+        def compute(db: Path) -> pd.DataFrame:
+            from trendcast.decide.workflows import trends
+
+            return trends(db, level=level)
+
+        return self._computed(f"trends-{level}", "Trends", "trendcast trends", compute)  # type: ignore[return-value]
+
+    def recommendations(self, users: list[str] | None = None, k: int = 10) -> pd.DataFrame:
+        from trendcast.decide.workflows import recommendations
+
+        if self.db is None:
+            raise NotReadyError("Recommendations not computed yet — run `trendcast recommend`.")
+        key = "recs-" + ",".join(users or [])
+        if key not in self._memo:
+            self._memo[key] = recommendations(self.db, users=users, k=k, trend_boost=0.0)
+        return self._memo[key]  # type: ignore[return-value]
+
+    def active_users(self, n: int = 20) -> list[str]:
+        """The ``n`` users with most behaviour events (the recommendation page's picker)."""
+        if "events" not in self.tables():
+            return []
+        rows = self.con.execute("SELECT user_token FROM events GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ?",
+                                [n]).fetchall()
+        return [r[0] for r in rows]
+
+    def categories(self) -> list[str]:
+        rows = self.con.execute("SELECT DISTINCT category FROM products WHERE category IS NOT NULL ORDER BY 1").fetchall()
+        return [r[0] for r in rows]
+
+    def new_product(self, item: dict[str, object], h: int = 28) -> pd.DataFrame:
+        """Cold-start forecast (per store) for a product with no sales; ``attrs`` name its neighbours."""
+        from trendcast.decide.workflows import new_product
+
+        if self.db is None:
+            raise NotReadyError("A new-product forecast needs the warehouse file.")
+        try:
+            return new_product(self.db, item, h=h)
+        except duckdb.ConnectionException:
+            # the report reads read-only, so the encoder cannot cache vectors: match by TF-IDF
+            from trendcast.data.warehouse import Warehouse
+            from trendcast.decide.coldstart import cold_start_forecast
+
+            with Warehouse(self.db, read_only=True) as wh:
+                panel, products = wh.sales_panel(), wh.table("products")
+            return cold_start_forecast(panel, products, item, h=h)
+
+    def orders(self) -> pd.DataFrame:
+        """This period's orders: series at or below their reorder point (or short before
+        replenishment), with the quantity to order and the day stock runs out."""
+        plan = self.inventory_plan().copy()
+        last = pd.Timestamp(self.con.execute("SELECT max(date) FROM sales").fetchone()[0])
+        try:
+            alerts = self.alerts()
+        except NotReadyError:
+            alerts = pd.DataFrame()
+        if not alerts.empty and "days_of_cover" in alerts.columns:
+            plan = plan.merge(alerts[["unique_id", "days_of_cover", "status"]], on="unique_id", how="left")
+        else:
+            plan["days_of_cover"], plan["status"] = float("nan"), None
+        due = plan["order_qty"] > 0
+        if plan["on_hand"].notna().any():
+            due &= (plan["on_hand"] <= plan["reorder_point"]) | plan["status"].notna()
+        out = plan[due].copy()
+        step = pd.tseries.frequencies.to_offset(self.freq())
+        out["stockout_date"] = [last + step * max(1, math.ceil(d)) if pd.notna(d) else pd.NaT
+                                for d in out["days_of_cover"]]
+        out["status"] = out["status"].fillna("at reorder point")
+        cols = ["unique_id", "item_id", "order_qty", "on_hand", "stockout_date", "status", "reorder_point",
+                "order_up_to", "days_of_cover", "safety_stock"]
+        out = out[[c for c in cols if c in out.columns]]
+        return out.sort_values(["days_of_cover", "order_qty"], ascending=[True, False],
+                               na_position="last").reset_index(drop=True)
+
+    def voice(self, freq: str = "W") -> pd.DataFrame:
+        """Mentions of consumer needs and competitors per week: ``ds, kind, name, mentions``."""
+        if "text_scores" not in self.tables() or "mentions" not in self.columns("text_scores"):
+            raise NotReadyError("Needs and competitor mentions not computed yet — run `trendcast signals`.")
+        df = self.con.execute(
+            "SELECT date_trunc('week', date) AS ds, trim(m) AS name, count(*) AS mentions FROM "
+            "(SELECT date, unnest(string_split(mentions, ',')) AS m FROM text_scores "
+            " WHERE mentions IS NOT NULL AND mentions <> '') GROUP BY ALL ORDER BY 1, 2").df()
+        if df.empty:
+            raise NotReadyError("No text mentions a consumer need or a competitor yet.")
+        df = df[df["name"] != ""]
+        df["kind"] = df["name"].map(lambda n: "competitor" if n.startswith("comp_") else "need")
+        df["name"] = df["name"].str.replace(r"^(need|comp)_", "", regex=True)
+        return _normalise(df[["ds", "kind", "name", "mentions"]])
+
+    def voice_examples(self, per_name: int = 3) -> pd.DataFrame:
+        """The latest texts mentioning each need or competitor (what people actually said)."""
+        if "text_scores" not in self.tables():
+            raise NotReadyError("Needs and competitor mentions not computed yet — run `trendcast signals`.")
+        sql = """
+        WITH m AS (SELECT s.text_id, s.date, s.item_id, s.label, trim(x) AS name FROM text_scores s,
+                   unnest(string_split(s.mentions, ',')) AS t(x) WHERE s.mentions IS NOT NULL AND s.mentions <> '')
+        SELECT m.name, m.date, m.item_id, m.label, t.text FROM m JOIN texts t USING (text_id)
+        WHERE m.name <> ''
+        QUALIFY row_number() OVER (PARTITION BY m.name ORDER BY m.date DESC, m.text_id) <= ?
+        ORDER BY m.name, m.date DESC"""
+        df = self.con.execute(sql, [per_name]).df()
+        df.insert(0, "kind", df["name"].map(lambda n: "competitor" if n.startswith("comp_") else "need"))
+        df["name"] = df["name"].str.replace(r"^(need|comp)_", "", regex=True)
+        return _normalise(df)
 
     def explanations(self, unique_id: str) -> pd.DataFrame:
         """Feature contributions for one series from the latest explanation run that has it.

@@ -3,12 +3,14 @@
 The built-in text is always computed first and is what the report shows unless a configured
 language model answers in time with usable text. The model only sees the same facts (no raw
 data), and any failure (no endpoint, timeout, HTTP error, odd JSON) falls back silently to the
-built-in text, with the reason noted under the summary.
+built-in text: the reason goes to the log (``trendcast.report``), the report only says the
+built-in summary was used (an exception's text means nothing to a planner).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 
@@ -17,6 +19,8 @@ import httpx
 from trendcast.errors import NotReadyError
 from trendcast.features.frequency import DAYS_PER_PERIOD, kind
 from trendcast.report.data import ShopData
+
+log = logging.getLogger("trendcast.report")
 
 SYSTEM_PROMPT = (
     "You write short, plain business summaries for an e-commerce analyst. Use only the facts "
@@ -57,15 +61,16 @@ class Narrative:
 def facts(data: ShopData) -> dict[str, object]:
     """The numbers the summary is about; every entry is optional except the shop summary."""
     out: dict[str, object] = {"shop": data.summary()}
+    unit = data.unit()
     try:
         total = data.aggregate_forecasts()
-        horizon = len(total)  # periods of the data's frequency
-        days = round(horizon * DAYS_PER_PERIOD[kind(data.freq)])
+        horizon = len(total)
+        days = round(horizon * DAYS_PER_PERIOD[kind(data.freq())])
         recent = data.history(days=days)
+        recent = recent.tail(horizon)
         out["forecast"] = {
-            "horizon_days": days,
             "horizon_periods": horizon,
-            "unit": data.unit,
+            "unit": unit,
             "units_forecast": round(float(total["forecast"].sum()), 1),
             "units_last_same_period": round(float(recent["y"].sum()), 1),
         }
@@ -85,6 +90,12 @@ def facts(data: ShopData) -> dict[str, object]:
                                "models": {str(k): round(float(v), 3) for k, v in per_model.items()}}
     except NotReadyError:
         pass
+    try:
+        from trendcast.report.views import action_counts
+
+        out["actions"] = {label: n for label, (n, _) in action_counts(data).items()}
+    except Exception:  # noqa: BLE001 - the summary reads fine without the action counts
+        log.debug("action counts unavailable for the narrative", exc_info=True)
     for name, reader in (("alerts", data.alerts), ("hotspots", data.hotspots)):
         try:
             frame = reader()
@@ -98,14 +109,18 @@ def facts(data: ShopData) -> dict[str, object]:
 def builtin_text(f: dict[str, object]) -> list[str]:
     """Plain sentences from the facts, so the report reads well without any language model."""
     shop = f["shop"]
-    paras = [f"The warehouse holds {shop['series']:,} sales series ({shop['items']:,} items in "
-             f"{shop['categories']} categories) from {shop['first_day']} to {shop['last_day']}."]
+    unit = str(shop.get("unit", "day"))
+    cats = f"in {shop['categories']} categories" if shop["categories"] else "without product categories"
+    every = {"day": "daily", "week": "weekly", "month": "monthly"}.get(unit, unit)
+    paras = [f"The warehouse holds {shop['series']:,} sales series ({every}; {shop['items']:,} items {cats}) "
+             f"from {shop['first_day']} to {shop['last_day']}."]
     fc = f.get("forecast")
     if fc:
         prev = fc["units_last_same_period"]
+        n = fc["horizon_periods"]
+        span = f"{n} {unit}" + ("" if n == 1 else "s")
         change = (fc["units_forecast"] / prev - 1.0) * 100 if prev else float("nan")
         direction = "up" if change > 0 else "down"
-        span = f"{fc.get('horizon_periods', fc['horizon_days'])} {fc.get('unit', 'day')}s"
         para = (f"Over the next {span} the shop is forecast to sell "
                 f"{fc['units_forecast']:,.0f} units, {direction} {abs(change):.1f}% on the last "
                 f"{span} ({prev:,.0f}).")
@@ -121,8 +136,11 @@ def builtin_text(f: dict[str, object]) -> list[str]:
         paras.append(f"In the backtest the most accurate model was {acc['best_model']} "
                      f"({acc['metric']} {acc['best_value']:.3f}; lower is better) among "
                      f"{len(acc['models'])} model(s).")
+    acts = f.get("actions") or {}
+    if acts:
+        paras.append("To act on now: " + ", ".join(f"{n:,} {label}" for label, n in acts.items()) + ".")
     extra = []
-    if "alerts" in f:
+    if "alerts" in f and not acts:
         extra.append(f"{f['alerts']['count']} inventory alert(s) need attention")
     if "hotspots" in f:
         extra.append(f"{f['hotspots']['count']} text hot spot(s) were detected")
@@ -163,6 +181,7 @@ def narrative(data: ShopData, config: LLMConfig | None = None,
         return Narrative(ask_model(config, f, transport),
                          f"Summary written by {config.model} from the numbers below; check it against them.")
     except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
-        reason = type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {str(exc)[:120]}"
-        return Narrative(text, f"Built-in summary (the language model at {config.endpoint()} "
-                               f"was not used: {reason}).")
+        log.warning("language model at %s not used for the report summary: %s: %s",
+                    config.endpoint(), type(exc).__name__, exc)
+        return Narrative(text, "Built-in summary written by trendcast from the numbers below (the "
+                               "configured language model did not answer; details are in the log).")

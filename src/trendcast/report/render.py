@@ -12,8 +12,10 @@ from trendcast.settings import PACKAGE_DIR
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = PACKAGE_DIR / "api" / "static"
 
-NAV = [("/", "Overview"), ("/item", "Item"), ("/hotspots", "Hot spots"), ("/alerts", "Alerts"),
-       ("/whatif", "Price what-if")]
+NAV = [("/", "Actions"), ("/overview", "Overview"), ("/item", "Item"), ("/alerts", "Alerts"),
+       ("/pricing", "Pricing"), ("/promotions", "Promotions"), ("/trends", "Trends"), ("/voice", "Customers"),
+       ("/new-product", "New product"), ("/recommendations", "Recommendations"), ("/copy", "Copy"),
+       ("/hotspots", "Hot spots"), ("/whatif", "Price what-if")]
 
 
 @lru_cache(maxsize=1)

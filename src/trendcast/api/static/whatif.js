@@ -30,7 +30,7 @@
       { x: body.ds, y: body.scenario, name: `at ${label.textContent}`, mode: "lines", line: { color: "#2b6cb0", width: 2 } },
     ];
     Plotly.react(chart, traces, { template: "plotly_white", height: 360, margin: { l: 50, r: 20, t: 30, b: 40 },
-      yaxis: { title: "units per day" }, legend: { orientation: "h", y: -0.15 } }, { displaylogo: false, responsive: true });
+      yaxis: { title: "units per " + (document.body.dataset.unit || "day") }, legend: { orientation: "h", y: -0.15 } }, { displaylogo: false, responsive: true });
     chart.dataset.rendered = "1";
   }
   series.addEventListener("change", update);
