@@ -248,8 +248,10 @@ def fit_predict(
     ``mint`` when asked); returns the forecasts and the fitted model."""
     name = model if isinstance(model, str) else bt.model_name(model)
     full = {**frames.params(name), **(params or {})} if isinstance(model, str) else None
+    xf = frames.x_future()
     return bt.fit_predict(
-        model, frames.panel, frames.horizon, frames.x_future(), check_quantiles(quantiles),
+        model, frames.panel, frames.horizon, xf if len(xf.columns) > 2 else None,
+        check_quantiles(quantiles),
         hierarchy=hierarchy, reconcile_method=reconcile, future_known=frames.future_known,
         params=full,
     )
