@@ -327,6 +327,7 @@ def main() -> None:
     ap.add_argument("--data", default="demo,m5", help="comma-separated: demo, m5, walmart")
     ap.add_argument("--stores", type=int, default=30, help="Walmart stores 1..N")
     ap.add_argument("--time-budget", type=float, default=None, help="auto's --time-budget (default: its own)")
+    ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
     ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
     args = ap.parse_args()
     from trendcast.settings import shared_file
@@ -345,7 +346,7 @@ def main() -> None:
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
         with tempfile.TemporaryDirectory() as work:
             report = run(ds, args.time_budget, Path(work), skip)
-        out = RESULTS / f"accuracy_{ds.name}.json"
+        out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
         out.write_text(json.dumps(report, indent=2, default=str))
         print(f"   written {out}")
 
