@@ -249,7 +249,7 @@ def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object
     return fc
 
 
-def run(ds: Dataset, time_budget: float | None, work: Path) -> dict[str, object]:
+def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str]) -> dict[str, object]:
     from trendcast.evaluate.selection import default_candidates
 
     print(f"\n== {ds.name}: {ds.full[ID].nunique()} series, train to {ds.cutoff.date()}, horizon {ds.h}", flush=True)
@@ -290,6 +290,9 @@ def run(ds: Dataset, time_budget: float | None, work: Path) -> dict[str, object]
     fc, t = timed(lambda: plain_lightgbm(ds, panel))
     score("plain lightgbm", fc, t, "plain peer")
     for cand in default_candidates():
+        if cand in skip:
+            results[f"candidate {cand}"] = {"kind": "skipped", "note": "--skip-candidates"}
+            continue
         try:
             fc, t = timed(lambda cand=cand: product_forecast(ds, db, cand, {}))
         except Exception as exc:  # noqa: BLE001 - recorded: a candidate that fails alone is a finding
@@ -324,9 +327,12 @@ def main() -> None:
     ap.add_argument("--data", default="demo,m5", help="comma-separated: demo, m5, walmart")
     ap.add_argument("--stores", type=int, default=30, help="Walmart stores 1..N")
     ap.add_argument("--time-budget", type=float, default=None, help="auto's --time-budget (default: its own)")
+    ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
+    ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
     args = ap.parse_args()
     from trendcast.settings import shared_file
 
+    skip = {c.strip() for c in args.skip_candidates.split(",") if c.strip()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in [d.strip() for d in args.data.split(",") if d.strip()]:
         if name == "demo":
@@ -339,8 +345,8 @@ def main() -> None:
                 continue
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
         with tempfile.TemporaryDirectory() as work:
-            report = run(ds, args.time_budget, Path(work))
-        out = RESULTS / f"accuracy_{ds.name}.json"
+            report = run(ds, args.time_budget, Path(work), skip)
+        out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
         out.write_text(json.dumps(report, indent=2, default=str))
         print(f"   written {out}")
 

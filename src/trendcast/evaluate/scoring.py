@@ -12,6 +12,7 @@ the last ``weight_days`` days before the cutoff, levels averaged with equal weig
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -66,6 +67,23 @@ class Window:
     y: np.ndarray  # NaN where the series has no actual (ended before the window)
     preds: dict[str, np.ndarray]
     scorer: WindowScorer | None = None
+    agg_y: dict[str, np.ndarray] = field(default_factory=dict)  # actuals summed up each level
+    agg_preds: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # model -> level -> sums
+    stack: tuple[np.ndarray, np.ndarray] | None = None  # stacking rows, columns in sorted model order
+
+    def prepare(self, scorer: WindowScorer) -> None:
+        """Score once what every comparison reuses: level sums and stacking rows."""
+        self.scorer = scorer
+        self.agg_y = scorer.aggregate(self.y, self.y)
+        models = sorted(self.preds)
+        self.agg_preds = {m: scorer.aggregate(self.preds[m], self.y) for m in models}
+        self.stack = scorer.stack_rows([self.preds[m] for m in models], self.y)
+
+    def combo_scores(self, coef: Mapping[str, float]) -> dict[str, float]:
+        """Level WRMSSE of ``sum(coef[m] * forecast_m)`` from the cached level sums."""
+        agg = {lv: sum(c * self.agg_preds[m][lv] for m, c in coef.items() if c) for lv in self.agg_y}
+        agg = {lv: (a if isinstance(a, np.ndarray) else np.zeros_like(self.agg_y[lv])) for lv, a in agg.items()}
+        return self.scorer.score_aggregates(agg, self.agg_y)
 
     @property
     def mask(self) -> np.ndarray:
@@ -80,19 +98,23 @@ def windows_from_forecasts(forecasts: pd.DataFrame) -> list[Window]:
     """
     out = []
     for cutoff, fc in forecasts.groupby(CUTOFF, sort=True):
-        ids = np.sort(fc[ID].unique())
-        dates = pd.DatetimeIndex(np.sort(fc[TIME].unique()))
-        actual = fc.drop_duplicates([ID, TIME]).pivot(index=ID, columns=TIME, values=TARGET)
-        y = actual.reindex(index=ids, columns=dates).to_numpy(dtype=float)
+        ids, id_codes = np.unique(fc[ID].to_numpy(), return_inverse=True)
+        date_vals, date_codes = np.unique(fc[TIME].to_numpy(), return_inverse=True)
+        y = np.full((len(ids), len(date_vals)), np.nan)
+        y[id_codes, date_codes] = fc[TARGET].to_numpy(dtype=float)
         preds = {}
-        for model, part in fc.groupby("model", sort=True):
-            wide = part.pivot_table(index=ID, columns=TIME, values=FORECAST, aggfunc="mean")
-            preds[str(model)] = wide.reindex(index=ids, columns=dates).to_numpy(dtype=float)
+        models = fc["model"].to_numpy()
+        for model in np.unique(models):
+            sel = models == model
+            p = np.full(y.shape, np.nan)
+            p[id_codes[sel], date_codes[sel]] = fc[FORECAST].to_numpy(dtype=float)[sel]
+            preds[str(model)] = p
         stack = np.stack(list(preds.values()))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             fill = np.nan_to_num(np.nanmean(stack, axis=0))
         preds = {m: np.where(np.isnan(p), fill, p) for m, p in preds.items()}
-        out.append(Window(pd.Timestamp(cutoff), ids, dates, y, preds))
+        out.append(Window(pd.Timestamp(cutoff), ids, pd.DatetimeIndex(date_vals), y, preds))
     return out
 
 
@@ -112,8 +134,20 @@ class WindowScorer:
     h: int
     names: list[str] = field(default_factory=list)
 
-    def aggregate(self, values: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: lv.matrix @ values for name, lv in self.levels.items()}
+    def aggregate(self, values: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """``values`` summed up every level, on the cells that have an actual."""
+        v = np.where(np.isnan(y), 0.0, values)
+        return {name: lv.matrix @ v for name, lv in self.levels.items()}
+
+    def score_aggregates(self, agg_pred: Mapping[str, np.ndarray], agg_y: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """WRMSSE of each level from forecasts and actuals already summed up the levels (the
+        sums are linear, so a weighted combination's sums are the weighted sums: no re-aggregation)."""
+        out = {}
+        for name, lv in self.levels.items():
+            mse = np.mean((agg_y[name] - agg_pred[name]) ** 2, axis=1)
+            ok = np.isfinite(lv.scale)
+            out[name] = float(np.sum(lv.weight[ok] * np.sqrt(mse[ok] / lv.scale[ok]))) if ok.any() else np.nan
+        return out
 
     def level_scores(self, pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """WRMSSE of each level for ``pred`` against ``y`` (both ``series x steps``)."""

@@ -75,7 +75,7 @@ LABELS = {
     "by_pattern": "model per demand class", "per_series": "model per series",
 }
 BIAS_LIMITS = (0.5, 2.0)
-DEFAULT_WINDOWS = 5
+DEFAULT_WINDOWS = 8
 FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
 FINAL_FIT_FACTOR = 1.15  # the final fit sees a little more data than a backtest window
 
@@ -178,18 +178,30 @@ class _Decision:
     weights: dict[str, float]
     picks: dict[str, str]
 
-    def predict(self, win: Window) -> np.ndarray:
-        preds = {m: p * self.bias.get(m, 1.0) for m, p in win.preds.items()}
+    def coef(self) -> dict[str, float] | None:
+        """Per-model coefficients when the strategy is a linear combination (None: picks)."""
         if self.strategy in WEIGHTED:
-            total = sum(self.weights.get(m, 0.0) for m in preds) or 1.0
-            return sum(p * (self.weights.get(m, 0.0) / total) for m, p in preds.items())
+            total = sum(self.weights.values()) or 1.0
+            return {m: self.bias.get(m, 1.0) * w / total for m, w in self.weights.items()}
         if self.strategy == "single":
-            return preds[self.single]
-        names = list(preds)
+            return {self.single: self.bias.get(self.single, 1.0)}
+        return None
+
+    def predict(self, win: Window) -> np.ndarray:
+        coef = self.coef()
+        if coef is not None:
+            return sum(win.preds[m] * c for m, c in coef.items())
+        names = sorted(win.preds)
         chosen = pd.Series(win.ids).map(self.picks).fillna(self.single)
         idx = chosen.map({m: i for i, m in enumerate(names)}).fillna(names.index(self.single))
-        stack = np.stack([preds[m] for m in names])
+        stack = np.stack([win.preds[m] * self.bias.get(m, 1.0) for m in names])
         return stack[idx.to_numpy(dtype=int), np.arange(len(win.ids))]
+
+    def level_scores(self, win: Window, pred: np.ndarray) -> dict[str, float]:
+        coef = self.coef()
+        if coef is not None:
+            return win.combo_scores(coef)
+        return win.scorer.level_scores(pred, win.y)
 
 
 def _bias_factors(wins: list[Window], models: list[str]) -> dict[str, float]:
@@ -203,21 +215,25 @@ def _bias_factors(wins: list[Window], models: list[str]) -> dict[str, float]:
 
 
 def _decide(wins: list[Window], models: list[str], use_bias: bool, patterns: pd.Series) -> dict[str, _Decision]:
-    """Every strategy's decision learnt on ``wins`` (picks, weights, bias factors)."""
+    """Every strategy's decision learnt on ``wins`` (picks, weights, bias factors).
+
+    ``models`` is sorted, the column order of each window's cached stacking rows.
+    """
     bias = _bias_factors(wins, models) if use_bias else {}
-    scaled = [{m: w.preds[m] * bias.get(m, 1.0) for m in models} for w in wins]
-    wr = {m: float(np.mean([w.scorer.wrmsse(p[m], w.y) for w, p in zip(wins, scaled, strict=True)])) for m in models}
+    b = np.array([bias.get(m, 1.0) for m in models])
+    wr = {m: float(np.mean([np.nanmean(list(w.combo_scores({m: b[i]}).values())) for w in wins]))
+          for i, m in enumerate(models)}
     single = min(models, key=lambda m: (wr[m], models.index(m)))
     inv = {m: 1.0 / max(wr[m], 1e-9) for m in models}
     inverse = {m: v / sum(inv.values()) for m, v in inv.items()}
     better = sorted(models, key=lambda m: wr[m])[: max(1, (len(models) + 1) // 2)]
     top_mean = {m: (1.0 / len(better) if m in better else 0.0) for m in models}
-    rows = [w.scorer.stack_rows([p[m] for m in models], w.y) for w, p in zip(wins, scaled, strict=True)]
-    F, t = np.vstack([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
+    F = np.vstack([w.stack[0] * b for w in wins])  # type: ignore[index]
+    t = np.concatenate([w.stack[1] for w in wins])  # type: ignore[index]
     stack = dict(zip(models, least_squares_weights(F, t).tolist(), strict=True))
     mase = pd.concat([
-        pd.DataFrame({m: w.scorer.series_mase(p[m], w.y) for m in models}, index=w.ids)
-        for w, p in zip(wins, scaled, strict=True)
+        pd.DataFrame({m: w.scorer.series_mase(w.preds[m] * b[i], w.y) for i, m in enumerate(models)}, index=w.ids)
+        for w in wins
     ]).groupby(level=0).mean()
     per_series = mase.dropna(how="all").idxmin(axis=1).to_dict()
     by_class: dict[str, str] = {}
@@ -263,11 +279,10 @@ def select(
         raise ConfigError("Auto mode has no candidate forecasts to choose from.")
     levels = levels or default_levels(history)
     wins = windows_from_forecasts(forecasts)
+    models = sorted(set.intersection(*(set(w.preds) for w in wins)))
     for w in wins:
-        w.scorer = build_scorer(w, history, levels, season_length)
-    models = sorted(wins[0].preds)
-    for w in wins[1:]:
-        models = [m for m in models if m in w.preds]
+        w.preds = {m: w.preds[m] for m in models}
+        w.prepare(build_scorer(w, history, levels, season_length))
     early = demand_pattern(history[history[TIME] <= wins[0].cutoff]).set_index(ID)["pattern"]
     patterns = demand_pattern(history).set_index(ID)["pattern"]
     folds = [([w for j, w in enumerate(wins) if j != k], wins[k]) for k in range(len(wins))] if len(wins) >= 2 \
@@ -278,14 +293,17 @@ def select(
     for use_bias in flags:
         per_fold = [_decide(train, models, use_bias, early) for train, _ in folds]
         for s in strategies:
-            lv = [held.scorer.level_scores(dec[s].predict(held), held.y) for dec, (_, held) in zip(per_fold, folds, strict=True)]
-            mase = [np.nanmean(held.scorer.series_mase(dec[s].predict(held), held.y)) for dec, (_, held) in zip(per_fold, folds, strict=True)]
+            lv, mase = [], []
+            for dec, (_, held) in zip(per_fold, folds, strict=True):
+                pred = dec[s].predict(held)
+                lv.append(dec[s].level_scores(held, pred))
+                mase.append(np.nanmean(held.scorer.series_mase(pred, held.y)))
             row = {name: float(np.nanmean([x[name] for x in lv])) for name in levels}
             row["wrmsse"] = float(np.nanmean(list(row.values())))
             row["mase"] = float(np.nanmean(mase))
             table[_label(s, use_bias)] = row
     for m in models:
-        lv = [w.scorer.level_scores(w.preds[m], w.y) for w in wins]
+        lv = [w.combo_scores({m: 1.0}) for w in wins]
         row = {name: float(np.nanmean([x[name] for x in lv])) for name in levels}
         row["wrmsse"] = float(np.nanmean(list(row.values())))
         row["mase"] = float(np.nanmean([np.nanmean(w.scorer.series_mase(w.preds[m], w.y)) for w in wins]))

@@ -43,14 +43,16 @@ def least_squares_weights(F: np.ndarray, y: np.ndarray) -> np.ndarray:
     k = F.shape[1]
     if k == 1:
         return np.ones(1)
+    # The loss only needs the k x k Gram matrix: one pass over the rows, then tiny iterations.
+    n = max(len(y), 1)
     scale = float(np.mean(F**2)) or 1.0  # keep the objective near 1 for the optimiser
+    G, b, yy = F.T @ F, F.T @ y, float(y @ y)
 
     def loss(w: np.ndarray) -> float:
-        r = F @ w - y
-        return float(r @ r) / (len(y) * scale)
+        return float(w @ G @ w - 2.0 * b @ w + yy) / (n * scale)
 
     def grad(w: np.ndarray) -> np.ndarray:
-        return 2.0 * F.T @ (F @ w - y) / (len(y) * scale)
+        return 2.0 * (G @ w - b) / (n * scale)
 
     res = minimize(
         loss, np.full(k, 1.0 / k), jac=grad, method="SLSQP", bounds=[(0.0, 1.0)] * k,
