@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trendcast.api import dashboard, routes
+from trendcast.api import dashboard, routes, voice
 from trendcast.api.jobs import JobRegistry
 from trendcast.api.service import Service
 from trendcast.errors import ConfigError, InputError, NotReadyError, TrendcastError
@@ -134,6 +134,8 @@ def create_app(db: Path | str, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> 
 
     app.include_router(routes.router)
     app.include_router(dashboard.router)
+    app.include_router(voice.router)
+    app.include_router(voice.api)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 1e6))
     return app

@@ -19,12 +19,14 @@ from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError
 from trendcast.features.covariates import join_covariates
 
+ASPECTS = ("price", "quality", "delivery", "packaging", "size_fit", "service", "taste_smell", "battery",
+           "appearance", "effect")  # text/resources/aspects.json; missing columns are skipped
 # Named groups, so benchmarks can ablate one kind of signal at a time.
 FEATURE_GROUPS: dict[str, tuple[str, list[str]]] = {
     # group: (level, columns of that level's signal table)
     "item_sentiment": ("item", ["sent_mean_7d", "neg_share_7d", "rating_mean_dev"]),
     "item_volume": ("item", ["n_reviews", "n_texts_7d"]),
-    "item_needs": ("item", ["need_quality_7d", "need_price_7d", "need_delivery_7d", "need_size_7d", "need_service_7d"]),
+    "item_needs": ("item", [f"aspect_{a}_{k}" for a in ASPECTS for k in ("share", "sent")]),
     "category_buzz": ("category", ["n_social", "n_social_7d", "burst_max", "burst_max_7d"]),
     "category_sentiment": ("category", ["sent_mean_7d", "neg_share_7d"]),
 }

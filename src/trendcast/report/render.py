@@ -13,7 +13,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = PACKAGE_DIR / "api" / "static"
 
 NAV = [("/", "Overview"), ("/item", "Item"), ("/hotspots", "Hot spots"), ("/alerts", "Alerts"),
-       ("/whatif", "Price what-if")]
+       ("/whatif", "Price what-if"), ("/voice", "Customer voice")]
 
 
 @lru_cache(maxsize=1)
