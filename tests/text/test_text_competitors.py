@@ -38,3 +38,7 @@ def test_share_of_voice_table(fresh_warehouse: Path) -> None:
     assert daily.groupby("date")["share_of_voice"].sum().round(6).eq(1.0).all()
     assert {"MegaMart", "ShopRival"} <= set(daily["competitor"])  # the demo shop's rivals
     assert weekly.groupby("period")["share_of_voice"].sum().round(2).eq(1.0).all()
+    from trendcast.cli import main
+
+    assert main(["competitors", "--db", str(fresh_warehouse), "--freq", "M"]) == 0
+    assert main(["aspects", "--db", str(fresh_warehouse)]) == 1  # not built yet: a clear error, not a crash
