@@ -42,8 +42,11 @@ from trendcast.evaluate.hierarchy import build_hierarchy, static_frame  # noqa: 
 from trendcast.features.text_features import DEFAULT_GROUPS, add_text_signals, text_signal_columns  # noqa: E402
 from trendcast.text.demo_cache import demo_cache_file  # noqa: E402
 from trendcast.text.embeddings import import_vectors  # noqa: E402
-from trendcast.text.sentiment import default_head, resolve_model  # noqa: E402
-from trendcast.text.signals import build_signals  # noqa: E402
+from trendcast.text.sentiment import default_head  # noqa: E402
+from trendcast.text.signals import (
+    build_signals,  # noqa: E402
+    topic_encoder,  # noqa: E402
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -74,7 +77,7 @@ def main() -> None:
         t0 = time.perf_counter()
         ingest(db, **{k: v for k, v in paths.items() if k != "truth"})
         cache = demo_cache_file(default_head().encoder)
-        if resolve_model(args.model) == "full" and cache is not None:
+        if topic_encoder(args.model) and cache is not None:
             import_vectors(db, cache, model=default_head().encoder)  # the demo texts' real vectors
         info = build_signals(db, model=args.model)
         with Warehouse(db, read_only=True) as wh:
@@ -82,10 +85,11 @@ def main() -> None:
         full = add_text_signals(panel, db, lag=1, groups=list(DEFAULT_GROUPS) + ["item_needs"])
         prep_s = time.perf_counter() - t0
     hierarchy = build_hierarchy(static_frame(panel))
-    all_text = text_signal_columns(list(DEFAULT_GROUPS) + ["item_needs"])
+    present = set(full.columns)  # aspect columns exist only for aspects the texts mention
+    all_text = [c for c in text_signal_columns(list(DEFAULT_GROUPS) + ["item_needs"]) if c in present]
     variants: dict[str, list[str]] = {"no_text": [], "all_text": all_text}
     for g in [*DEFAULT_GROUPS, "item_needs"]:
-        variants[f"only_{g}"] = text_signal_columns([g])
+        variants[f"only_{g}"] = [c for c in text_signal_columns([g]) if c in present]
     if args.variants:
         wanted = args.variants.split(",")
         unknown = sorted(set(wanted) - set(variants))
