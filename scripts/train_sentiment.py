@@ -1,7 +1,7 @@
-"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--sparse | --head]``.
+"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only]``.
 
 Seeded and deterministic given the same ../shared data (see trendcast.text.train for the recipes).
-``--sparse`` (the default) writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
+By default it writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
 ``fast``/``auto`` model; ``--head`` retrains the encoder-based ``full`` model
 (``sentiment_head.npz``; encoder vectors are cached in ``--cache`` so re-runs are quick).
 Both write plain numpy arrays, no pickle, and print held-out test accuracy.

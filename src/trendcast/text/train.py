@@ -271,7 +271,7 @@ def train_sparse(c_zh: float = 16.0, c_en: float = 4.0, folds: int = 5, log=prin
         idf=idf, w_zh=m_zh.coef_.ravel().astype(np.float32), b_zh=float(m_zh.intercept_[0]),
         w_en=w_en, b_en=b_en, stack_en=stack, b_stack_en=b_stack,
         meta={
-            "trained_by": "scripts/train_sentiment.py --sparse", "seed": SEED, "c_zh": c_zh, "c_en": c_en,
+            "trained_by": "scripts/train_sentiment.py", "seed": SEED, "c_zh": c_zh, "c_en": c_en,
             "features": "sublinear TF-IDF of hashed char 1-3 grams + jieba word 1-2 grams (2 x 2**19)",
             "english": "word 1-2 gram LR (class-balanced) stacked with VADER compound/pos/neg (unweighted LR, "
                        "out-of-fold n-gram logit)",
