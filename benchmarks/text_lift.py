@@ -45,15 +45,18 @@ from trendcast.features.fusion import fuse  # noqa: E402
 from trendcast.forecasting import future_frame  # noqa: E402
 from trendcast.text.demo_cache import demo_cache_file  # noqa: E402
 from trendcast.text.embeddings import import_vectors  # noqa: E402
-from trendcast.text.sentiment import default_head, resolve_model  # noqa: E402
-from trendcast.text.signals import build_signals  # noqa: E402
+from trendcast.text.sentiment import default_head  # noqa: E402
+from trendcast.text.signals import (
+    build_signals,  # noqa: E402
+    topic_encoder,  # noqa: E402
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Ablation groups: fused text columns by level and signal (regular expressions on the name).
 GROUPS: dict[str, str] = {
     "item_sentiment": r"^txt_item_(sent_mean|neg_share|rating_mean_dev)",
     "item_volume": r"^txt_item_n_",
-    "item_needs": r"^txt_item_need_",
+    "item_aspects": r"^txt_item_aspect_",
     "category_buzz": r"^txt_cat_(n_social|burst)",
     "category_sentiment": r"^txt_cat_(sent_mean|neg_share)",
 }
@@ -85,7 +88,7 @@ def main() -> None:
         t0 = time.perf_counter()
         ingest(db, **{k: v for k, v in paths.items() if k != "truth"})
         cache = demo_cache_file(default_head().encoder)
-        if resolve_model(args.model) == "full" and cache is not None:
+        if topic_encoder(args.model) and cache is not None:
             import_vectors(db, cache, model=default_head().encoder)  # the demo texts' real vectors
         info = build_signals(db, model=args.model)
         with Warehouse(db, read_only=True) as wh:

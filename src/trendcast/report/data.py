@@ -76,6 +76,21 @@ def series_id(store_id: str, item_id: str) -> str:
     return item_id if store_id == NO_STORE else f"{store_id}{SERIES_SEP}{item_id}"
 
 
+class _Reads:
+    """The two read methods of :class:`~trendcast.data.warehouse.Warehouse` the text summaries use,
+    over this request's cursor (the server holds the warehouse; a second connection would wait)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def has_table(self, name: str) -> bool:
+        q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+        return bool(self.con.execute(q, [name]).fetchone()[0])
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.con.execute(f'SELECT * FROM "{name}"').df()
+
+
 class ShopData:
     """Reads through one DuckDB connection (a cursor per request in the API).
 
@@ -516,6 +531,28 @@ class ShopData:
         df["kind"] = df["name"].map(lambda n: "competitor" if n.startswith("comp_") else "need")
         df["name"] = df["name"].str.replace(r"^(need|comp)_", "", regex=True)
         return _normalise(df[["ds", "kind", "name", "mentions"]])
+
+    def aspects(self, freq: str = "W") -> pd.DataFrame:
+        """What customers praise and blame per period and aspect (:func:`~trendcast.text.aspects.aspect_summary`)."""
+        from trendcast.text.aspects import aspect_summary
+
+        return aspect_summary(self._reads(), freq=freq)
+
+    def competitors(self, freq: str = "W") -> pd.DataFrame:
+        """Competitors' share of voice and sentiment per period (:func:`~trendcast.text.competitors.competitor_summary`)."""
+        from trendcast.text.competitors import competitor_summary
+
+        return competitor_summary(self._reads(), freq=freq)
+
+    def latest_aspects(self) -> pd.DataFrame:
+        """The latest week's aspects, most criticised first (the voice page's table)."""
+        df = self.aspects()
+        if df.empty:
+            return df
+        return df[df["period"] == df["period"].max()].sort_values("sent_mean").reset_index(drop=True)
+
+    def _reads(self) -> _Reads:
+        return _Reads(self.con)
 
     def voice_examples(self, per_name: int = 3) -> pd.DataFrame:
         """The latest texts mentioning each need or competitor (what people actually said)."""

@@ -107,6 +107,9 @@ TABLES: dict[str, tuple[str, Callable[[ShopData], pd.DataFrame]]] = {
     "category-trends": ("Category trends", lambda d: d.trends("category")),
     "hotspots": ("Hot spots", ShopData.hotspots),
     "voice-examples": ("What customers said", ShopData.voice_examples),
+    "aspects": ("Aspects this week, most criticised first", ShopData.latest_aspects),
+    "competitors": ("Competitors: share of voice and sentiment per week",
+                    lambda d: d.competitors().sort_values(["period", "mentions"], ascending=[False, False])),
 }
 
 
@@ -515,10 +518,21 @@ def trends(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
 
 
 def voice(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
-    """Consumer needs and competitor mentions over time, with example texts."""
-    return [_safe("Consumer needs", lambda: _fig("Consumer needs", figures.voice_figure(data.voice(), "need"))),
+    """What customers praise and blame (aspects), competitors, and example texts."""
+
+    def aspect_trend() -> Section | None:
+        df = data.aspects()
+        wide = df.pivot_table(index="period", columns="aspect", values="sent_mean").reset_index()
+        top = df.groupby("aspect")["mentions"].sum().nlargest(6).index.tolist()
+        fig = figures.lines_figure(wide.rename(columns={"period": "ds"}),
+                                   "Aspect sentiment per week (-1 to 1)", columns=top, max_lines=6)
+        return _fig("Aspect sentiment over time", fig)
+
+    return [_safe("Aspects", lambda: _table(data, "aspects", mode)),
+            _safe("Aspect sentiment over time", aspect_trend),
             _safe("Competitor mentions", lambda: _fig("Competitor mentions",
                                                       figures.voice_figure(data.voice(), "competitor"))),
+            _safe("Competitors", lambda: _table(data, "competitors", mode)),
             _safe("What customers said", lambda: _table(data, "voice-examples", mode))]
 
 

@@ -4,7 +4,9 @@ Burst score of term ``w`` on day ``d`` (documents containing it that day = ``c``
 the previous ``window`` days = ``lam``): ``(c - lam) / sqrt(lam + 0.5)``, a Poisson z-score. It is
 only reported when ``c >= min_support`` and the term has ``min_history`` days behind it, so one
 lucky day of a rare word is not a trend. Only past days enter ``lam`` (no look-ahead).
-Topics: MiniBatchKMeans on sentence embeddings; each cluster is labelled by its top TF-IDF terms.
+Topics: MiniBatchKMeans on sentence embeddings; each cluster is labelled by its most distinctive
+terms (class-based TF-IDF), and a hot spot is filed under a topic only when that topic's own
+terms include the hot term.
 """
 
 from __future__ import annotations
@@ -79,35 +81,71 @@ def top_bursts(counts: pd.DataFrame, since: str | pd.Timestamp | None = None, to
     return best[["term", "date", "count", "baseline", "burst"]].reset_index(drop=True)
 
 
+def distinctive_terms(tokens: Sequence[Sequence[str]], ids: np.ndarray, k: int, n_terms: int = 10,
+                      min_docs: int = 2) -> dict[int, list[str]]:
+    """Per cluster, the terms most over-represented in it (class-based TF-IDF, ``p_c log(p_c / p)``).
+
+    A term common everywhere ("delivery" in a shop full of delivery talk) scores low in every
+    cluster; a term in most of one cluster's texts and few others' ("diaper") scores high there.
+    Terms in fewer than ``min_docs`` of the cluster's texts are skipped (no one-off labels).
+    """
+    docs = [sorted({t for t in ts if len(t) > 1}) for ts in tokens]
+    long = pd.DataFrame({"c": np.repeat(ids, [len(d) for d in docs]), "term": [t for d in docs for t in d]})
+    if long.empty:
+        return {c: [] for c in range(k)}
+    n = len(docs)
+    sizes = pd.Series(ids).value_counts()
+    df_all = long.groupby("term").size() / n
+    per = long.groupby(["c", "term"]).size().rename("docs").reset_index()
+    per = per[per["docs"] >= min_docs]
+    per["p_c"] = per["docs"] / per["c"].map(sizes)
+    per["w"] = per["p_c"] * np.log(per["p_c"] / per["term"].map(df_all))
+    per = per[per["w"] > 0].sort_values(["c", "w", "term"], ascending=[True, False, True])
+    return {c: per.loc[per["c"] == c, "term"].head(n_terms).tolist() for c in range(k)}
+
+
 def topic_clusters(vectors: np.ndarray, tokens: Sequence[Sequence[str]], k: int | None = None,
-                   seed: int = 0, n_terms: int = 4) -> tuple[np.ndarray, dict[int, str]]:
-    """Cluster embeddings; return (topic id per row, topic -> label of its top TF-IDF terms)."""
+                   seed: int = 0, n_terms: int = 4, min_size: int = 5) -> tuple[np.ndarray, dict[int, str]]:
+    """Cluster embeddings; return (topic id per row, topic -> label of its most distinctive terms).
+
+    Clusters with fewer than ``min_size`` texts are labelled ``misc`` rather than named after
+    a couple of texts' words.
+    """
+    ids, _, labels = topic_model(vectors, tokens, k=k, seed=seed, n_terms=n_terms, min_size=min_size)
+    return ids, labels
+
+
+def topic_model(vectors: np.ndarray, tokens: Sequence[Sequence[str]], k: int | None = None, seed: int = 0,
+                n_terms: int = 4, min_size: int = 5) -> tuple[np.ndarray, dict[int, list[str]], dict[int, str]]:
+    """:func:`topic_clusters` plus each topic's top-10 distinctive terms (what hot spots match against)."""
     from sklearn.cluster import MiniBatchKMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     n = len(vectors)
     if n == 0:
-        return np.zeros(0, dtype=int), {}
+        return np.zeros(0, dtype=int), {}, {}
     k = k or int(np.clip(round(np.sqrt(n / 20)), 2, 12))
     k = min(k, n)
-    model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=1024)
-    ids = model.fit_predict(vectors)
-    docs = [" ".join(t) for t in tokens]
-    labels: dict[int, str] = {}
-    tfidf = TfidfVectorizer(analyzer=str.split, min_df=1)
-    try:
-        x = tfidf.fit_transform(docs)
-    except ValueError:  # no tokens at all
-        return ids, {c: f"topic {c}" for c in range(k)}
-    vocab = np.array(tfidf.get_feature_names_out())
-    for c in range(k):
-        rows = ids == c
-        if not rows.any():
-            labels[c] = f"topic {c}"
-            continue
-        weights = np.asarray(x[rows].mean(axis=0)).ravel()
-        labels[c] = " / ".join(vocab[np.argsort(-weights)[:n_terms]]) or f"topic {c}"
-    return ids, labels
+    ids = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=1024).fit_predict(vectors)
+    terms = distinctive_terms(tokens, ids, k)
+    sizes = np.bincount(ids, minlength=k)
+    labels = {c: (" / ".join(terms[c][:n_terms]) if sizes[c] >= min_size and terms[c] else f"misc {c}")
+              for c in range(k)}
+    return ids, terms, labels
+
+
+def _matching_topic(topics: pd.Series, hot_terms: list[str], terms_of: dict[int, set[str]],
+                    label_of: dict[int, str]) -> str:
+    """The label of the most common topic among a hot spot's texts *whose own terms include a hot term*.
+
+    Texts of a hot spot spread over several topics; the plain majority can be a big generic
+    topic whose label has nothing to do with the burst ("diaper" under "delivery / arrived").
+    No matching topic: empty, rather than a label that contradicts the terms.
+    """
+    words = {w for t in hot_terms for w in t.split(" / ")}
+    for topic in topics.dropna().astype(int).value_counts().index:
+        if terms_of.get(int(topic), set()) & words:
+            return label_of.get(int(topic), "")
+    return ""
 
 
 def hotspots(db: Path | str | Warehouse, since: str, top: int = 10, freq: str = "D",
@@ -127,11 +165,13 @@ def hotspots(db: Path | str | Warehouse, since: str, top: int = 10, freq: str = 
             f"SELECT s.text_id, s.date, s.tokens, t.text, {topic_col}, s.score FROM text_scores s "
             f"JOIN texts t USING (text_id) {topic_join}"
         ).df()
-        topics = wh.table("topics") if wh.has_table("topics") else pd.DataFrame(columns=["topic", "label"])
+        topics = wh.table("topics") if wh.has_table("topics") else pd.DataFrame(columns=["topic", "label", "terms"])
     tokens = [t.split(" ") if isinstance(t, str) and t else [] for t in df["tokens"]]
     counts = term_counts(df["date"], tokens)
     cand = top_bursts(counts, since=since, top=top * 5, freq=freq)
     label_of = {int(k): v for k, v in zip(topics["topic"], topics["label"], strict=True)}
+    terms_of = ({int(k): set(str(v).split(" / ")) for k, v in zip(topics["topic"], topics["terms"], strict=True)}
+                if "terms" in topics else {k: set(v.split(" / ")) for k, v in label_of.items()})
     df["date"] = pd.to_datetime(df["date"])
     df["token_set"] = [set(t) for t in tokens]
     span = pd.Timedelta(days=7 if freq != "D" else 1)
@@ -152,8 +192,7 @@ def hotspots(db: Path | str | Warehouse, since: str, top: int = 10, freq: str = 
     for g in groups[:top]:
         hit = df[df["text_id"].isin(g["ids"])]
         ex_col.append(" | ".join(hit["text"].drop_duplicates().head(examples)))
-        mode = hit["topic"].dropna().astype(int).mode()
-        topic_col.append(label_of.get(int(mode.iloc[0]), "") if len(mode) else "")
+        topic_col.append(_matching_topic(hit["topic"], g["terms"], terms_of, label_of))
         rows.append({**g["row"]._asdict(), "term": " / ".join(g["terms"])})
     best = pd.DataFrame(rows, columns=["term", "date", "count", "baseline", "burst"])
     best["topic"] = topic_col

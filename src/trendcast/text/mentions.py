@@ -1,7 +1,10 @@
-"""Mention tracking: consumer needs (price, quality, delivery, size, service) and competitor names.
+"""Keyword mention flags: competitor names (``comp_*`` signal columns) and optional user ``needs``.
 
 Keyword lists live in ``resources/mentions.json`` (Chinese and English); a user JSON file of the
 same shape replaces whole groups, so a shop can add its own rivals without editing the package.
+What customers say about price, quality, delivery and so on is no longer a keyword list here:
+:mod:`trendcast.text.aspects` finds aspects per clause with their sentiment. A user file may
+still give ``needs`` groups; they become ``need_*`` columns as before.
 """
 
 from __future__ import annotations

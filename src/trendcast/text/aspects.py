@@ -1,0 +1,200 @@
+"""Aspect-level sentiment: which aspects a review talks about and how it feels about each.
+
+A review is cut into clauses (punctuation and contrast words such as 但是 / but), because one
+review often praises one thing and blames another ("quality is great but delivery was slow").
+A clause is about an aspect when it contains one of the aspect's words: the seed words in
+``resources/aspects.json`` plus words learnt from real reviews (``resources/aspects_learnt.json``,
+written by ``scripts/learn_aspects.py``: frequent review words whose sentence embedding sits
+nearest to that aspect's seeds). Chinese seeds match inside jieba tokens ("价格" finds
+"价格便宜"); English words match whole words or phrases. The aspect's sentiment is the clause's
+score from the sentence model, so negation and degree ("不太便宜", "not cheap at all") come
+from a model trained on reviews rather than from word lists.
+
+Which aspects count for a category is configurable (``categories`` in the JSON), so a hotel
+is not scored on battery life.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from trendcast.errors import ConfigError
+from trendcast.text.clean import clean_text
+from trendcast.text.language import base_language, detect_language
+
+ASPECTS_FILE = "aspects.json"
+LEARNT_FILE = "aspects_learnt.json"
+_CLAUSE = re.compile(
+    r"[，,。!！?？;；\n~～…、:：()（）]+|\.(?!\d)|(?:但是|不过|可是|然而|只是|就是|但)"
+    r"|\b(?:but|however|although|though|except|yet|whereas)\b",
+    re.IGNORECASE,
+)
+_EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses of a review, in order, without the separators (empty pieces dropped)."""
+    return [c.strip() for c in _CLAUSE.split(text or "") if c and c.strip()]
+
+
+def _read(name: str) -> dict:
+    ref = resources.files("trendcast.text.resources").joinpath(name)
+    return json.loads(ref.read_text("utf-8")) if ref.is_file() else {}
+
+
+@dataclass(frozen=True)
+class AspectConfig:
+    """Aspect words per language (seeds + learnt) and the aspects tracked per category."""
+
+    words: dict[str, dict[str, list[str]]]  # aspect -> {"zh": [...], "en": [...]}
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.words)
+
+    def aspects_for(self, category: object) -> list[str]:
+        """Aspects tracked for ``category`` (every aspect when it is not configured)."""
+        if isinstance(category, str):
+            picked = {k.lower(): v for k, v in self.categories.items()}.get(category.strip().lower())
+            if picked:
+                return [a for a in picked if a in self.words]
+        return self.names
+
+    @cached_property
+    def _lookup(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]:
+        zh: dict[str, list[tuple[str, str]]] = {}
+        en: dict[str, list[str]] = {}
+        for aspect, by_lang in self.words.items():
+            for w in by_lang.get("zh", []):
+                zh.setdefault(aspect, []).append((w, "sub" if len(w) >= 2 else "tok"))
+            en[aspect] = sorted({" ".join(_EN_WORD.findall(w.lower())) for w in by_lang.get("en", [])} - {""})
+        return zh, en
+
+    def match(self, clause: str, lang: str | None = None) -> list[str]:
+        """Aspects a clause talks about (in config order)."""
+        lang = base_language(lang or detect_language(clause))
+        zh, en = self._lookup
+        hits: list[str] = []
+        if lang == "zh":
+            from trendcast.text.tokenize import _jieba
+
+            tokens = [t.lower() for t in _jieba().lcut(clause)]
+            joined = clause.lower()
+            for aspect, words in zh.items():
+                if any((w in joined and len(w) >= 3) or any(w in t if kind == "sub" else w == t for t in tokens)
+                       for w, kind in words):
+                    hits.append(aspect)
+            latin = " " + " ".join(_EN_WORD.findall(joined)) + " "
+            if latin.strip():  # Latin words inside Chinese text ("iPad的battery")
+                hits += [a for a, ws in en.items() if a not in hits and any(f" {w} " in latin for w in ws)]
+            return [a for a in self.names if a in hits]
+        words_ = _EN_WORD.findall(clause.lower())
+        padded = " " + " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                                for w in words_) + " "
+        raw = " " + " ".join(words_) + " "
+        return [a for a, ws in en.items() if any(f" {w} " in raw or f" {w} " in padded for w in ws)]
+
+
+def load_aspects(user_file: str | Path | None = None, learnt: bool = True) -> AspectConfig:
+    """Shipped seeds (+ learnt words unless ``learnt=False``), with groups from ``user_file`` replacing same-named ones."""
+    base = _read(ASPECTS_FILE)
+    words = {a: {lg: list(ws) for lg, ws in by.items()} for a, by in base["aspects"].items()}
+    categories = dict(base.get("categories", {}))
+    if learnt:
+        for aspect, by_lang in _read(LEARNT_FILE).get("aspects", {}).items():
+            for lg, ws in by_lang.items():
+                if aspect in words:
+                    words[aspect].setdefault(lg, [])
+                    words[aspect][lg] += [w for w in ws if w not in words[aspect][lg]]
+    if user_file is not None:
+        try:
+            user = json.loads(Path(user_file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"Cannot read aspect lists from {user_file}: {exc}") from exc
+        for key, target in (("aspects", words), ("categories", categories)):
+            given = user.get(key, {})
+            if not isinstance(given, dict):
+                raise ConfigError(f"{user_file}: '{key}' must map a name to its words or aspects.")
+            target.update(given)
+        for aspect, by_lang in words.items():
+            if isinstance(by_lang, list):  # a plain list of words: both languages
+                words[aspect] = {"zh": by_lang, "en": by_lang}
+    return AspectConfig(words=words, categories=categories)
+
+
+def aspect_sentiment(texts: Sequence[str], config: AspectConfig | None = None, model: str = "fast",
+                     categories: Sequence[object] | None = None) -> pd.DataFrame:
+    """One row per (text, aspect) a text talks about: ``row, aspect, score, clause``.
+
+    ``row`` is the text's position in ``texts``; ``score`` in [-1, 1] is the mean sentiment of
+    the clauses about that aspect. ``categories`` (aligned with ``texts``) restricts each text
+    to the aspects configured for its category.
+    """
+    from trendcast.text.sentiment import score_texts
+
+    config = config or default_aspects()
+    rows: list[tuple[int, str, str]] = []
+    for i, text in enumerate(texts):
+        clean = clean_text(text if isinstance(text, str) else "")
+        allowed = set(config.aspects_for(categories[i] if categories is not None else None))
+        lang = detect_language(clean)
+        for clause in split_clauses(clean):
+            rows += [(i, a, clause) for a in config.match(clause, lang) if a in allowed]
+    if not rows:
+        return pd.DataFrame({"row": pd.Series(dtype=int), "aspect": pd.Series(dtype=str),
+                             "score": pd.Series(dtype=float), "clause": pd.Series(dtype=str)})
+    df = pd.DataFrame(rows, columns=["row", "aspect", "clause"])
+    uniq = df["clause"].drop_duplicates().tolist()
+    scores = dict(zip(uniq, score_texts(uniq, model=model)["score"], strict=True))
+    df["score"] = df["clause"].map(scores)
+    return (df.groupby(["row", "aspect"], sort=False)
+              .agg(score=("score", "mean"), clause=("clause", " | ".join)).reset_index())
+
+
+@lru_cache(maxsize=1)
+def default_aspects() -> AspectConfig:
+    return load_aspects()
+
+
+def aspect_summary(wh, since: str | None = None, freq: str = "W", examples: int = 2) -> pd.DataFrame:  # noqa: ANN001 - Warehouse
+    """What customers praise and blame, per period and aspect, from ``text_aspects``.
+
+    Columns: ``period, aspect, mentions, share`` (of the period's scored texts), ``sent_mean``
+    (in [-1, 1]), ``neg_share`` (clauses scored negative) and ``examples`` (the most negative
+    clauses first, so the view shows what to fix).
+    """
+    from trendcast.errors import NotReadyError
+    from trendcast.text.sentiment import NEUTRAL_BAND
+
+    if not wh.has_table("text_aspects"):
+        raise NotReadyError("No aspect sentiment yet: run `trendcast signals --db PATH` first.")
+    df = wh.con.execute("SELECT a.aspect, a.score, a.clause, s.date FROM text_aspects a JOIN text_scores s USING (text_id)").df()
+    totals = wh.con.execute("SELECT date, count(*) AS n FROM text_scores GROUP BY date").df()
+    if df.empty:
+        return pd.DataFrame(columns=["period", "aspect", "mentions", "share", "sent_mean", "neg_share", "examples"])
+    for frame in (df, totals):
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame["period"] = frame["date"].dt.to_period(freq).dt.start_time if freq != "D" else frame["date"]
+    if since is not None:
+        df = df[df["date"] >= pd.Timestamp(since)]
+    n = totals.groupby("period")["n"].sum()
+    g = df.groupby(["period", "aspect"])
+    out = g.agg(mentions=("score", "size"), sent_mean=("score", "mean"),
+                neg_share=("score", lambda s: float((s <= 2 * NEUTRAL_BAND[0] - 1).mean()))).reset_index()
+    out["share"] = out["mentions"] / out["period"].map(n)
+    ex = (df.sort_values("score").groupby(["period", "aspect"])["clause"]
+            .agg(lambda c: " | ".join(list(dict.fromkeys(c))[:examples])))
+    out = out.merge(ex.rename("examples").reset_index(), on=["period", "aspect"])
+    out["period"] = out["period"].dt.date
+    for c in ("share", "sent_mean", "neg_share"):
+        out[c] = out[c].round(3)
+    return out[["period", "aspect", "mentions", "share", "sent_mean", "neg_share", "examples"]]
