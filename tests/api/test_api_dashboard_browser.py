@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -14,6 +15,8 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [
     pytest.mark.browser,
@@ -85,8 +88,9 @@ def _non_background_share(png: bytes) -> float:
 
 def _chart_png(page, selector: str) -> bytes:
     page.wait_for_selector(f"{selector} .main-svg", state="attached")
-    page.wait_for_function(f"document.querySelectorAll('{selector} .main-svg path.js-line, "
-                           f"{selector} .main-svg .point, {selector} .main-svg .bars path').length > 0")
+    # locator waits, not wait_for_function: the dashboard's CSP forbids eval, which that needs
+    page.locator(f"{selector} .main-svg path.js-line, {selector} .main-svg .point, "
+                 f"{selector} .main-svg .bars path").first.wait_for(state="attached")
     return page.locator(selector).screenshot()
 
 
@@ -173,9 +177,9 @@ def test_item_picker(page, base_url: str) -> None:
 
 def test_price_whatif_slider(page, base_url: str) -> None:
     page.goto(base_url + "/whatif")
-    page.wait_for_function("document.getElementById('whatif-chart').dataset.rendered === '1'")
+    page.locator("#whatif-chart[data-rendered='1']").wait_for(state="attached")
     page.locator("#change").fill("20")
-    page.wait_for_function("document.getElementById('whatif-summary').textContent.startsWith('A +20%')")
+    expect(page.locator("#whatif-summary")).to_have_text(re.compile(r"^A \+20%"))
     assert _non_background_share(_chart_png(page, "#whatif-chart")) > 0.02
 
 
