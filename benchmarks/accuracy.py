@@ -249,7 +249,8 @@ def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object
     return fc
 
 
-def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str]) -> dict[str, object]:
+def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str],
+        skip_peers: bool = False) -> dict[str, object]:
     from trendcast.evaluate.selection import default_candidates
 
     print(f"\n== {ds.name}: {ds.full[ID].nunique()} series, train to {ds.cutoff.date()}, horizon {ds.h}", flush=True)
@@ -284,6 +285,12 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str]) -> d
 
     fc, t = timed(auto)
     score("auto", fc, t, "trendcast auto")
+    if skip_peers:  # peers are deterministic: another run's results file has them
+        print(f"   plain peers skipped: {explanation}")
+        return {"dataset": ds.name, "time_budget": time_budget, "results": results,
+                "auto_explanation": explanation, "auto_steps": steps,
+                "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+                "command": " ".join([Path(sys.executable).name, *sys.argv])}
     for peer in ("auto_ets", "auto_theta"):
         fc, t = timed(lambda peer=peer: plain_stats(ds, panel, peer))
         score(f"plain {peer}", fc, t, "plain peer")
@@ -327,6 +334,7 @@ def main() -> None:
     ap.add_argument("--data", default="demo,m5", help="comma-separated: demo, m5, walmart")
     ap.add_argument("--stores", type=int, default=30, help="Walmart stores 1..N")
     ap.add_argument("--time-budget", type=float, default=None, help="auto's --time-budget (default: its own)")
+    ap.add_argument("--auto-only", action="store_true", help="only auto (peers and candidates from another run)")
     ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
     ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
     args = ap.parse_args()
@@ -345,7 +353,7 @@ def main() -> None:
                 continue
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
         with tempfile.TemporaryDirectory() as work:
-            report = run(ds, args.time_budget, Path(work), skip)
+            report = run(ds, args.time_budget, Path(work), skip, args.auto_only)
         out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
         out.write_text(json.dumps(report, indent=2, default=str))
         print(f"   written {out}")

@@ -248,3 +248,18 @@ def test_auto_forecaster_reports_progress_and_respects_a_small_budget(small_pane
     assert "Not compared: croston (time budget" in model.explanation_
     stages = [s.stage for s in steps]
     assert stages[0] == "backtest" and "select" in stages and stages[-1] == "predict"
+
+
+def test_one_window_means_single_best_model_without_bias_correction() -> None:
+    """With one window nothing is held out: a bias factor or a combination learnt on it would be
+    scored on the data it came from, so auto keeps to the single best model."""
+    hist = _shop(seed=5)
+    h = 14
+    fc = _planted(hist, h, [hist["ds"].max() - pd.Timedelta(days=h)], {
+        "high": lambda y, k, rng: 1.3 * y,
+        "noisy": lambda y, k, rng: np.clip(y + rng.normal(0, 6.0, len(y)), 0, None),
+    })
+    sel = select(fc, hist, season_length=7)
+    assert sel.strategy == "single" and not sel.bias
+    assert set(sel.details["ranking"]) == {"single"}
+    assert "on 1 backtest window (in-sample)" in sel.explanation

@@ -289,6 +289,10 @@ def select(
         else [(wins, wins[0])]
     strategies = COMPARED if strategy == "auto" else (strategy,)
     flags = {"auto": (False, True), "on": (True,), "off": (False,)}[bias]
+    if len(wins) < 2 and strategy == "auto":
+        # nothing is held out: any combination, pick or bias factor would be judged on the data it
+        # was learnt from, so only the single best model is safe (and no bias correction)
+        strategies, flags = ("single",), (False,) if bias == "auto" else flags
     table: dict[str, dict[str, float]] = {}
     for use_bias in flags:
         per_fold = [_decide(train, models, use_bias, early) for train, _ in folds]
