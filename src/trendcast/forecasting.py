@@ -187,8 +187,8 @@ class Frames:
     def params(self, model: str) -> dict[str, object]:
         """Constructor arguments every model gets: season, frequency (and auto's horizon)."""
         params: dict[str, object] = {"season_length": self.season_length, "freq": self.freq}
-        if model == "auto":
-            params["horizon"] = self.horizon
+        if model == "auto":  # its own backtests must see the fused covariates as the final fit does
+            params.update(horizon=self.horizon, future_known=self.future_known)
         return params
 
     def covariate_record(self) -> list[dict[str, object]]:
