@@ -60,6 +60,10 @@ def test_a_stopped_and_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_pa
                                                  strict=True))
     val = rec["history"][-1]["validation"]
     assert {"demand_D", "demand_W", "demand_M", "gp", "panels_D_bias", "panels_M_abs"} <= set(val)
+    from trendcast.models.pretrained.pretrain import training_markdown
+
+    card = training_markdown(rec)  # what the model card quotes: both segments, the whole curve
+    assert "| 0 -> 3 |" in card and "| 3 -> 6 |" in card and "panels_W_bias" in card
 
 
 def test_point_head_starts_as_the_mean_of_the_quantiles(tmp_path: Path) -> None:

@@ -302,6 +302,47 @@ def pretrain(
     return record
 
 
+def training_markdown(record: dict[str, Any]) -> str:
+    """The model card's record of a run, from its ``training.json``: every run segment (and
+    the run it started from) and the validation curve per source, frequency and aggregate."""
+    lines = ["| segment | steps | wall time | threads / device | hardware |", "|---|---|---|---|---|"]
+    prev = (record.get("init") or {}).get("previous")
+    if prev:
+        lines.append(f"| initial weights (earlier recipe) | 0 -> {prev.get('steps')} | {prev.get('train_s')} s | "
+                     f"{prev.get('threads')} thread(s) | {prev.get('hardware')} |")
+    for r in record.get("runs", []):
+        lines.append(f"| {r.get('started')} | {r.get('from_step')} -> {r.get('to_step')} | {r.get('seconds')} s | "
+                     f"{r.get('threads')} / {r.get('device')} | {r.get('hardware')} |")
+    hist = record.get("history", [])
+    if hist:
+        keys = [k for k in hist[-1].get("validation", {}) if not k.startswith("mean_")]
+        lines += ["", "| step | train loss | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+        for h in hist:
+            v = h.get("validation", {})
+            lines.append(f"| {h['step']} | {h['train_loss']:.3f} | " + " | ".join(
+                f"{v[k]:+.3f}" if k.endswith("_bias") else f"{v[k]:.3f}" for k in keys if k in v) + " |")
+    return "\n".join(lines)
+
+
+def compare(folders: list[Path], seed: int = 0, n_gp: int = 1000, sources: tuple[str, ...] = SHIPPED_SOURCES,
+            checkpoint: Path | None = None, val_windows: int = 256) -> dict[str, dict[str, float]]:
+    """Score several weights folders on the same validation sets a run with ``seed`` uses
+    (``checkpoint``: reuse that run's KernelSynth pool instead of redrawing it)."""
+    pool = None
+    if checkpoint is not None and checkpoint.exists():
+        pool = torch.load(checkpoint, map_location="cpu", weights_only=False).get("gp_pool")
+    corpus = build_corpus(seed=seed, n_gp=n_gp, sources=sources, gp_pool=pool)
+    from trendcast.models.pretrained.forecaster import load_model
+
+    out = {}
+    for folder in folders:
+        model = load_model(folder)
+        val = validation_sets(corpus, seed, model.cfg, val_windows)
+        out[str(folder)] = evaluate(model, val)
+        print(folder, json.dumps(out[str(folder)]), flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Pretrain the PatchCast forecaster (CPU or GPU), resumable.")
     ap.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="Directory for weights, checkpoint, record.")
@@ -327,7 +368,15 @@ def main() -> None:
     ap.add_argument("--fit-to-time", action="store_true",
                     help="Shrink the planned steps to what fits before --max-minutes (decay ends on time).")
     ap.add_argument("--segment-steps", type=int, default=None, help="Stop (with a checkpoint) after this many steps.")
+    ap.add_argument("--compare", default="",
+                    help="Only score these comma-separated weights folders on the validation sets.")
     args = ap.parse_args()
+    if args.compare:
+        folders = [Path(f) for f in args.compare.split(",") if f]
+        result = compare(folders, args.seed, args.n_gp, tuple(s for s in args.sources.split(",") if s),
+                         args.out / CHECKPOINT_FILE)
+        (args.out / "compare.json").write_text(json.dumps(result, indent=2))
+        return
     _Stop.install()
     sources = tuple(s for s in args.sources.split(",") if s)
     cfg = PatchCastConfig(context_length=args.context, dropout=args.dropout, d_model=args.d_model,
