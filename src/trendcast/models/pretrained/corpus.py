@@ -324,8 +324,10 @@ def statsmodels_series() -> list[RealSeries]:
     quarterly US consumption, investment and GDP. Not sales, but real seasonal and trending
     dynamics that synthetic draws lack; none overlaps any trendcast evaluation window.
     """
-    from statsmodels import datasets
-
+    try:
+        from statsmodels import datasets  # installed with statsforecast
+    except ImportError:
+        return []
     out = []
     co2 = datasets.co2.load_pandas().data["co2"].interpolate(limit_direction="both")
     out.append(RealSeries("statsmodels", "co2", "W", co2.to_numpy(np.float32),
