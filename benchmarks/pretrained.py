@@ -1,13 +1,18 @@
 """Benchmark: the pretrained PatchCast (zero-shot, fine-tuned, ensembled) against baselines.
 
-    .venv/bin/python benchmarks/pretrained.py --data walmart   # real Walmart weekly, last 13 weeks held out
-    .venv/bin/python benchmarks/pretrained.py --data demo      # bundled demo shop, last 28 days held out
+    python benchmarks/pretrained.py --data demo,walmart,m5 --stores 30 \
+        --weights src/trendcast/models/pretrained/weights,out/weights_v1 --cache out/bench_cache
 
-Everything is measured in the same run on the same split: seasonal naive, AutoETS, LightGBM,
-fracast (an external pretrained model from PyPI), PatchCast zero-shot, PatchCast fine-tuned with
-each strategy, and PatchCast + LightGBM averaged. Metrics: WRMSSE (M5 definition over the
-hierarchy), MASE, mean pinball loss over 9 quantiles, train and inference seconds.
-Writes benchmarks/results/pretrained_<data>.json.
+One run, three data sets side by side: the demo shop (300 daily series, last 28 days held
+out, season 7), Walmart stores 1-30 (weekly store x department, last 13 weeks, season 52) and
+the M5 level-1 total (d_1942-d_1969 held out, season 7). On each: seasonal naive, AutoETS,
+AutoTheta, LightGBM, fracast (an external pretrained model from PyPI) and, for every
+``--weights`` folder, PatchCast zero-shot, fine-tuned (``--strategies``) and averaged with
+LightGBM. Metrics: WRMSSE (M5 definition over each set's hierarchy), MASE, mean pinball loss
+over 9 quantiles, train and inference seconds; plus the issue's targets checked per set.
+``--cache DIR`` keeps the baselines' forecasts (keyed by data set and cutoff) so a rerun for
+new weights does not refit them; the JSON says which came from the cache.
+Writes benchmarks/results/pretrained.json.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from trendcast.evaluate.metrics import per_series, summarise, wrmsse  # noqa: E402
 from trendcast.models.base import FORECAST, ID, TARGET, TIME, quantile_column  # noqa: E402
-from trendcast.models.pretrained.finetune import STRATEGIES, finetune_model  # noqa: E402
-from trendcast.models.pretrained.forecaster import PretrainedForecaster, load_model  # noqa: E402
+from trendcast.models.pretrained.finetune import finetune_model  # noqa: E402
+from trendcast.models.pretrained.forecaster import WEIGHTS_DIR, PretrainedForecaster, load_model  # noqa: E402
 from trendcast.models.registry import make_model  # noqa: E402
 from trendcast.settings import DEMO_DATA_DIR, shared_file  # noqa: E402
 
 QS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 RESULTS = Path(__file__).resolve().parent / "results"
+BASELINES = ("seasonal_naive", "auto_ets", "auto_theta", "lightgbm", "fracast")
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -91,6 +97,23 @@ def demo() -> tuple[pd.DataFrame, dict[str, pd.Series], dict[str, object]]:
                                                              "lags": (1, 2, 3, 7, 14, 21, 28)}
 
 
+def m5() -> tuple[pd.DataFrame, dict[str, pd.Series], dict[str, object]]:
+    """The M5 level-1 daily total; its last 28 days (d_1942-d_1969) are the M5 evaluation window."""
+    path = shared_file("data", "m5_level1", "m5_level1_total_d1_d1969_combined.csv")
+    if path is None:
+        sys.exit("../shared/data/m5_level1 is absent: cannot run the M5 benchmark.")
+    df = pd.read_csv(path, parse_dates=["date"]).rename(columns={"date": TIME, "sales": TARGET})
+    cal = shared_file("data", "m5_level1", "calendar_kaggle.csv")
+    df["holiday"] = 0.0
+    if cal is not None:
+        events = pd.read_csv(cal, parse_dates=["date"]).set_index("date")["event_name_1"].notna()
+        df["holiday"] = df[TIME].map(events).astype(float).fillna(0.0)
+    df[ID] = "total"
+    levels = {"total": pd.Series("total", index=pd.Index(["total"], name=ID))}
+    return df[[ID, TIME, TARGET, "holiday"]], levels, {"h": 28, "season": 7, "freq": "D",
+                                                      "lags": (1, 2, 3, 7, 14, 21, 28)}
+
+
 # -- scoring ---------------------------------------------------------------------------------
 def score(fc: pd.DataFrame, test: pd.DataFrame, train: pd.DataFrame, levels: dict, season: int) -> dict:
     f = fc.merge(test[[ID, TIME, TARGET]], on=[ID, TIME], how="inner")
@@ -138,102 +161,160 @@ def fracast_forecast(train: pd.DataFrame, h: int, freq: str) -> pd.DataFrame:
 
 
 # -- run -------------------------------------------------------------------------------------
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", choices=["walmart", "demo"], default="walmart")
-    ap.add_argument("--steps", type=int, default=150, help="Max fine-tuning steps per strategy.")
-    ap.add_argument("--weights", type=Path, default=None, help="PatchCast weights dir (default: shipped).")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads.")
-    ap.add_argument("--skip", default="", help="Comma-separated baselines to skip (auto_ets, fracast).")
-    ap.add_argument("--stores", type=int, default=0, help="Walmart: keep stores 1..N only (0: all stores).")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    df, levels, spec = walmart(args.stores) if args.data == "walmart" else demo()
+def speed(n: int, threads: int) -> dict[str, float]:
+    """Seconds for a zero-shot 28-day forecast of ``n`` daily series (demo series tiled)."""
+    df, _, _ = demo()
+    ids = df[ID].unique()
+    reps = -(-n // len(ids))
+    big = pd.concat([df.assign(**{ID: df[ID] + f"#{r}", TARGET: df[TARGET] * (1 + r % 5)}) for r in range(reps)])
+    big = big[big[ID].isin(big[ID].unique()[:n])]
+    t0 = time.perf_counter()
+    fc = PretrainedForecaster(7, "D").fit(big).predict(28, quantiles=QS)
+    return {"series": int(big[ID].nunique()), "rows_out": len(fc), "seconds": round(time.perf_counter() - t0, 2),
+            "threads": threads, "load_average_1m": os.getloadavg()[0]}
+
+
+def run_data(name: str, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
+    df, levels, spec = {"walmart": lambda: walmart(args.stores), "demo": demo, "m5": m5}[name]()
     h, season, freq = int(spec["h"]), int(spec["season"]), str(spec["freq"])
     cutoff = df[TIME].max() - pd.tseries.frequencies.to_offset(freq) * h
     train, test = df[df[TIME] <= cutoff], df[df[TIME] > cutoff]
     x_future = test.drop(columns=[TARGET])
-    print(f"{args.data}: {df[ID].nunique()} series, train to {cutoff.date()}, h={h}", flush=True)
+    print(f"{name}: {df[ID].nunique()} series, train to {cutoff.date()}, h={h}, season {season}", flush=True)
     results: dict[str, dict] = {}
     forecasts: dict[str, pd.DataFrame] = {}
+    skip = set(filter(None, args.skip.split(",")))
+    strategies = [s for s in args.strategies.split(",") if s]
 
-    def run(name: str, fit, predict) -> None:  # noqa: ANN001
+    def record(key: str, fc: pd.DataFrame, extra: dict) -> None:
+        forecasts[key] = fc
+        results[key] = {**score(fc, test, train, levels, season), **extra}
+        print(f"  {key}", json.dumps({k: v for k, v in results[key].items() if k != "finetune"}, default=str),
+              flush=True)
+
+    def timed(fit, predict) -> tuple[pd.DataFrame, dict]:  # noqa: ANN001
         t0 = time.perf_counter()
         model = fit()
         t1 = time.perf_counter()
         fc = predict(model)
-        t2 = time.perf_counter()
-        forecasts[name] = fc
-        results[name] = {**score(fc, test, train, levels, season), "train_s": round(t1 - t0, 2),
-                         "predict_s": round(t2 - t1, 2)}
-        if isinstance(model, dict):
-            results[name]["finetune"] = model
-        print(name, json.dumps({k: v for k, v in results[name].items() if k != "finetune"}), flush=True)
+        return fc, {"train_s": round(t1 - t0, 2), "predict_s": round(time.perf_counter() - t1, 2)}
 
-    def stat(name: str, **kw):  # noqa: ANN202
-        return lambda: make_model(name, season_length=season, freq=freq, **kw).fit(train)
+    for base in BASELINES:
+        if base in skip:
+            continue
+        cached = args.cache / f"{name}_{args.stores}_{base}.pkl" if args.cache else None
+        if cached is not None and cached.exists():
+            blob = pd.read_pickle(cached)
+            if blob["cutoff"] == str(cutoff):
+                record(base, blob["forecast"], {**blob["timing"], "from_cache": True})
+                continue
+        if args.cache_only:
+            results[base] = {"error": "not in the cache (--cache-only)"}
+            continue
+        try:
+            if base == "fracast":
+                fc, timing = timed(lambda: None, lambda _: fracast_forecast(train, h, freq))
+            else:
+                kw = {"lags": spec["lags"]} if base == "lightgbm" else {}
+                fc, timing = timed(lambda base=base, kw=kw: make_model(base, season_length=season, freq=freq, **kw).fit(train),
+                                   lambda m: m.predict(h, x_future, QS))
+        except Exception as exc:  # noqa: BLE001 - an external baseline must not sink the run
+            results[base] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            pd.to_pickle({"cutoff": str(cutoff), "forecast": fc, "timing": timing}, cached)
+        record(base, fc, timing)
 
-    run("seasonal_naive", stat("seasonal_naive"), lambda m: m.predict(h, x_future, QS))
-    skip = set(filter(None, args.skip.split(",")))
-    if "auto_ets" not in skip:
-        run("auto_ets", stat("auto_ets"), lambda m: m.predict(h, x_future, QS))
-    run("lightgbm", stat("lightgbm", lags=spec["lags"]), lambda m: m.predict(h, x_future, QS))
-    try:
-        if "fracast" in skip:
-            raise RuntimeError("skipped on request")
-        run("fracast", lambda: None, lambda m: fracast_forecast(train, h, freq))
-    except Exception as exc:  # noqa: BLE001 - an external baseline must not sink the run
-        results["fracast"] = {"error": f"{type(exc).__name__}: {exc}"}
-    run("patchcast_zero_shot", lambda: PretrainedForecaster(season, freq, weights=args.weights).fit(train),
-        lambda m: m.predict(h, x_future, QS))
-    base = load_model(args.weights)
-    for strategy in STRATEGIES:
-        holder: dict[str, object] = {}
+    for w in weights:
+        tag = "patchcast" if w is None else f"patchcast[{w.name}]"
+        fc, timing = timed(lambda w=w: PretrainedForecaster(season, freq, weights=w).fit(train),
+                           lambda m: m.predict(h, x_future, QS))
+        record(f"{tag}_zero_shot", fc, timing)
+        base_model = load_model(w)
+        reports = {}
+        for strategy in strategies:
+            holder: dict[str, object] = {}
 
-        def fit(strategy: str = strategy, holder: dict = holder) -> dict:
-            model, report = finetune_model(base, train, strategy=strategy, val_h=h, max_steps=args.steps,
-                                           eval_every=max(5, args.steps // 10), patience=3)
-            report.pop("adapter", None)
-            holder["model"] = model
-            return {k: v for k, v in report.items() if k != "history"}
+            def fit(strategy: str = strategy, holder: dict = holder, base_model=base_model) -> None:  # noqa: ANN001
+                model, report = finetune_model(base_model, train, strategy=strategy, val_h=h, max_steps=args.steps,
+                                               eval_every=max(5, args.steps // 10), patience=3)
+                report.pop("adapter", None)
+                holder["model"], holder["report"] = model, {k: v for k, v in report.items() if k != "history"}
 
-        def predict(_: dict, holder: dict = holder) -> pd.DataFrame:
-            f = PretrainedForecaster(season, freq, weights=args.weights)
-            f.fit(train)
-            f.model_ = holder["model"]
-            return f.predict(h, x_future, QS)
+            def predict(_: None, holder: dict = holder, w=w) -> pd.DataFrame:  # noqa: ANN001
+                f = PretrainedForecaster(season, freq, weights=w)
+                f.fit(train)
+                f.model_ = holder["model"]
+                return f.predict(h, x_future, QS)
 
-        run(f"patchcast_ft_{strategy}", fit, predict)
-    # the fine-tune picked on its own validation loss (never on the test window)
-    best = min(STRATEGIES, key=lambda s: results[f"patchcast_ft_{s}"]["finetune"]["val_loss"])
-    for name, members in {
-        "ensemble_zero_shot+lightgbm": ("patchcast_zero_shot", "lightgbm"),
-        f"ensemble_ft_{best}+lightgbm": (f"patchcast_ft_{best}", "lightgbm"),
-    }.items():
-        fc = average(forecasts[members[0]], forecasts[members[1]])
-        forecasts[name] = fc
-        results[name] = {**score(fc, test, train, levels, season), "members": list(members)}
-        print(name, json.dumps(results[name]), flush=True)
-    sn = results["seasonal_naive"]["wrmsse"]
-    lgb = results["lightgbm"]["wrmsse"]
-    ratios = {k: {"vs_seasonal_naive": v["wrmsse"] / sn, "vs_lightgbm": v["wrmsse"] / lgb}
-              for k, v in results.items() if "wrmsse" in v}
-    out = {
-        "data": args.data, "series": int(df[ID].nunique()), "horizon": h, "season_length": season,
-        "cutoff": str(cutoff.date()), "finetune_steps": args.steps, "walmart_stores": args.stores or "all",
-        "weights": str(args.weights or "shipped"), "skipped": sorted(skip), "best_finetune_by_val": best,
+            fc, timing = timed(fit, predict)
+            reports[strategy] = holder["report"]
+            record(f"{tag}_ft_{strategy}", fc, {**timing, "finetune": holder["report"]})
+        if strategies:  # the fine-tune picked on its own validation loss (never on the test window)
+            best = min(strategies, key=lambda s: reports[s]["val_loss"])
+            results[f"{tag}_ft_best"] = {**results[f"{tag}_ft_{best}"], "strategy": best}
+            forecasts[f"{tag}_ft_best"] = forecasts[f"{tag}_ft_{best}"]
+        if "lightgbm" in forecasts:
+            for kind in ("zero_shot", "ft_best")[: 1 + bool(strategies)]:
+                record(f"{tag}_{kind}+lightgbm", average(forecasts[f"{tag}_{kind}"], forecasts["lightgbm"]),
+                       {"members": [f"{tag}_{kind}", "lightgbm"]})
+    targets = {}
+    for w in weights:
+        tag = "patchcast" if w is None else f"patchcast[{w.name}]"
+        get = lambda k: results.get(k, {}).get("wrmsse", float("nan"))  # noqa: E731
+        zs, ft, ens = get(f"{tag}_zero_shot"), get(f"{tag}_ft_best"), get(f"{tag}_ft_best+lightgbm")
+        theta, lgb = get("auto_theta"), get("lightgbm")
+        known = lambda *v: all(np.isfinite(x) for x in v)  # noqa: E731 - a missing model: no verdict
+        targets[tag] = {
+            "zero_shot_le_auto_theta": bool(zs <= theta) if known(zs, theta) else None,
+            "zero_shot_vs_auto_theta": zs / theta,
+            "finetuned_within_5pct_of_lightgbm": bool(ft <= 1.05 * lgb) if known(ft, lgb) else None,
+            "finetuned_vs_lightgbm": ft / lgb,
+            "ensemble_beats_both": bool(ens < min(ft, lgb)) if known(ens, ft, lgb) else None,
+        }
+    return {"series": int(df[ID].nunique()), "horizon": h, "season_length": season, "freq": freq,
+            "cutoff": str(cutoff.date()), "results": results, "targets": targets}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="demo,walmart,m5", help="Comma-separated: demo, walmart, m5.")
+    ap.add_argument("--steps", type=int, default=100, help="Max fine-tuning steps per strategy.")
+    ap.add_argument("--weights", default="", help="Comma-separated PatchCast weights dirs (default: shipped).")
+    ap.add_argument("--strategies", default="full,lora", help="Fine-tuning strategies to run.")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads.")
+    ap.add_argument("--skip", default="", help="Comma-separated baselines to skip (auto_ets, auto_theta, fracast).")
+    ap.add_argument("--stores", type=int, default=30, help="Walmart: keep stores 1..N only (0: all stores).")
+    ap.add_argument("--cache", type=Path, default=None, help="Folder caching the baselines' forecasts.")
+    ap.add_argument("--cache-only", action="store_true", help="Never fit a baseline: use the cache or leave it out.")
+    ap.add_argument("--speed", type=int, default=0, help="Also time zero-shot on this many daily series.")
+    ap.add_argument("--out", type=Path, default=RESULTS / "pretrained.json", help="Result JSON.")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    weights = [Path(w) for w in args.weights.split(",") if w] or [None]
+    out: dict[str, object] = {
+        "command": "python " + " ".join(sys.argv), "finetune_steps": args.steps,
+        "weights": [str(w or WEIGHTS_DIR) for w in weights], "walmart_stores": args.stores or "all",
         "hardware": f"{platform.machine()}, {args.threads} torch threads, {os.cpu_count()} cores (shared)",
-        "results": results, "wrmsse_ratios": ratios,
+        "load_average_at_start": os.getloadavg()[0], "data": {},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"pretrained_{args.data}{f'_stores{args.stores}' if args.stores else ''}.json"
-    path.write_text(json.dumps(out, indent=2, default=str))
-    print(f"\n{'model':34s} {'WRMSSE':>8s} {'vs SN':>7s} {'vs LGB':>7s} {'MASE':>7s} {'pinball':>9s}")
-    for k, v in results.items():
-        if "wrmsse" in v:
-            print(f"{k:34s} {v['wrmsse']:8.4f} {ratios[k]['vs_seasonal_naive']:7.3f} "
-                  f"{ratios[k]['vs_lightgbm']:7.3f} {v['mase'] or float('nan'):7.3f} {v['pinball'] or float('nan'):9.3f}")
-    print(f"written {path}")
+    for name in [d for d in args.data.split(",") if d]:
+        out["data"][name] = run_data(name, args, weights)
+    if args.speed:
+        out["zero_shot_speed"] = speed(args.speed, args.threads)
+        print("speed", json.dumps(out["zero_shot_speed"]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2, default=str))
+    names = sorted({k for d in out["data"].values() for k in d["results"]}, key=lambda k: (k.startswith("patchcast"), k))
+    sets = list(out["data"])
+    print(f"\nWRMSSE (lower is better)\n{'model':48s}" + "".join(f"{s:>10s}" for s in sets))
+    for k in names:
+        row = [out["data"][s]["results"].get(k, {}).get("wrmsse") for s in sets]
+        print(f"{k:48s}" + "".join(f"{v:10.4f}" if isinstance(v, float) else f"{'-':>10s}" for v in row))
+    for s in sets:
+        print(s, json.dumps(out["data"][s]["targets"]))
+    print(f"written {args.out}")
 
 
 if __name__ == "__main__":

@@ -80,3 +80,58 @@ def test_batches_have_the_model_shapes() -> None:
     assert b["future_cov"].shape == (16, 160, N_FUTURE) and b["past_cov"].shape == (16, 128, N_PAST)
     assert b["target_mask"].any(axis=1).all()  # every window has something to learn from
     assert np.isfinite(b["context"]).any(axis=1).all()
+
+
+SENTINEL = 1e9  # a value only the evaluation windows hold: finding it anywhere is a leak
+
+
+def test_m5_builder_never_yields_evaluation_days(tmp_path: Path) -> None:
+    """Daily, weekly and monthly M5 series: no value from d_1942 on (nor the 28 days before)."""
+    dates = pd.date_range("2011-01-29", periods=1969, freq="D")
+    sales = np.arange(1969, dtype=float) + 30_000
+    sales[1941 - 28 :] = SENTINEL  # d_1914..d_1969: validation and evaluation days
+    path = tmp_path / "m5.csv"
+    pd.DataFrame({"d": [f"d_{i + 1}" for i in range(1969)], "date": dates, "sales": sales}).to_csv(path, index=False)
+    series = m5_series(path, None)
+    assert {s.freq for s in series} == {"D", "W", "M"}
+    for s in series:
+        assert s.y.max() < SENTINEL, s.name
+        assert s.last_date < dates[1941 - 28], s.name
+    daily = next(s for s in series if s.freq == "D")
+    assert np.array_equal(daily.y, sales[: 1969 - M5_HOLDOUT_DAYS].astype(np.float32))
+
+
+def test_walmart_builder_never_yields_the_last_13_weeks(tmp_path: Path) -> None:
+    last = _fake_walmart(tmp_path / "train.csv")
+    raw = pd.read_csv(tmp_path / "train.csv", parse_dates=["Date"])
+    raw.loc[raw["Date"] > last - pd.Timedelta(weeks=13), "Weekly_Sales"] = SENTINEL
+    raw.to_csv(tmp_path / "train.csv", index=False)
+    assert all(s.y.max() < SENTINEL for s in walmart_series(tmp_path / "train.csv"))
+
+
+def test_shipped_corpus_sources_stop_before_every_evaluation_window(shared) -> None:
+    """The corpus the shipped weights used, as built here: M5 (all aggregates) ends before
+    d_1914, and no Walmart series is in it at all (no licence)."""
+    m5 = shared("data", "m5_level1", "m5_level1_total_d1_d1969_combined.csv")
+    corpus = build_corpus(seed=0, n_gp=3)
+    manifest = corpus.manifest()
+    assert "walmart" not in set(manifest["source"])
+    m5_dates = pd.read_csv(m5, usecols=["date"], parse_dates=["date"])["date"].sort_values()
+    m = manifest[manifest["source"] == "m5"]
+    assert set(m["freq"]) == {"D", "W", "M"}
+    assert (m["last_date"] < m5_dates.iloc[-M5_HOLDOUT_DAYS]).all()
+    # every window the sampler cuts from M5 holds only training-portion values (up to rescaling)
+    daily = next(r for r in corpus.real if r.source == "m5" and r.freq == "D")
+    full = pd.read_csv(m5)["sales"].to_numpy(np.float32)
+    assert len(daily.y) == len(full) - M5_HOLDOUT_DAYS and np.array_equal(daily.y, full[: len(daily.y)])
+
+
+def test_demand_generator_covers_every_frequency_and_panels_share_a_shape() -> None:
+    rng = np.random.default_rng(3)
+    for freq in ("D", "W", "M"):
+        y, fut, past = demand_series(rng, 120, freq)
+        assert y.shape == (120,) and (y >= 0).all() and np.isfinite(fut).all() and np.isfinite(past).all()
+    from trendcast.models.pretrained.corpus import sample_panel
+
+    panel = sample_panel(rng, 8, "W", context=128, horizon=32)
+    assert panel["context"].shape == (8, 128) and panel["target_mask"].sum(axis=1).tolist() == [13] * 8

@@ -70,3 +70,29 @@ def test_quantile_interpolation_hits_trained_levels() -> None:
     pred = np.array([[1.0, 2.0, 3.0]])
     out = interpolate_quantiles(pred, [0.1, 0.5, 0.9], [0.1, 0.3, 0.5, 0.95])
     assert np.allclose(out, [[1.0, 1.5, 2.0, 3.0]])
+
+
+def test_fused_covariates_fill_the_past_slots_at_any_frequency() -> None:
+    """Whatever numeric covariates the frame carries (fused signals, weekly here), the ones
+    that track sales fill the two past-only slots; keys, noise-free constants never do."""
+    from trendcast.models.pretrained.data import pick_past_covariates
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2023-01-01", periods=80, freq="W-SUN")
+    frames = []
+    for i in range(4):
+        signal = rng.normal(size=80)
+        frames.append(pd.DataFrame({
+            "unique_id": f"s{i}", "ds": ds, "y": 50 + 10 * signal + rng.normal(size=80),
+            "text_sentiment_mean_lag1": signal, "noise": rng.normal(size=80), "constant": 1.0,
+            "holiday_CN": (np.arange(80) % 26 == 0).astype(float), "store_id": "a",
+        }))
+    df = pd.concat(frames, ignore_index=True)
+    picked = pick_past_covariates(df)
+    assert picked[0] == "text_sentiment_mean_lag1" and "constant" not in picked and "holiday_CN" not in picked
+    model = make_model("patchtst_pretrained", season_length=52, freq="W-SUN").fit(df)
+    assert model.describe()["past_covariates"] == picked
+    fc = model.predict(13)
+    assert len(fc) == 4 * 13 and np.isfinite(fc["forecast"]).all() and (fc["forecast"] >= 0).all()
+    off = make_model("patchtst_pretrained", season_length=52, freq="W-SUN", use_covariates=False).fit(df)
+    assert off.describe()["past_covariates"] == []

@@ -37,3 +37,47 @@ def test_learning_rate_warms_up_then_decays() -> None:
     lrs = [lr_at(s, 100, 1e-3, warmup=10) for s in range(100)]
     assert lrs[0] < lrs[9] == 1e-3 and lrs[-1] < lrs[50] < lrs[10]
     assert min(lrs[10:]) >= 0.05 * 1e-3 - 1e-12
+
+
+def _weights(folder: Path) -> list[torch.Tensor]:
+    return list(load_model(folder).state_dict().values())
+
+
+def test_a_stopped_and_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    threads = torch.get_num_threads()
+    kw = {"steps": 6, "batch_size": 8, "log_every": 2, "sources": (), "n_gp": 4, "val_windows": 16}
+    try:
+        pretrain(tmp_path / "straight", cfg=TINY, **kw)
+        pretrain(tmp_path / "resumed", cfg=TINY, segment_steps=3, **kw)
+        first = json.loads((tmp_path / "resumed" / "training.json").read_text())
+        assert first["steps"] == 3 and not first["completed"]
+        pretrain(tmp_path / "resumed", resume=True, **kw)
+    finally:
+        torch.set_num_threads(threads)
+    rec = json.loads((tmp_path / "resumed" / "training.json").read_text())
+    assert rec["completed"] and [r["from_step"] for r in rec["runs"]] == [0, 3]
+    assert all(torch.equal(a, b) for a, b in zip(_weights(tmp_path / "straight"), _weights(tmp_path / "resumed"),
+                                                 strict=True))
+    val = rec["history"][-1]["validation"]
+    assert {"demand_D", "demand_W", "demand_M", "gp", "panels_D_bias", "panels_M_abs"} <= set(val)
+    from trendcast.models.pretrained.pretrain import training_markdown
+
+    card = training_markdown(rec)  # what the model card quotes: both segments, the whole curve
+    assert "| 0 -> 3 |" in card and "| 3 -> 6 |" in card and "panels_W_bias" in card
+
+
+def test_point_head_starts_as_the_mean_of_the_quantiles(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from trendcast.models.pretrained.model import PatchCast
+    from trendcast.models.pretrained.pretrain import init_from, save_weights
+
+    save_weights(PatchCast(TINY).eval(), tmp_path / "old")
+    model = PatchCast(replace(TINY, point_head=True)).eval()
+    info = init_from(model, tmp_path / "old")
+    assert "head.out.weight" in info["head_rows_rebuilt"]
+    x = torch.from_numpy(np.abs(np.random.default_rng(0).normal(5, 2, (4, 64))).astype(np.float32))
+    with torch.no_grad():
+        q, mean, _, _ = model(x, return_mean=True)
+        old_q, _, _ = load_model(tmp_path / "old")(x)
+    assert torch.allclose(q, old_q, atol=1e-5) and torch.allclose(mean, q.mean(-1), atol=1e-4)

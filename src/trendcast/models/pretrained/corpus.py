@@ -53,6 +53,20 @@ class Corpus:
     gp_pool: np.ndarray  # (n, GP_LENGTH) float32
     real: list[RealSeries] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
+    # synthetic demand drawn ahead and renewed a few series per batch (see :meth:`renew`):
+    # generating every window's series afresh costs more than the training step itself
+    demand_pool: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def renew(self, rng: np.random.Generator, k: int, context: int, horizon: int, size: int = 4096) -> None:
+        """Fill the demand pool to ``size`` series, then replace ``k`` random ones."""
+        def one() -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+            freq = _pick_freq(rng)
+            return (freq, *demand_series(rng, demand_length(rng, freq, context, horizon), freq))
+
+        while len(self.demand_pool) < size:
+            self.demand_pool.append(one())
+        for i in rng.integers(0, len(self.demand_pool), size=k):
+            self.demand_pool[i] = one()
 
     def manifest(self) -> pd.DataFrame:
         """One row per real series: source, name, first and last included date, length."""
@@ -114,58 +128,139 @@ def kernel_synth(rng: np.random.Generator, n: int, length: int = GP_LENGTH, draw
 
 
 # -- demand generator ------------------------------------------------------------------------
-def demand_series(rng: np.random.Generator, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A synthetic demand series with its covariates: ``y (T,), future (T, 3), past (T, 2)``."""
-    daily = rng.random() < 0.7
+FREQS: dict[str, float] = {"D": 0.55, "W": 0.3, "M": 0.15}  # how often each frequency is drawn
+YEAR = {"D": 365.25, "W": 52.18, "M": 12.0}
+
+
+def _pick_freq(rng: np.random.Generator) -> str:
+    return str(rng.choice(list(FREQS), p=list(FREQS.values())))
+
+
+def shared_factor(rng: np.random.Generator, length: int, freq: str) -> np.ndarray:
+    """Log-demand movements a whole shop shares: season, trend breaks, festivals, shocks.
+
+    Series of one panel add this to their own level, so their *sum* carries the same shape:
+    what the aggregate validation checks and where per-series biases would add up.
+    """
     t = np.arange(length)
-    year = 365.25 if daily else 52.18
+    year = YEAR[freq]
+    out = np.zeros(length)
+    for k in (1, 2, 3):
+        out += rng.uniform(0, 0.35 / k) * np.sin(2 * np.pi * k * t / year + rng.uniform(0, 2 * np.pi))
+    if freq == "D":  # a weekly profile of any shape (weekend peaks, Monday dips, ...)
+        out += rng.normal(0, rng.uniform(0, 0.25), 7)[t % 7]
+    # trend with a break: the slope changes once at a random point (structural break)
+    slope = rng.normal(0, 0.8) / length
+    out += slope * t
+    if rng.random() < 0.4:
+        b = int(rng.integers(length // 4, length))
+        out[b:] += rng.normal(0, 1.2) / length * (t[b:] - b)
+    for _ in range(rng.poisson(0.5)):  # permanent level shifts
+        out[rng.integers(0, length) :] += rng.normal(0, 0.3)
+    # shopping festivals: yearly multi-step spikes; nothing in the data announces them
+    for _ in range(rng.poisson(0.8)):
+        pos, dur = rng.uniform(0, year), int(rng.integers(1, 6 if freq == "D" else 2))
+        lift = rng.uniform(0.2, 1.2)
+        for s in np.arange(int(pos), length, year).astype(int):
+            out[s : s + dur] += lift
+    return out
+
+
+def demand_series(
+    rng: np.random.Generator, length: int, freq: str | None = None, shared: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A synthetic demand series with its covariates: ``y (T,), future (T, 3), past (T, 2)``.
+
+    ``freq`` "D", "W" or "M" (drawn when None); ``shared`` adds a panel's common log factor.
+    Covers what shops see: negative-binomial and intermittent counts, weekly/yearly seasons,
+    trends and breaks, launches and phase-outs, promotions with price response, holidays
+    (flagged or not), one-off spikes, stock-outs and a past-only leading "buzz" signal.
+    """
+    freq = freq or _pick_freq(rng)
+    daily = freq == "D"
+    t = np.arange(length)
+    year = YEAR[freq]
     level = np.exp(rng.uniform(np.log(0.05), np.log(2000)))
     log_mu = np.full(length, np.log(level))
+    if shared is not None:
+        log_mu += shared[:length]
     if daily:
         log_mu += rng.uniform(0, 0.5) * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 2 * np.pi))
         log_mu += rng.uniform(0, 0.2) * np.sin(4 * np.pi * t / 7 + rng.uniform(0, 2 * np.pi))
     for k in (1, 2):
-        log_mu += rng.uniform(0, 0.4 / k) * np.sin(2 * np.pi * k * t / year + rng.uniform(0, 2 * np.pi))
+        amp = rng.uniform(0, (0.6 if freq == "M" else 0.4) / k)
+        log_mu += amp * np.sin(2 * np.pi * k * t / year + rng.uniform(0, 2 * np.pi))
     log_mu += rng.normal(0, 1.0) * t / length  # trend over the whole window
+    if rng.random() < 0.3:  # a trend break
+        b = int(rng.integers(0, length))
+        log_mu[b:] += rng.normal(0, 1.0) * (t[b:] - b) / length
     for _ in range(rng.poisson(0.7)):  # level shifts
         log_mu[rng.integers(0, length) :] += rng.normal(0, 0.4)
+    if rng.random() < 0.15:  # launch: a ramp-up from near nothing
+        mid, width = rng.uniform(-0.1, 0.4) * length, rng.uniform(0.02, 0.15) * length
+        log_mu += np.log(1 / (1 + np.exp(-(t - mid) / width)) + 1e-3)
+    elif rng.random() < 0.1:  # phase-out: demand fades
+        mid, width = rng.uniform(0.5, 1.1) * length, rng.uniform(0.02, 0.15) * length
+        log_mu += np.log(1 / (1 + np.exp((t - mid) / width)) + 1e-3)
     # promotions: runs with a price cut; demand responds through a random elasticity
     promo = np.zeros(length)
     price = np.ones(length)
-    for _ in range(rng.poisson(length / (60 if daily else 10))):
-        start, dur = rng.integers(0, length), rng.integers(2, 15) if daily else rng.integers(1, 4)
+    every = {"D": 60, "W": 10, "M": 4}[freq]
+    for _ in range(rng.poisson(length / every)):
+        start = rng.integers(0, length)
+        dur = rng.integers(2, 15) if daily else rng.integers(1, 3)
         promo[start : start + dur] = 1.0
         price[start : start + dur] = rng.uniform(0.6, 0.95)
     if rng.random() < 0.5:  # a permanent price change
         price[rng.integers(0, length) :] *= rng.uniform(0.8, 1.25)
     elasticity = rng.uniform(0.3, 3.0)
     log_mu += -elasticity * np.log(price) + promo * rng.uniform(0.0, 0.5)
-    # holidays: a few fixed positions per year with a spike (or a dip)
+    if rng.random() < 0.1:  # post-promotion dip (pulled-forward demand)
+        after = np.r_[0, np.diff(promo) < 0].astype(bool)
+        log_mu[np.flatnonzero(after)] -= rng.uniform(0.1, 0.5)
+    # holidays: a few fixed positions per year with a spike (or a dip); the flag is often absent
     holiday = np.zeros(length)
     for pos in rng.uniform(0, year, size=rng.integers(0, 4)):
         days = np.arange(int(pos), length, year).astype(int)
         holiday[days] = 1.0
         log_mu[days] += rng.normal(0.5, 0.4)
+    if rng.random() < 0.4:
+        holiday[:] = 0.0
+    for _ in range(rng.poisson(length / 400)):  # one-off unexplained spikes
+        s = rng.integers(0, length)
+        log_mu[s : s + rng.integers(1, 4)] += rng.uniform(0.3, 1.5)
     # a past-only leading signal: bursts that lift demand ``lag`` steps later
     buzz = np.zeros(length)
-    lag = rng.integers(3, 15) if daily else rng.integers(1, 3)
-    for _ in range(rng.poisson(length / 150)):
+    lag = {"D": rng.integers(3, 15), "W": rng.integers(1, 3), "M": 1}[freq]
+    for _ in range(rng.poisson(length / 150 * (1 if daily else 4))):
         start = rng.integers(0, length)
-        buzz[start : start + rng.integers(3, 10)] += rng.uniform(1, 4)
+        dur = int(rng.integers(3, 10)) if daily else 1
+        buzz[start : start + dur] += rng.uniform(1, 4)
     lift = rng.uniform(0.0, 0.15)
     log_mu[lag:] += lift * buzz[:-lag]
     mu = np.exp(np.clip(log_mu, -10, 12))
-    if rng.random() < 0.3:  # Croston-style: rare occurrences with sizes
+    if rng.random() < (0.3 if daily else 0.15):  # Croston-style: rare occurrences with sizes
         p = np.clip(mu / (mu + rng.uniform(1, 5)), 0.02, 0.9)
         y = (rng.random(length) < p) * (1 + rng.poisson(np.maximum(mu, 0.5)))
     else:
-        r = rng.uniform(0.5, 20)
+        r = rng.uniform(0.5, 20) if daily else rng.uniform(2, 60)
         y = rng.negative_binomial(r, r / (r + mu))
+    if rng.random() < 0.1:  # stock-outs: runs of zero sales whatever the demand
+        for _ in range(rng.poisson(2) + 1):
+            s = rng.integers(0, length)
+            y[s : s + rng.integers(1, 10 if daily else 2)] = 0
     signal2 = rng.normal(size=length)  # an uninformative second signal: learn to ignore noise
     buzz_obs = buzz + rng.normal(0, 0.3, length)
     future = np.stack([promo, np.log(price / np.median(price)), holiday], axis=1)
     past = np.stack([buzz_obs, signal2], axis=1)
     return y.astype(np.float32), future.astype(np.float32), past.astype(np.float32)
+
+
+def demand_length(rng: np.random.Generator, freq: str, context: int, horizon: int) -> int:
+    """How long a synthetic history is: days up to the context, a few years of weeks or months."""
+    hi = {"D": context + horizon, "W": min(context + horizon, 320), "M": 160}[freq]
+    lo = {"D": context // 2, "W": 60, "M": 30}[freq]
+    return int(rng.integers(lo, hi + 1))
 
 
 # -- real sets ---------------------------------------------------------------------------------
@@ -195,8 +290,14 @@ def walmart_series(path: Path, holdout_weeks: int = WALMART_HOLDOUT_WEEKS, min_l
     return out
 
 
-def m5_series(path: Path, calendar: Path | None, holdout_days: int = M5_HOLDOUT_DAYS) -> list[RealSeries]:
-    """The M5 level-1 daily total without its last ``holdout_days`` days."""
+def m5_series(
+    path: Path, calendar: Path | None, holdout_days: int = M5_HOLDOUT_DAYS, aggregates: bool = True,
+) -> list[RealSeries]:
+    """The M5 level-1 daily total without its last ``holdout_days`` days.
+
+    With ``aggregates`` also its weekly and monthly sums, built from that same training
+    portion (whole weeks and months only), so they cannot reach the held-out days either.
+    """
     df = pd.read_csv(path, parse_dates=["date"]).sort_values("date")
     df = df.iloc[: len(df) - holdout_days]
     future = np.zeros((len(df), N_FUTURE), np.float32)
@@ -205,20 +306,59 @@ def m5_series(path: Path, calendar: Path | None, holdout_days: int = M5_HOLDOUT_
         events = cal.set_index("date")["event_name_1"].notna()
         future[:, 2] = events.reindex(df["date"]).astype(float).fillna(0.0).to_numpy()
     y = df["sales"].to_numpy(np.float32)
-    return [RealSeries("m5", "total", "D", y, future, df["date"].iloc[0], df["date"].iloc[-1])]
+    out = [RealSeries("m5", "total", "D", y, future, df["date"].iloc[0], df["date"].iloc[-1])]
+    if aggregates:
+        daily = df.set_index("date")["sales"].astype(float)
+        for name, rule, freq in (("total_weekly", "W-FRI", "W"), ("total_monthly", "ME", "M")):
+            grouped = daily.resample(rule)
+            sums, counts = grouped.sum(), grouped.count()
+            full = sums[counts == counts.max()]  # whole periods only
+            # a period labelled at its end covers days up to the label: the last day used
+            out.append(RealSeries("m5", name, freq, full.to_numpy(np.float32),
+                                  np.zeros((len(full), N_FUTURE), np.float32), full.index[0], full.index[-1]))
+    return out
 
 
-SHIPPED_SOURCES: tuple[str, ...] = ("m5",)
+def statsmodels_series() -> list[RealSeries]:
+    """Public-domain real series shipped with statsmodels: weekly CO2, monthly El Nino SST,
+    quarterly US consumption, investment and GDP. Not sales, but real seasonal and trending
+    dynamics that synthetic draws lack; none overlaps any trendcast evaluation window.
+    """
+    try:
+        from statsmodels import datasets  # installed with statsforecast
+    except ImportError:
+        return []
+    out = []
+    co2 = datasets.co2.load_pandas().data["co2"].interpolate(limit_direction="both")
+    out.append(RealSeries("statsmodels", "co2", "W", co2.to_numpy(np.float32),
+                          np.zeros((len(co2), N_FUTURE), np.float32), co2.index[0], co2.index[-1]))
+    nino = datasets.elnino.load_pandas().data
+    sst = nino.drop(columns="YEAR").to_numpy(np.float32).ravel()
+    first, last = pd.Timestamp(int(nino["YEAR"].iloc[0]), 1, 1), pd.Timestamp(int(nino["YEAR"].iloc[-1]), 12, 1)
+    out.append(RealSeries("statsmodels", "elnino", "M", sst, np.zeros((len(sst), N_FUTURE), np.float32), first, last))
+    macro = datasets.macrodata.load_pandas().data
+    dates = pd.PeriodIndex.from_fields(year=macro["year"].astype(int), quarter=macro["quarter"].astype(int), freq="Q")
+    for col in ("realgdp", "realcons", "realinv"):
+        v = macro[col].to_numpy(np.float32)
+        out.append(RealSeries("statsmodels", col, "Q", v, np.zeros((len(v), N_FUTURE), np.float32),
+                              dates[0].to_timestamp(), dates[-1].to_timestamp()))
+    return out
+
+
+SHIPPED_SOURCES: tuple[str, ...] = ("m5", "statsmodels")
+MIXTURE = {"gp": 0.25, "demand": 0.58, "walmart": 0.15, "m5": 0.1, "statsmodels": 0.07}
 
 
 def build_corpus(
     seed: int = 0, n_gp: int = 1000, use_real: bool = True,
-    sources: tuple[str, ...] = SHIPPED_SOURCES,
+    sources: tuple[str, ...] = SHIPPED_SOURCES, gp_pool: np.ndarray | None = None,
 ) -> Corpus:
-    """Deterministic corpus for ``seed``; real ``sources`` are used when ../shared has them.
+    """Deterministic corpus for ``seed``; real ``sources`` are used when available.
 
-    The shipped weights use ``("m5",)`` only: the Walmart set states no licence, so weights
-    trained on it are not shipped (pass ``("walmart", "m5")`` for a local experiment).
+    ``gp_pool``: the KernelSynth draws of an earlier build (a resumed run skips redrawing).
+
+    The shipped weights use ``("m5", "statsmodels")``: the Walmart set states no licence, so
+    weights trained on it are not shipped (add ``walmart`` for a local experiment).
     """
     rng = np.random.default_rng(seed)
     real: list[RealSeries] = []
@@ -229,12 +369,13 @@ def build_corpus(
         m5 = shared_file("data", "m5_level1", "m5_level1_total_d1_d1969_combined.csv")
         if m5 is not None and "m5" in sources:
             real += m5_series(m5, shared_file("data", "m5_level1", "calendar_kaggle.csv"))
-    weights = {"gp": 0.3, "demand": 0.45, "walmart": 0.2, "m5": 0.05}
-    sources = {r.source for r in real}
-    weights = {k: v for k, v in weights.items() if k in ("gp", "demand") or k in sources}
+        if "statsmodels" in sources:
+            real += statsmodels_series()
+    present = {r.source for r in real}
+    weights = {k: v for k, v in MIXTURE.items() if k in ("gp", "demand") or k in present}
     total = sum(weights.values())
     weights = {k: round(v / total, 4) for k, v in weights.items()}
-    return Corpus(kernel_synth(rng, n_gp), real, weights)
+    return Corpus(kernel_synth(rng, n_gp) if gp_pool is None else gp_pool, real, weights)
 
 
 # -- sampling windows --------------------------------------------------------------------------
@@ -266,11 +407,15 @@ def _window(
 
 
 def sample_batch(
-    corpus: Corpus, rng: np.random.Generator, batch_size: int, context: int, horizon: int
+    corpus: Corpus, rng: np.random.Generator, batch_size: int, context: int, horizon: int,
+    source: str | None = None, freq: str | None = None,
 ) -> dict[str, np.ndarray]:
-    """A batch of (context, covariates, target) windows drawn from the corpus mixture."""
-    names = list(corpus.weights)
-    probs = np.array([corpus.weights[k] for k in names])
+    """A batch of (context, covariates, target) windows drawn from the corpus mixture.
+
+    ``source`` (and ``freq`` for "demand") restrict it, for validation per source and frequency.
+    """
+    names = [source] if source else list(corpus.weights)
+    probs = np.array([1.0]) if source else np.array([corpus.weights[k] for k in names])
     by_source: dict[str, list[RealSeries]] = {}
     for r in corpus.real:
         by_source.setdefault(r.source, []).append(r)
@@ -284,13 +429,53 @@ def sample_batch(
             past = np.zeros((len(y), N_PAST), np.float32)
             win = _window(rng, y, fut, past, context, horizon, 32, horizon)
         elif src == "demand":
-            y, fut, past = demand_series(rng, int(rng.integers(context // 2, context + horizon + 1)))
-            win = _window(rng, y, fut, past, context, horizon, 32, horizon // 2)
+            if freq is None and corpus.demand_pool:
+                f, y, fut, past = corpus.demand_pool[rng.integers(len(corpus.demand_pool))]
+            else:
+                f = freq or _pick_freq(rng)
+                y, fut, past = demand_series(rng, demand_length(rng, f, context, horizon), f)
+            min_ctx, min_fut = {"D": (32, horizon // 2), "W": (26, 8), "M": (12, 6)}[f]
+            win = _window(rng, y, fut, past, context, horizon, min_ctx, min_fut)
         else:
             r = by_source[src][rng.integers(len(by_source[src]))]
             past = np.zeros((len(r.y), N_PAST), np.float32)
-            win = _window(rng, r.y, r.future, past, context, horizon, 20, 8)
+            y = r.y * np.float32(np.exp(rng.normal(0, 1)))  # scale-free: never memorise a level
+            win = _window(rng, y, r.future, past, context, horizon, 20, 8)
         if win is not None:
             rows.append(win)
+    ctx, fut, past, tgt, tmask = (np.stack(c) for c in zip(*rows, strict=True))
+    return {"context": ctx, "future_cov": fut, "past_cov": past, "target": tgt, "target_mask": tmask}
+
+
+EVAL_HORIZON = {"D": 28, "W": 13, "M": 6}  # the horizons trendcast forecasts by default
+
+
+def sample_panel(
+    rng: np.random.Generator, n_series: int, freq: str, context: int, horizon: int,
+) -> dict[str, np.ndarray]:
+    """One shop: ``n_series`` demand series sharing a common factor, all cut at the same step.
+
+    The target covers the next :data:`EVAL_HORIZON` steps of the frequency; summing forecasts
+    and actuals over the panel shows whether per-series errors cancel or add up (bias).
+    """
+    h = min(EVAL_HORIZON[freq], horizon)
+    length = demand_length(rng, freq, context, horizon) + h
+    shared = shared_factor(rng, length, freq)
+    rows = []
+    for _ in range(n_series):
+        y, fut, past = demand_series(rng, length, freq, shared)
+        cut = length - h
+        start = max(0, cut - context)
+        ctx = np.full(context, np.nan, np.float32)
+        ctx[context - (cut - start) :] = y[start:cut]
+        tgt = np.zeros(horizon, np.float32)
+        tmask = np.zeros(horizon, bool)
+        tgt[:h], tmask[:h] = y[cut:], True
+        f = np.zeros((context + horizon, N_FUTURE), np.float32)
+        f[context - (cut - start) : context + h] = fut[start:]
+        p = np.zeros((context, N_PAST), np.float32)
+        seg = past[start:cut]
+        p[context - (cut - start) :] = (seg - seg.mean(0)) / (seg.std(0) + 1e-6)
+        rows.append((ctx, f, p, tgt, tmask))
     ctx, fut, past, tgt, tmask = (np.stack(c) for c in zip(*rows, strict=True))
     return {"context": ctx, "future_cov": fut, "past_cov": past, "target": tgt, "target_mask": tmask}

@@ -7,7 +7,7 @@ holiday]`` and up to two past-only signals, z-scored over each series' context.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ from trendcast.models.base import ID, TARGET, TIME
 from trendcast.models.pretrained.corpus import N_FUTURE, N_PAST
 
 HOLIDAY_COLUMNS = ("holiday", "is_holiday", "event", "IsHoliday")
+# columns that are never a covariate: keys, the target, what the slots already read, labels
+NOT_COVARIATES = {ID, TIME, TARGET, "item_id", "store_id", "category", "price", "promo", "revenue"}
 
 
 @dataclass
@@ -29,6 +31,7 @@ class SeriesArrays:
     past: np.ndarray  # (n, L, N_PAST)
     ref_price: np.ndarray  # (n,) reference price for the log price ratio (NaN: no price)
     last_price: np.ndarray  # (n,)
+    past_columns: list[str] = field(default_factory=list)  # which columns fill the past slots
 
 
 def _split(df: pd.DataFrame, col: str) -> list[np.ndarray]:
@@ -47,14 +50,53 @@ def _right_align(parts: list[np.ndarray], length: int, fill: float = np.nan) -> 
 
 
 def holiday_column(df: pd.DataFrame) -> str | None:
-    return next((c for c in HOLIDAY_COLUMNS if c in df.columns), None)
+    """The holiday/event flag column: a known name, else any numeric column named ``*holiday*``
+    (the fused calendar covariates name theirs e.g. ``holiday_CN``)."""
+    known = next((c for c in HOLIDAY_COLUMNS if c in df.columns), None)
+    if known is not None:
+        return known
+    return next((c for c in df.columns if "holiday" in str(c).lower()
+                 and pd.api.types.is_numeric_dtype(df[c])), None)
+
+
+def pick_past_covariates(df: pd.DataFrame, k: int = N_PAST) -> list[str]:
+    """Up to ``k`` numeric covariate columns of ``df`` for the past-only slots, at any frequency.
+
+    Whatever signals the frame carries (fused text, behaviour, external covariates ...), the
+    ones whose within-series movements track the target most closely (absolute correlation
+    of per-series demeaned values) fill the slots; constant or empty columns never do.
+    """
+    hol = holiday_column(df)
+    cands = [c for c in df.columns if c not in NOT_COVARIATES and c != hol
+             and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+    if not cands:
+        return []
+    g = df.groupby(ID, sort=False)
+    y = df[TARGET] - g[TARGET].transform("mean")
+    scores = {}
+    for c in cands:
+        x = df[c].astype(float)
+        x = x - g[c].transform("mean")
+        ok = x.notna() & y.notna()
+        if ok.sum() < 10 or float(x[ok].std()) == 0.0:
+            continue
+        r = np.corrcoef(x[ok], y[ok])[0, 1]
+        if np.isfinite(r):
+            scores[c] = abs(float(r))
+    return sorted(scores, key=lambda c: (-scores[c], str(c)))[:k]
 
 
 def panel_arrays(
     df: pd.DataFrame, length: int, use_covariates: bool = True,
-    past_covariates: Sequence[str] = (),
+    past_covariates: Sequence[str] | str = (),
 ) -> SeriesArrays:
-    """History arrays of the last ``length`` steps of every series in ``df`` (sorted by id, ds)."""
+    """History arrays of the last ``length`` steps of every series in ``df`` (sorted by id, ds).
+
+    ``past_covariates="auto"`` fills the past-only slots by :func:`pick_past_covariates`.
+    """
+    if isinstance(past_covariates, str):
+        past_covariates = pick_past_covariates(df) if past_covariates == "auto" and use_covariates else (
+            [past_covariates] if past_covariates not in ("auto", "none", "") else [])
     if len(past_covariates) > N_PAST:
         raise ConfigError(f"At most {N_PAST} past-only covariates are supported; got {list(past_covariates)}.")
     df = df.sort_values([ID, TIME])
@@ -83,7 +125,7 @@ def panel_arrays(
             block = _right_align(_split(df, col), length)
             mu, sd = np.nanmean(block, axis=1, keepdims=True), np.nanstd(block, axis=1, keepdims=True)
             past[:, :, k] = np.nan_to_num((block - mu) / (sd + 1e-6), nan=0.0)
-    return SeriesArrays(ids, y, future, past, ref, last)
+    return SeriesArrays(ids, y, future, past, ref, last, list(past_covariates) if use_covariates else [])
 
 
 def future_slots(

@@ -33,7 +33,7 @@ from trendcast.errors import ConfigError, InputError
 from trendcast.models.base import ID, TIME, check_long_frame
 from trendcast.models.pretrained.data import SeriesArrays, panel_arrays
 from trendcast.models.pretrained.forecaster import WEIGHTS_DIR, load_model
-from trendcast.models.pretrained.model import PatchCast, pinball_loss
+from trendcast.models.pretrained.model import PatchCast, pinball_loss, training_loss
 
 STRATEGIES = ("head", "head+last", "full", "lora")
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"]
@@ -164,8 +164,7 @@ def finetune_model(
     for step in range(1, max_steps + 1):
         net.train()
         b = win.sample(rng, batch_size)
-        pred, _, scale = net(b["context"], None, b["future_cov"], b["past_cov"])
-        loss = pinball_loss(pred, b["target"], b["target_mask"], qs, scale)
+        loss = training_loss(net, b, qs)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -17,8 +17,13 @@ from safetensors.torch import load_file
 
 from trendcast.errors import NotReadyError
 from trendcast.models.base import FORECAST, ID, TIME, Capabilities, Forecaster, quantile_column
-from trendcast.models.pretrained.data import SeriesArrays, future_slots, panel_arrays
-from trendcast.models.pretrained.model import PatchCast, PatchCastConfig
+from trendcast.models.pretrained.data import (
+    SeriesArrays,
+    future_slots,
+    panel_arrays,
+    pick_past_covariates,
+)
+from trendcast.models.pretrained.model import PatchCast, PatchCastConfig, point_forecast
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILES = ("patchcast.safetensors", "model.safetensors")
@@ -55,38 +60,52 @@ def interpolate_quantiles(pred: np.ndarray, trained: Sequence[float], wanted: Se
 
 @torch.no_grad()
 def forecast_arrays(
-    model: PatchCast, arrays: SeriesArrays, future: np.ndarray, h: int, batch_size: int = 256
-) -> np.ndarray:
-    """Quantile forecasts (n, h, Q); horizons beyond the model's roll forward on the median."""
+    model: PatchCast, arrays: SeriesArrays, future: np.ndarray, h: int, batch_size: int = 256,
+    with_mean: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Quantile forecasts (n, h, Q); horizons beyond the model's roll forward on the median.
+
+    With ``with_mean`` also the point forecast (n, h): the point head's mean when the weights
+    have one, else the mean of the quantile curve. Series whose history is never negative
+    (sales) get forecasts floored at 0.
+    """
     cfg = model.cfg
     model.eval()
     y, fut_hist, past = arrays.y.copy(), arrays.future.copy(), arrays.past.copy()
-    chunks = []
+    chunks, means = [], []
     done = 0
     median = cfg.quantiles.index(0.5) if 0.5 in cfg.quantiles else len(cfg.quantiles) // 2
     while done < h:
         step = min(cfg.horizon, h - done)
         f_h = np.zeros((len(y), cfg.horizon, fut_hist.shape[-1]), np.float32)
         f_h[:, :step] = future[:, done : done + step]
-        out = []
+        out, out_mean = [], []
         for s in range(0, len(y), batch_size):
             sl = slice(s, s + batch_size)
-            pred, _, _ = model(
+            pred, mean, _, _ = model(
                 torch.from_numpy(y[sl]),
                 None,
                 torch.from_numpy(np.concatenate([fut_hist[sl], f_h[sl]], axis=1)),
                 torch.from_numpy(past[sl]),
+                return_mean=True,
             )
             out.append(pred[:, :step].numpy())
+            out_mean.append(point_forecast(pred, mean)[:, :step].numpy())
         block = np.concatenate(out)
         chunks.append(block)
+        means.append(np.concatenate(out_mean))
         done += step
         if done < h:  # roll: append the median as if observed, covariates alongside
             y = np.concatenate([y, block[:, :, median]], axis=1)[:, -cfg.context_length :]
             fut_hist = np.concatenate([fut_hist, f_h[:, :step]], axis=1)[:, -cfg.context_length :]
             past = np.concatenate([past, np.zeros((len(y), step, past.shape[-1]), np.float32)], axis=1)
             past = past[:, -cfg.context_length :]
-    return np.sort(np.concatenate(chunks, axis=1), axis=-1)
+    quantiles = np.sort(np.concatenate(chunks, axis=1), axis=-1)
+    point = np.concatenate(means, axis=1)
+    nonneg = ~(np.nan_to_num(arrays.y, nan=0.0) < 0).any(axis=1)
+    quantiles[nonneg] = np.maximum(quantiles[nonneg], 0.0)
+    point[nonneg] = np.maximum(point[nonneg], 0.0)
+    return (quantiles, point) if with_mean else quantiles
 
 
 class PretrainedForecaster(Forecaster):
@@ -98,7 +117,9 @@ class PretrainedForecaster(Forecaster):
       :data:`trendcast.models.pretrained.finetune.STRATEGIES` to fine-tune on ``fit`` data;
     - ``finetune_options``: keyword arguments for :func:`~.finetune.finetune_model`;
     - ``use_covariates``: read ``promo``, ``price`` and a holiday column when present;
-    - ``past_covariates``: up to two past-only signal columns (e.g. text mentions).
+    - ``past_covariates``: up to two past-only signal columns (e.g. text mentions), or
+      ``"auto"`` (default): the numeric covariate columns the frame carries (fused text,
+      behaviour or external signals, at any frequency) that track the target best.
     """
 
     name = "patchtst_pretrained"
@@ -109,41 +130,43 @@ class PretrainedForecaster(Forecaster):
     def __init__(
         self, season_length: int = 7, freq: str = "D", weights: str | Path | None = None,
         finetune: str | None = None, finetune_options: dict[str, Any] | None = None,
-        use_covariates: bool = True, past_covariates: Sequence[str] = (), **params: object,
+        use_covariates: bool = True, past_covariates: Sequence[str] | str = "auto", **params: object,
     ) -> None:
         super().__init__(season_length=season_length, freq=freq, **params)
         self.weights = weights
         self.finetune = finetune
         self.finetune_options = dict(finetune_options or {})
         self.use_covariates = use_covariates
-        self.past_covariates = list(past_covariates)
+        self.past_covariates = past_covariates if isinstance(past_covariates, str) else list(past_covariates)
 
     def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
         self.model_ = load_model(self.weights)
         self.finetune_report_: dict[str, Any] | None = None
+        self.past_columns_ = (pick_past_covariates(df) if self.use_covariates else []) \
+            if self.past_covariates == "auto" else list(self.past_covariates)
         if self.finetune:
             from trendcast.models.pretrained.finetune import finetune_model
 
             self.model_, self.finetune_report_ = finetune_model(
                 self.model_, df, strategy=self.finetune, use_covariates=self.use_covariates,
-                past_covariates=self.past_covariates, **self.finetune_options,
+                past_covariates=self.past_columns_, **self.finetune_options,
             )
         self.arrays_ = panel_arrays(
-            df, self.model_.cfg.context_length, self.use_covariates, self.past_covariates
+            df, self.model_.cfg.context_length, self.use_covariates, self.past_columns_
         )
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
         cfg = self.model_.cfg
         fut = future_slots(self.arrays_, h, X_future, self.use_covariates)
-        pred = forecast_arrays(self.model_, self.arrays_, fut, h)
+        pred, point = forecast_arrays(self.model_, self.arrays_, fut, h, with_mean=True)
         grid = self.future_dates(h).sort_values([ID, TIME]).reset_index(drop=True)
         order = {uid: i for i, uid in enumerate(self.arrays_.ids)}
         rows = np.array([order[u] for u in grid[ID].drop_duplicates()])
         pred = pred[rows].reshape(-1, len(cfg.quantiles))
         out = grid.copy()
-        # the point forecast is the mean of the quantile curve: a consistent estimate of the
-        # mean (what squared-error metrics such as WRMSSE reward), unlike the median
-        out[FORECAST] = pred.mean(axis=1)
+        # the point forecast estimates the mean (what squared-error metrics such as WRMSSE and
+        # sums over many series reward), not the median: the point head, or the quantile mean
+        out[FORECAST] = point[rows].reshape(-1)
         if quantiles:
             qv = interpolate_quantiles(pred, cfg.quantiles, quantiles)
             for j, q in enumerate(quantiles):
@@ -157,6 +180,7 @@ class PretrainedForecaster(Forecaster):
         return {
             "weights": str(folder),
             "finetune": self.finetune,
+            "past_covariates": getattr(self, "past_columns_", None),
             "metadata": json.loads(meta.read_text()) if meta.exists() else None,
             "finetune_report": getattr(self, "finetune_report_", None),
         }

@@ -38,6 +38,9 @@ class PatchCastConfig:
     n_future_covariates: int = 3  # slots: promo, log price ratio, holiday/event
     n_past_covariates: int = 2  # slots: past-only signals (text mentions, sentiment, ...)
     quantiles: list[float] = field(default_factory=lambda: list(QUANTILES))
+    # one extra output per step trained with squared error: a mean forecast whose sum over
+    # many series stays unbiased (the mean of the 0.1-0.9 quantiles misses skewed tails)
+    point_head: bool = False
 
     @property
     def n_patches(self) -> int:
@@ -152,7 +155,8 @@ class PatchCast(nn.Module):
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layers)])
         self.norm = nn.LayerNorm(d)
         # the task head: fine-tuning strategy ``head`` trains only this module
-        self.head = ResidualMLP(d, cfg.d_ff, p * len(cfg.quantiles), cfg.dropout)
+        self.n_out = len(cfg.quantiles) + int(cfg.point_head)
+        self.head = ResidualMLP(d, cfg.d_ff, p * self.n_out, cfg.dropout)
 
     def forward(
         self,
@@ -160,7 +164,12 @@ class PatchCast(nn.Module):
         mask: torch.Tensor | None = None,
         future_cov: torch.Tensor | None = None,
         past_cov: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return_mean: bool = False,
+    ) -> tuple[torch.Tensor, ...]:
+        """``(quantiles, loc, scale)``; with ``return_mean`` ``(quantiles, mean, loc, scale)``.
+
+        ``mean`` is the point head's output, or None when the weights have no point head.
+        """
         cfg = self.cfg
         p, n_ctx, n_q = cfg.patch_length, cfg.n_patches, cfg.n_queries
         b, length = context.shape
@@ -205,9 +214,13 @@ class PatchCast(nn.Module):
         padding = torch.cat([xm.view(b, n_ctx, p).sum(-1) == 0, mask.new_zeros(b, n_q)], dim=1)
         for block in self.blocks:
             hidden = block(hidden, padding)
-        out = self.head(self.norm(hidden[:, n_ctx:]))  # (B, n_q, p * Q)
-        q = out.view(b, n_q * p, len(cfg.quantiles))[:, : cfg.horizon]
-        return q * scale[..., None] + loc[..., None], loc, scale
+        out = self.head(self.norm(hidden[:, n_ctx:]))  # (B, n_q, p * n_out)
+        out = out.view(b, n_q * p, self.n_out)[:, : cfg.horizon] * scale[..., None] + loc[..., None]
+        q = out[..., : len(cfg.quantiles)]
+        if not return_mean:
+            return q, loc, scale
+        mean = out[..., -1] if cfg.point_head else None
+        return q, mean, loc, scale
 
 
 def pinball_loss(
@@ -225,6 +238,38 @@ def pinball_loss(
     loss = torch.maximum(quantiles * diff, (quantiles - 1) * diff)
     m = target_mask[..., None].float()
     return (loss * m).sum() / (m.sum() * len(quantiles)).clamp_min(1.0)
+
+
+def squared_error(
+    pred: torch.Tensor, target: torch.Tensor, target_mask: torch.Tensor, scale: torch.Tensor,
+    clip: float = 10.0,
+) -> torch.Tensor:
+    """Mean squared error in scaled units (clipped): its minimiser is the conditional mean."""
+    diff = ((target - pred) / scale).clamp(-clip, clip)
+    m = target_mask.float()
+    return (diff**2 * m).sum() / m.sum().clamp_min(1.0)
+
+
+def training_loss(
+    model: nn.Module, batch: dict[str, torch.Tensor], quantiles: torch.Tensor,
+    mean_weight: float = 0.25,
+) -> torch.Tensor:
+    """Pinball loss over the quantiles, plus the point head's squared error when it has one.
+
+    Used by pretraining and fine-tuning alike, so fine-tuning never lets the point head drift.
+    """
+    q, mean, _, scale = model(
+        batch["context"], None, batch["future_cov"], batch["past_cov"], return_mean=True
+    )
+    loss = pinball_loss(q, batch["target"], batch["target_mask"], quantiles, scale)
+    if mean is not None:
+        loss = loss + mean_weight * squared_error(mean, batch["target"], batch["target_mask"], scale)
+    return loss
+
+
+def point_forecast(quantiles: torch.Tensor, mean: torch.Tensor | None) -> torch.Tensor:
+    """The point forecast: the point head when present, else the mean of the quantile curve."""
+    return mean if mean is not None else quantiles.mean(-1)
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
