@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-import pytest
 
-from trendcast.report.labels import local_label
 from trendcast.report.tables import (
     TableQuery,
     apply_query,
@@ -50,17 +48,3 @@ def test_exports_neutralise_formulas() -> None:
     assert list(csv["title"]) == ["'=HYPERLINK(\"x\")", "'+1", "tea"]
     sheet = pd.read_excel(io.BytesIO(to_xlsx(df)))
     assert sheet["title"].iloc[0].startswith("'=") and list(sheet["n"]) == [1, 2, 3]
-
-
-@pytest.mark.parametrize(("name", "freq", "label"), [
-    ("lag7", "D", "units sold 7 days ago"),
-    ("lag1", "W-SUN", "units sold 1 week ago"),
-    ("rolling_mean_lag1_window_size28", "D", "mean units over 28 days, up to 1 day ago"),
-    ("exponentially_weighted_mean_lag1_alpha0.3", "D", "recent units, smoothed (weight 0.3), up to 1 day ago"),
-    ("item_id", "D", "which item it is"),
-    ("cal_dayofweek", "D", "day of the week"),
-    ("sent_mean_7d", "D", "review sentiment, 7-day mean"),
-    ("mystery_feature", "D", "mystery_feature"),
-])
-def test_feature_labels(name: str, freq: str, label: str) -> None:
-    assert local_label(name, freq) == label

@@ -14,7 +14,7 @@ from trendcast.report.narrative import builtin_text, facts
 
 
 @pytest.mark.parametrize(("freq", "unit"), [("D", "day"), ("W-SUN", "week"), ("W-MON", "week"), ("MS", "month"),
-                                            ("ME", "month"), ("", "day")])
+                                            ("ME", "month")])
 def test_period_unit(freq: str, unit: str) -> None:
     assert period_unit(freq) == unit
 

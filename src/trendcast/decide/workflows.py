@@ -208,6 +208,8 @@ def demo_product(db: Path) -> dict[str, object]:
     if row is None:
         raise NotReadyError("No sales with a product category: cannot place a new product.")
     category, price, _ = row
+    if price is None:
+        raise NotReadyError("The sales have no prices: a new product is placed among items by its price.")
     return {"item_id": "NEW-1", "category": category, "price": round(float(price), 2),
             "title": f"new {category} product", "description": f"A new product in {category}."}
 

@@ -1,6 +1,6 @@
 """Marketing copy and product descriptions grounded in what trendcast knows about a product.
 
-The facts come from the warehouse only: what reviews praise and criticise (the need mentions
+The facts come from the warehouse only: what reviews praise and criticise (aspect sentiment
 and sentiment labels of ``trendcast signals``), the terms people use most, the recent sales
 trend, the star rating and where the price sits in its category. An OpenAI-compatible model
 (the report narrative's settings: ``TRENDCAST_LLM_URL``/``TRENDCAST_LLM_MODEL``) writes the
@@ -29,8 +29,10 @@ log = logging.getLogger("trendcast.report")
 KINDS = ("marketing", "description")
 LANGS = ("zh", "en")
 ASPECTS = {"price": ("value for money", "性价比"), "quality": ("quality", "品质"),
-           "delivery": ("fast delivery", "物流速度"), "size": ("fit and size", "尺码合适"),
-           "service": ("service", "服务")}
+           "delivery": ("fast delivery", "物流速度"), "packaging": ("packaging", "包装"),
+           "size_fit": ("fit and size", "尺码合适"), "service": ("service", "服务"),
+           "taste_smell": ("taste and smell", "味道"), "battery": ("battery life", "续航"),
+           "appearance": ("looks", "外观"), "effect": ("results", "效果")}  # text/resources/aspects.json
 STOP = {"the", "and", "for", "with", "this", "that", "very", "was", "are", "but", "not", "have", "after",
         "just", "really", "would", "will", "they", "its", "it's", "from", "too", "than", "all", "one", "buy",
         "bought", "product", "item", "的", "了", "是", "很", "也", "都", "就", "还", "买", "用"}
@@ -91,13 +93,13 @@ def _voice(con, where: str, params: list[object]) -> dict[str, object]:
                      f"WHERE {where.format(a='s')}", params).df()
     if df.empty:
         return out
-    need = df.assign(need=df["mentions"].fillna("").str.split(",")).explode("need")
-    need = need[need["need"].str.startswith("need_", na=False)]
-    need["need"] = need["need"].str[5:]
-    pos = need[need["label"] == "positive"]["need"].value_counts()
-    neg = need[need["label"] == "negative"]["need"].value_counts()
-    out["praised"] = [n for n in pos.index if pos[n] >= max(2, neg.get(n, 0))][:3]
-    out["criticised"] = [n for n in neg.index if neg[n] >= max(2, pos.get(n, 0) / 2)][:2]
+    if "text_aspects" in tables:  # aspect-level sentiment: each clause scored toward its aspect
+        asp = con.execute(f"SELECT a.aspect, a.score FROM text_aspects a JOIN text_scores s USING (text_id) "
+                          f"LEFT JOIN products p USING (item_id) WHERE {where.format(a='s')}", params).df()
+        pos = asp[asp["score"] > 0]["aspect"].value_counts()
+        neg = asp[asp["score"] < 0]["aspect"].value_counts()
+        out["praised"] = [n for n in pos.index if pos[n] >= max(2, neg.get(n, 0))][:3]
+        out["criticised"] = [n for n in neg.index if neg[n] >= max(2, pos.get(n, 0) / 2)][:2]
     words = Counter(w for toks in df.loc[df["label"] == "positive", "tokens"].dropna() for w in str(toks).split()
                     if w.lower() not in STOP and (len(w) >= 2 if CJK.search(w) else len(w) >= 4))
     out["hot_terms"] = [w for w, _ in words.most_common(8)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -65,8 +67,15 @@ def category_figure(history: pd.DataFrame, forecast: pd.DataFrame | None, unit: 
     return fig
 
 
-def drivers_figure(expl: pd.DataFrame, top: int = 12, label=str) -> go.Figure | None:
-    """Mean absolute contribution per feature (long ``feature, value`` or wide frames)."""
+def drivers_figure(expl: pd.DataFrame, top: int = 12,
+                   label: Callable[[str], str] | None = None) -> go.Figure | None:
+    """Mean absolute contribution per feature (long ``feature, value`` or wide frames), named
+    readably (:func:`~trendcast.features.fusion.feature_label`; the raw name shows on hover)."""
+    if label is None:
+        from trendcast.features.fusion import feature_label
+
+        freq = expl.attrs.get("freq", "D")
+        label = lambda name: feature_label(name, freq)  # noqa: E731
     value_col = next((c for c in ("shap_value", "shap", "contribution", "value", "importance")
                       if c in expl.columns), None)
     if "feature" in expl.columns and value_col:

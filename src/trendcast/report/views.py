@@ -18,9 +18,9 @@ from markupsafe import Markup, escape
 
 from trendcast.data.warehouse import SERIES_SEP
 from trendcast.errors import NotReadyError, TrendcastError
+from trendcast.features.fusion import feature_label
 from trendcast.report import figures
 from trendcast.report.data import ShopData, quantile_levels
-from trendcast.report.labels import feature_label
 from trendcast.report.tables import (
     PAGE_SIZE,
     TableQuery,
@@ -528,11 +528,11 @@ def voice(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
                                    "Aspect sentiment per week (-1 to 1)", columns=top, max_lines=6)
         return _fig("Aspect sentiment over time", fig)
 
-    return [_safe("Aspects", lambda: _table(data, "aspects", mode)),
+    return [_safe(TABLES["aspects"][0], lambda: _table(data, "aspects", mode)),
             _safe("Aspect sentiment over time", aspect_trend),
             _safe("Competitor mentions", lambda: _fig("Competitor mentions",
                                                       figures.voice_figure(data.voice(), "competitor"))),
-            _safe("Competitors", lambda: _table(data, "competitors", mode)),
+            _safe(TABLES["competitors"][0], lambda: _table(data, "competitors", mode)),
             _safe("What customers said", lambda: _table(data, "voice-examples", mode))]
 
 
