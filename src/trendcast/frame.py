@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from trendcast.errors import ConfigError
 
 ID, TIME, TARGET, FORECAST = "unique_id", "ds", "y", "forecast"
+CUTOFF = "cutoff"  # the last training date of a backtest window
 
 
 def quantile_column(q: float) -> str:

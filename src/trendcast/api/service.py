@@ -74,11 +74,9 @@ class Service:
         planner to open the dashboard after a data change does not wait for them."""
 
         def run() -> None:
-            from trendcast.report.views import action_counts
-
             try:
                 with self.data() as data:
-                    action_counts(data)
+                    data.action_counts()
             except Exception:  # noqa: BLE001 - warming is an optimisation; pages still compute on demand
                 log.debug("warming the decisions failed", exc_info=True)
 

@@ -20,9 +20,8 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from utilsforecast import losses
 
-from trendcast.models.base import FORECAST, ID, TARGET, TIME, quantile_column
+from trendcast.frame import CUTOFF, FORECAST, ID, TARGET, TIME, quantile_column
 
-CUTOFF = "cutoff"
 TREND_CLASSES = ("falling", "flat", "rising")
 
 

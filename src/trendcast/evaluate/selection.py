@@ -145,30 +145,6 @@ class Selection:
 
 
 # -- per-series errors (also used by models/ensemble.py) ---------------------------------------
-def series_scales(forecasts: pd.DataFrame, history: pd.DataFrame, season_length: int) -> pd.Series:
-    """In-sample seasonal-naive MAE per (cutoff, series), from history up to each cutoff.
-
-    Series whose history has no variation get a scale of 1 (plain MAE): within a series every
-    model shares the scale, so the ranking is unaffected.
-    """
-    hist = history[[ID, TIME, TARGET]].sort_values([ID, TIME])
-    cuts = forecasts[[CUTOFF, ID]].drop_duplicates()
-    h = hist.merge(cuts, on=ID)
-    h = h[h[TIME] <= h[CUTOFF]]
-    h["d"] = h.groupby([CUTOFF, ID])[TARGET].diff(season_length).abs()
-    scale = h.groupby([CUTOFF, ID])["d"].mean()
-    return scale.where(scale > 0, 1.0).fillna(1.0).rename("scale")
-
-
-def series_errors(forecasts: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
-    """Scaled absolute error (MASE) per (model, cutoff, series)."""
-    fc = forecasts.assign(err=(forecasts[TARGET] - forecasts[FORECAST]).abs())
-    mae = fc.groupby(["model", CUTOFF, ID], as_index=False)["err"].mean()
-    mae = mae.merge(scale.reset_index(), on=[CUTOFF, ID], how="left")
-    mae["error"] = mae["err"] / mae["scale"].fillna(1.0)
-    return mae[["model", CUTOFF, ID, "error"]]
-
-
 # -- deciding on some windows, scoring on others -------------------------------------------------
 @dataclass
 class _Decision:

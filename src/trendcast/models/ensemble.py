@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError, TrendcastError
+from trendcast.frame import CUTOFF
 from trendcast.models.base import FORECAST, ID, TARGET, TIME, Capabilities, Forecaster
 from trendcast.models.registry import make_model, model_class
 
@@ -63,17 +64,39 @@ def least_squares_weights(F: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w / w.sum() if w.sum() > 0 else np.full(k, 1.0 / k)
 
 
+def series_scales(forecasts: pd.DataFrame, history: pd.DataFrame, season_length: int) -> pd.Series:
+    """In-sample seasonal-naive MAE per (cutoff, series), from history up to each cutoff.
+
+    Series whose history has no variation get a scale of 1 (plain MAE): within a series every
+    model shares the scale, so the ranking is unaffected.
+    """
+    hist = history[[ID, TIME, TARGET]].sort_values([ID, TIME])
+    cuts = forecasts[[CUTOFF, ID]].drop_duplicates()
+    h = hist.merge(cuts, on=ID)
+    h = h[h[TIME] <= h[CUTOFF]]
+    h["d"] = h.groupby([CUTOFF, ID])[TARGET].diff(season_length).abs()
+    scale = h.groupby([CUTOFF, ID])["d"].mean()
+    return scale.where(scale > 0, 1.0).fillna(1.0).rename("scale")
+
+
+def series_errors(forecasts: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
+    """Scaled absolute error (MASE) per (model, cutoff, series)."""
+    fc = forecasts.assign(err=(forecasts[TARGET] - forecasts[FORECAST]).abs())
+    mae = fc.groupby(["model", CUTOFF, ID], as_index=False)["err"].mean()
+    mae = mae.merge(scale.reset_index(), on=[CUTOFF, ID], how="left")
+    mae["error"] = mae["err"] / mae["scale"].fillna(1.0)
+    return mae[["model", CUTOFF, ID, "error"]]
+
+
 def learn_weights(forecasts: pd.DataFrame, history: pd.DataFrame, season_length: int,
                   method: str) -> dict[str, float]:
     """Member weights from backtest ``forecasts`` (``model, cutoff, unique_id, ds, y, forecast``)."""
-    from trendcast.evaluate.selection import series_errors, series_scales
-
     scale = series_scales(forecasts, history, season_length)
     if method == "inverse_error":
         err = series_errors(forecasts, scale).groupby("model")["error"].mean()
         return inverse_error_weights(err.to_dict())
-    wide = forecasts.pivot_table(index=["cutoff", ID, TIME], columns="model", values=FORECAST).dropna()
-    y = forecasts.drop_duplicates(["cutoff", ID, TIME]).set_index(["cutoff", ID, TIME])[TARGET]
+    wide = forecasts.pivot_table(index=[CUTOFF, ID, TIME], columns="model", values=FORECAST).dropna()
+    y = forecasts.drop_duplicates([CUTOFF, ID, TIME]).set_index([CUTOFF, ID, TIME])[TARGET]
     s = scale.reindex(wide.index.droplevel(TIME)).to_numpy()
     w = least_squares_weights(wide.to_numpy() / s[:, None], y.reindex(wide.index).to_numpy() / s)
     return dict(zip(wide.columns, w.tolist(), strict=True))

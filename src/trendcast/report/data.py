@@ -10,6 +10,7 @@ command that produces it, so the API answers 404 with that message and the dashb
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from trendcast.data.warehouse import SERIES_SEP
 from trendcast.errors import InputError, NotReadyError
 from trendcast.features.frequency import unit as period_unit
 
+log = logging.getLogger("trendcast.report")
 QUANTILE_RE = re.compile(r"^q(0\.\d+)$")
 
 # table -> the command that fills it (the hint shown when it is missing)
@@ -531,6 +533,25 @@ class ShopData:
         df["kind"] = df["name"].map(lambda n: "competitor" if n.startswith("comp_") else "need")
         df["name"] = df["name"].str.replace(r"^(need|comp)_", "", regex=True)
         return _normalise(df[["ds", "kind", "name", "mentions"]])
+
+    def action_counts(self) -> dict[str, tuple[int, str]]:
+        """What needs a decision now: label -> (count, dashboard page). Also the narrative's facts."""
+        readers: list[tuple[str, str, Callable[[], int]]] = [
+            ("orders to place", "/alerts", lambda: len(self.orders())),
+            ("price changes", "/pricing",
+             lambda: int((self.price_recommendations()["change_pct"].abs() >= 0.5).sum())),
+            ("promotions worth running", "/promotions", lambda: int(self.promotions()["worth_running"].sum())),
+            ("rising items", "/trends", lambda: int((self.trends("item")["trend"] == "rising").sum())),
+            ("falling items", "/trends", lambda: int((self.trends("item")["trend"] == "falling").sum())),
+            ("risk warnings", "/alerts", lambda: len(self.risk_warnings())),
+        ]
+        out: dict[str, tuple[int, str]] = {}
+        for label, page, count in readers:
+            try:
+                out[label] = (count(), page)
+            except Exception:  # noqa: BLE001 - a stage that cannot run leaves its count out
+                log.debug("action count %r unavailable", label, exc_info=True)
+        return out
 
     def aspects(self, freq: str = "W") -> pd.DataFrame:
         """What customers praise and blame per period and aspect (:func:`~trendcast.text.aspects.aspect_summary`)."""

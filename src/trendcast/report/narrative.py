@@ -91,9 +91,7 @@ def facts(data: ShopData) -> dict[str, object]:
     except NotReadyError:
         pass
     try:
-        from trendcast.report.views import action_counts
-
-        out["actions"] = {label: n for label, (n, _) in action_counts(data).items()}
+        out["actions"] = {label: n for label, (n, _) in data.action_counts().items()}
     except Exception:  # noqa: BLE001 - the summary reads fine without the action counts
         log.debug("action counts unavailable for the narrative", exc_info=True)
     for name, reader in (("alerts", data.alerts), ("hotspots", data.hotspots)):

@@ -231,32 +231,13 @@ def _top(df: pd.DataFrame, columns: list[str], link_base: str = "", rows: int = 
     return Markup(rows_html(shown, heads, links=links, base=link_base, keys=df.loc[shown.index]))
 
 
-def action_counts(data: ShopData) -> dict[str, tuple[int, str]]:
-    """What needs a decision now: label -> (count, page). Also the narrative's facts."""
-    out: dict[str, tuple[int, str]] = {}
-    readers: list[tuple[str, str, Callable[[], int]]] = [
-        ("orders to place", "/alerts", lambda: len(data.orders())),
-        ("price changes", "/pricing", lambda: int((data.price_recommendations()["change_pct"].abs() >= 0.5).sum())),
-        ("promotions worth running", "/promotions", lambda: int(data.promotions()["worth_running"].sum())),
-        ("rising items", "/trends", lambda: int((data.trends("item")["trend"] == "rising").sum())),
-        ("falling items", "/trends", lambda: int((data.trends("item")["trend"] == "falling").sum())),
-        ("risk warnings", "/alerts", lambda: len(data.risk_warnings())),
-    ]
-    for label, page, count in readers:
-        try:
-            out[label] = (count(), page)
-        except Exception:  # noqa: BLE001 - a stage that cannot run leaves its count out
-            log.debug("action count %r unavailable", label, exc_info=True)
-    return out
-
-
 def actions(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
     """This period's decisions: counts first, then the top rows of each, linking to the items."""
     base = mode.base if mode.interactive else None
     unit = data.unit()
 
     def counts() -> Section:
-        values = action_counts(data)
+        values = data.action_counts()
         if not values:
             raise NotReadyError("No decisions yet — run `trendcast ingest` and `trendcast forecast`.")
         cells = "".join(
