@@ -18,7 +18,7 @@ def test_output_columns_suffix_on_clash() -> None:
 
 def test_sentiment_keeps_the_input_label_column(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
-    given = pd.DataFrame({"text": ["great quality, love it", "terrible, broke after a day"],
+    given = pd.DataFrame({"text": ["质量很好，非常喜欢", "太差了，用了一天就坏了"],
                           "label": ["my-own-1", "my-own-2"], "score": [10, 20]})
     given.to_csv(src, index=False)
     dst = tmp_path / "out.csv"
