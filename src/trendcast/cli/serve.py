@@ -26,6 +26,9 @@ def serve(
     max_upload_rows: int = typer.Option(5_000_000, min=1, help="Most rows one upload may hold (more: HTTP 413)."),
     max_body_mb: float = typer.Option(1.0, help="Largest body of any other request, in MB (checked before the token)."),
     log_level: str = typer.Option("info", help="uvicorn log level: critical, error, warning, info, debug."),
+    warm: bool = typer.Option(True, "--warm/--no-warm", help=(
+        "Compute the start page's decisions in the background at start and after each write "
+        "(faster first visit; costs CPU and memory while it runs).")),
 ) -> None:
     """Run the REST API (/api/v1, docs at /docs) and the web dashboard (/) on one warehouse.
 
@@ -38,8 +41,9 @@ def serve(
 
     application = create_app(db, max_upload_mb=max_upload_mb, max_upload_rows=max_upload_rows,
                              max_body_mb=max_body_mb)
-    application.state.service.keep_warm = True  # decisions for the start page ready before the first visit
-    application.state.service.warm()
+    if warm:  # decisions for the start page ready before the first visit
+        application.state.service.keep_warm = True
+        application.state.service.warm()
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]  API docs: http://{host}:{port}/docs")
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 

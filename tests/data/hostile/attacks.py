@@ -38,7 +38,8 @@ def server(db: Path, max_upload_mb: float = 20, log: Path | None = None,
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVE, "serve", "--db", str(db), "--host", HOST, "--port", str(port),
-         "--max-upload-mb", str(max_upload_mb), "--log-level", "info"],
+         "--max-upload-mb", str(max_upload_mb), "--log-level", "info",
+         "--no-warm"],  # memory measured is what the attack costs, not the start page's decisions
         stdout=out, stderr=subprocess.STDOUT, env=env)
     base = f"http://{HOST}:{port}"
     try:
