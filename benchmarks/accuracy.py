@@ -299,15 +299,17 @@ def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object
     return fc
 
 
-def reused(ds: Dataset, tag: str) -> dict[str, dict[str, object]]:
+def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[str, object]]:
     """Plain peers from an earlier results file of the same data (they read only the sales and do
-    not depend on trendcast), so a slow machine can re-run trendcast's side alone."""
+    not depend on trendcast), so a slow machine can re-run trendcast's side alone; with
+    ``candidates`` also auto's candidates alone (same warehouse and covariates: re-run auto only)."""
     path = RESULTS / f"accuracy_{ds.name}{tag}.json"
     if not path.exists():
         return {}
     old = json.loads(path.read_text())
     return {k: {"reused_from": f"{path.name} ({old.get('command', '')})", **v}
-            for k, v in old.get("results", {}).items() if v.get("kind") == "plain peer"}
+            for k, v in old.get("results", {}).items() if v.get("kind") == "plain peer"
+            or (candidates and v.get("kind") in ("auto candidate alone", "skipped", "failed"))}
 
 
 def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], variants: list[str],
@@ -349,15 +351,17 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
         print("   same figure from the CLI:", results[name]["cli"], flush=True)
     for k, v in reuse.items():
         results[k] = v
-        print(f"   {k:28s} WRMSSE {v['wrmsse']:.3f}  {v['seconds']:7.1f} s  {v['peak_rss_mb']:7.0f} MB  (reused)",
-              flush=True)
-    if not reuse:
+        if "wrmsse" in v:
+            print(f"   {k:28s} WRMSSE {v['wrmsse']:.3f}  {v['seconds']:7.1f} s  (reused)", flush=True)
+    if not any(v.get("kind") == "plain peer" for v in reuse.values()):
         for peer in ("auto_ets", "auto_theta"):
             fc, t = timed(lambda peer=peer: plain_stats(ds, panel, peer))
             score(f"plain {peer}", fc, t, "plain peer")
         fc, t = timed(lambda: plain_lightgbm(ds, panel))
         score("plain lightgbm", fc, t, "plain peer")
     for cand in default_candidates() if candidates else []:
+        if f"candidate {cand}" in results:
+            continue
         if cand in skip:
             results[f"candidate {cand}"] = {"kind": "skipped", "note": "--skip-candidates"}
             continue
@@ -406,6 +410,7 @@ def main() -> None:
     ap.add_argument("--covariates", default="auto", help="auto runs, comma-separated: auto, none (e.g. auto,none)")
     ap.add_argument("--reuse", default=None, metavar="TAG",
                     help="take the plain peers from results/accuracy_<data><TAG>.json (slow machines)")
+    ap.add_argument("--reuse-candidates", action="store_true", help="with --reuse, auto's candidates alone too")
     ap.add_argument("--no-candidates", action="store_true", help="do not run auto's candidates alone")
     ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
     ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
@@ -426,7 +431,7 @@ def main() -> None:
                 continue
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
         with tempfile.TemporaryDirectory() as work:
-            reuse = reused(ds, args.reuse) if args.reuse is not None else {}
+            reuse = reused(ds, args.reuse, args.reuse_candidates) if args.reuse is not None else {}
             report = run(ds, args.time_budget, Path(work), skip, variants, reuse, not args.no_candidates)
         out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
         out.write_text(json.dumps(report, indent=2, default=str))
