@@ -232,10 +232,11 @@ def training_panel(ds: Dataset) -> pd.DataFrame:
 # -- plain peers -----------------------------------------------------------------------------------
 def plain_stats(ds: Dataset, panel: pd.DataFrame, which: str) -> pd.DataFrame:
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, AutoTheta
+    from statsforecast.models import AutoETS, AutoTheta, Naive
 
     model = {"auto_ets": AutoETS, "auto_theta": AutoTheta}[which](season_length=ds.season)
-    sf = StatsForecast(models=[model], freq=ds.freq, n_jobs=-1)
+    # statsforecast's own fallback for series too short for the model (AutoETS refuses "tiny datasets")
+    sf = StatsForecast(models=[model], freq=ds.freq, n_jobs=-1, fallback_model=Naive())
     out = sf.forecast(df=panel[[ID, TIME, "y"]], h=ds.h)
     return out.rename(columns={out.columns[-1]: "forecast"}).assign(forecast=lambda d: d["forecast"].clip(lower=0))
 
@@ -313,7 +314,9 @@ def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[st
 
 
 def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], variants: list[str],
-        reuse: dict[str, dict[str, object]], candidates: bool = True) -> dict[str, object]:
+        reuse: dict[str, dict[str, object]], out: Path, candidates: bool = True) -> dict[str, object]:
+    """Auto (once per covariates choice), the plain peers and the candidates alone; the results
+    file is rewritten after every figure, so a run cut short keeps what it measured."""
     from trendcast.evaluate.selection import default_candidates
 
     print(f"\n== {ds.name}: {ds.full[ID].nunique()} series, train to {ds.cutoff.date()}, horizon {ds.h}", flush=True)
@@ -322,14 +325,18 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
     db = warehouse(ds, work)
     panel = training_panel(ds)
     results: dict[str, dict[str, object]] = {}
+    autos: dict[str, dict[str, object]] = {}
+
+    def report() -> dict[str, object]:
+        return _report(ds, time_budget, results, autos)
 
     def score(name: str, fc: pd.DataFrame, run: dict[str, float], kind: str) -> None:
         results[name] = {"kind": kind, **wrmsse(ds, fc), **run}
+        out.write_text(json.dumps(report(), indent=2, default=str))
         r = results[name]
         print(f"   {name:28s} WRMSSE {r['wrmsse']:.3f}  {r['seconds']:7.1f} s  {r['peak_rss_mb']:7.0f} MB RSS"
               f"  {r['peak_pss_mb']:7.0f} MB PSS", flush=True)
 
-    autos: dict[str, dict[str, object]] = {}
     for cov in variants:
         steps: list[str] = []
 
@@ -343,22 +350,22 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
             params["time_budget"] = time_budget
         fc, t = timed(lambda cov=cov, params=params: product_forecast(ds, db, "auto", params, cov))
         name = "auto" if cov == "auto" else f"auto covariates={cov}"
+        cli = cli_command(ds, cov, time_budget)
+        autos[name] = {"explanation": fc.attrs.get("explanation", ""), "steps": steps, "cli": cli}
         score(name, fc, t, "trendcast auto")
-        results[name]["covariates"] = cov
-        results[name]["cli"] = cli_command(ds, cov, time_budget)
-        autos[name] = {"explanation": fc.attrs.get("explanation", ""), "steps": steps, "cli": results[name]["cli"]}
+        results[name].update(covariates=cov, cli=cli)
         print("   explanation:", autos[name]["explanation"], flush=True)
         print("   same figure from the CLI:", results[name]["cli"], flush=True)
     for k, v in reuse.items():
         results[k] = v
         if "wrmsse" in v:
             print(f"   {k:28s} WRMSSE {v['wrmsse']:.3f}  {v['seconds']:7.1f} s  (reused)", flush=True)
-    if not any(v.get("kind") == "plain peer" for v in reuse.values()):
-        for peer in ("auto_ets", "auto_theta"):
-            fc, t = timed(lambda peer=peer: plain_stats(ds, panel, peer))
-            score(f"plain {peer}", fc, t, "plain peer")
+    peers = not any(v.get("kind") == "plain peer" for v in reuse.values())
+    if peers:  # cheapest first: AutoETS with a long season is by far the slowest, it runs last
         fc, t = timed(lambda: plain_lightgbm(ds, panel))
         score("plain lightgbm", fc, t, "plain peer")
+        fc, t = timed(lambda: plain_stats(ds, panel, "auto_theta"))
+        score("plain auto_theta", fc, t, "plain peer")
     for cand in default_candidates() if candidates else []:
         if f"candidate {cand}" in results:
             continue
@@ -372,10 +379,24 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
             print(f"   candidate {cand} failed: {exc}", flush=True)
             continue
         score(f"candidate {cand}", fc, t, "auto candidate alone")
+    if peers:
+        fc, t = timed(lambda: plain_stats(ds, panel, "auto_ets"))
+        score("plain auto_ets", fc, t, "plain peer")
+    rep = report()
+    for name, t in rep["targets"].items():
+        print(f"   targets {name}:", t, flush=True)
+    out.write_text(json.dumps(rep, indent=2, default=str))
+    return rep
+
+
+def _report(ds: Dataset, time_budget: float | None, results: dict[str, dict[str, object]],
+            autos: dict[str, dict[str, object]]) -> dict[str, object]:
     targets: dict[str, object] = {}
     peers = [k for k, v in results.items() if v["kind"] == "plain peer" and "wrmsse" in v]
     cands = [k for k, v in results.items() if v["kind"] == "auto candidate alone" and "wrmsse" in v]
     for name in autos:
+        if "wrmsse" not in results[name]:
+            continue
         a = results[name]["wrmsse"]
         t: dict[str, object] = {}
         if peers:
@@ -391,7 +412,6 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
         else:
             t["auto_within_2pct_of_best_candidate"] = "not measured: no candidate run alone (--no-candidates)"
         targets[name] = t
-        print(f"   targets {name}:", t, flush=True)
     return {
         "dataset": ds.name, "notes": ds.notes, "freq": ds.freq, "season_length": ds.season, "horizon": ds.h,
         "country": ds.country, "sources": ["sales", "products", *ds.extra],
@@ -432,9 +452,8 @@ def main() -> None:
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
         with tempfile.TemporaryDirectory() as work:
             reuse = reused(ds, args.reuse, args.reuse_candidates) if args.reuse is not None else {}
-            report = run(ds, args.time_budget, Path(work), skip, variants, reuse, not args.no_candidates)
-        out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
-        out.write_text(json.dumps(report, indent=2, default=str))
+            out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
+            run(ds, args.time_budget, Path(work), skip, variants, reuse, out, not args.no_candidates)
         print(f"   written {out}")
 
 
