@@ -12,19 +12,24 @@ series scaled by the one-step naive MSE from its first sale, weighted by its sha
 category, item, store x item; Walmart: total, store, dept, store x dept).
 
 Data (``--data``, comma-separated):
-- ``demo``: the bundled demo shop, daily, last 28 days held out;
-- ``m5``: the M5 total (level 1), daily, d_1942-d_1969 held out (the M5 test period);
-- ``walmart``: Walmart stores 1-30 (``--stores``), Store x Dept weekly, last 13 weeks held out;
-  needs a warehouse that stores weekly data (``--freq W-FRI`` is passed to the API when it
-  accepts ``freq``; without it the run stops and says so).
+- ``demo``: the bundled demo shop with its events and texts (up to the cutoff), daily, last 28
+  days held out; ``--covariates auto,none`` runs auto with and without fusion;
+- ``m5``: the M5 total (level 1), daily, d_1942-d_1969 held out (the M5 test period), US holidays;
+- ``walmart``: Walmart stores 1-30 (``--stores``), Store x Dept weekly, last 13 weeks held out; the
+  warehouse must detect ``W-FRI`` itself; ``features.csv.gz`` is ingested as the ``covariates``
+  source (rows up to the last held-out week: the future rows are how fusion learns which columns
+  are known ahead).
 
-    PYTHONPATH=src .venv/bin/python benchmarks/accuracy.py --data demo,m5
+Each auto run prints the ``trendcast`` CLI line that reproduces its figure. On a slow machine
+``--reuse TAG`` takes the plain peers from an earlier results file, ``--skip-candidates`` /
+``--no-candidates`` leave out auto's candidates run alone.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/accuracy.py --data demo,m5,walmart --covariates auto,none
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -45,28 +50,33 @@ ID, TIME = "unique_id", "ds"
 
 
 class PeakRSS:
-    """Peak resident memory of this process (and its workers) while the block runs, sampled."""
+    """Peak memory of this process and its workers while the block runs, sampled: the sum of RSS
+    (counts pages a forked worker shares with its parent once per process, so it overstates) and
+    the sum of PSS (shared pages split between the processes sharing them: the real footprint)."""
 
     def __enter__(self) -> PeakRSS:
         self.proc = psutil.Process(os.getpid())
-        self.peak = self._rss()
+        self.peak, self.peak_pss = self._sizes()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._watch, daemon=True)
         self._t.start()
         return self
 
-    def _rss(self) -> int:
-        total = self.proc.memory_info().rss
-        for child in self.proc.children(recursive=True):
+    def _sizes(self) -> tuple[int, int]:
+        rss = pss = 0
+        for proc in [self.proc, *self.proc.children(recursive=True)]:
             try:
-                total += child.memory_info().rss
+                info = proc.memory_full_info()
             except psutil.Error:
                 continue
-        return total
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+        return rss, pss
 
     def _watch(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self._rss())
+        while not self._stop.wait(0.1):
+            rss, pss = self._sizes()
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
@@ -82,7 +92,8 @@ def timed(fn: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, float
         start = time.perf_counter()
         out = fn()
         secs = time.perf_counter() - start
-    return out, {"seconds": round(secs, 1), "peak_rss_mb": round(mem.mb, 1)}
+    return out, {"seconds": round(secs, 1), "peak_rss_mb": round(mem.mb, 1),
+                 "peak_pss_mb": round(mem.peak_pss / 2**20, 1)}
 
 
 # -- data sets in the input contract ---------------------------------------------------------
@@ -90,13 +101,23 @@ class Dataset:
     """Sales and products in trendcast's input contract, the held-out part and the scoring levels."""
 
     def __init__(self, name: str, sales: pd.DataFrame, products: pd.DataFrame, freq: str, season: int,
-                 h: int, notes: list[str]) -> None:
+                 h: int, notes: list[str], extra: dict[str, pd.DataFrame] | None = None,
+                 country: str | None = None) -> None:
         self.name, self.freq, self.season, self.h, self.notes = name, freq, season, h, notes
+        self.country = country
         sales = sales.assign(store_id=sales.get("store_id", pd.Series("", index=sales.index)).fillna(""))
         step = pd.tseries.frequencies.to_offset(freq)
         self.cutoff = sales["date"].max() - h * step
         self.train_sales = sales[sales["date"] <= self.cutoff].reset_index(drop=True)
         self.products = products
+        # Other sources (events, texts, covariates), cut so nothing after the forecast dates is loaded:
+        # past-only signals stop at the cutoff; covariates may reach the held-out dates (values
+        # published ahead, e.g. planned markdowns), which is how fusion learns they are known.
+        self.extra = {}
+        for kind, frame in (extra or {}).items():
+            when = pd.to_datetime(frame["timestamp" if kind == "events" else "date"])
+            last = sales["date"].max() if kind == "covariates" else self.cutoff + pd.Timedelta(days=1)
+            self.extra[kind] = frame[when < last + pd.Timedelta(days=1) if kind == "covariates" else when < last]
         full = sales.merge(products[["item_id", "category"]], on="item_id", how="left")
         full[ID] = np.where(full["store_id"] != "", full["store_id"] + "/" + full["item_id"], full["item_id"])
         self.full = full.rename(columns={"date": TIME, "units": "y"})
@@ -113,7 +134,9 @@ def demo() -> Dataset:
     paths = demo_paths()
     sales = pd.read_csv(paths["sales"], parse_dates=["date"])
     products = pd.read_csv(paths["products"])
-    return Dataset("demo", sales, products, "D", 7, 28, ["bundled demo shop, last 28 days held out"])
+    extra = {k: pd.read_csv(paths[k]) for k in ("events", "texts")}
+    return Dataset("demo", sales, products, "D", 7, 28,
+                   ["bundled demo shop with its events and texts up to the cutoff, last 28 days held out"], extra)
 
 
 def m5(folder: Path) -> Dataset:
@@ -121,7 +144,8 @@ def m5(folder: Path) -> Dataset:
     sales = pd.DataFrame({"item_id": "total", "date": raw["date"], "units": raw["sales"].astype(float)})
     products = pd.DataFrame({"item_id": ["total"], "category": ["total"]})
     return Dataset("m5_level1", sales, products, "D", 7, 28,
-                   ["M5 total unit sales; train d_1..d_1941, held out d_1942..d_1969 (28 days)"])
+                   ["M5 total unit sales (US stores, so US holidays); train d_1..d_1941, "
+                    "held out d_1942..d_1969 (28 days)"], country="US")
 
 
 def walmart(folder: Path, stores: int) -> Dataset:
@@ -133,9 +157,18 @@ def walmart(folder: Path, stores: int) -> Dataset:
     })
     products = pd.DataFrame({"item_id": sorted(sales["item_id"].unique())})
     products["category"] = products["item_id"]  # the dept is both the item and its category
+    feats = pd.read_csv(folder / "features.csv.gz", parse_dates=["Date"])
+    feats = feats[feats["Store"] <= stores]
+    cov = pd.concat([
+        pd.DataFrame({"date": feats["Date"], "store_id": "S" + feats["Store"].astype(str)}),
+        feats[["Temperature", "Fuel_Price", *[f"MarkDown{i}" for i in range(1, 6)], "CPI", "Unemployment"]],
+        feats["IsHoliday"].astype(bool).astype(int).rename("IsHoliday"),
+    ], axis=1)
     return Dataset("walmart", sales, products, "W-FRI", 52, 13,
                    [f"Walmart stores 1-{stores}, Store x Dept weekly, negative weeks (returns) set to 0, "
-                    "last 13 weeks held out"])
+                    "last 13 weeks held out; features.csv.gz as covariates (store_id, date, Temperature, "
+                    "Fuel_Price, MarkDown1-5, CPI, Unemployment, IsHoliday 0/1) up to the last held-out week"],
+                   {"covariates": cov}, country="US")
 
 
 # -- independent WRMSSE --------------------------------------------------------------------------
@@ -199,10 +232,11 @@ def training_panel(ds: Dataset) -> pd.DataFrame:
 # -- plain peers -----------------------------------------------------------------------------------
 def plain_stats(ds: Dataset, panel: pd.DataFrame, which: str) -> pd.DataFrame:
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, AutoTheta
+    from statsforecast.models import AutoETS, AutoTheta, Naive
 
     model = {"auto_ets": AutoETS, "auto_theta": AutoTheta}[which](season_length=ds.season)
-    sf = StatsForecast(models=[model], freq=ds.freq, n_jobs=-1)
+    # statsforecast's own fallback for series too short for the model (AutoETS refuses "tiny datasets")
+    sf = StatsForecast(models=[model], freq=ds.freq, n_jobs=-1, fallback_model=Naive())
     out = sf.forecast(df=panel[[ID, TIME, "y"]], h=ds.h)
     return out.rename(columns={out.columns[-1]: "forecast"}).assign(forecast=lambda d: d["forecast"].clip(lower=0))
 
@@ -222,24 +256,41 @@ def plain_lightgbm(ds: Dataset, panel: pd.DataFrame) -> pd.DataFrame:
 
 # -- the product path ------------------------------------------------------------------------------
 def warehouse(ds: Dataset, folder: Path) -> Path:
+    """Ingest the training part (and the other sources) into a fresh warehouse; the warehouse
+    detects the frequency itself, and the run stops when it is not the data's."""
+    from trendcast.data.warehouse import Warehouse
+
     db = folder / f"{ds.name}.duckdb"
-    kwargs = {"freq": ds.freq} if "freq" in inspect.signature(tc.ingest).parameters else {}
     files = {"sales": folder / "sales.csv", "products": folder / "products.csv"}
     ds.train_sales.to_csv(files["sales"], index=False, date_format="%Y-%m-%d")
     ds.products.to_csv(files["products"], index=False)
-    tc.ingest(db, **files, **kwargs)
+    for kind, frame in ds.extra.items():
+        files[kind] = folder / f"{kind}.csv"
+        frame.to_csv(files[kind], index=False, date_format="%Y-%m-%d")
+    tc.ingest(db, **files)
+    with Warehouse(db, read_only=True) as wh:
+        detected = wh.frequency()
+    print(f"   warehouse frequency detected: {detected}", flush=True)
+    if detected != ds.freq:
+        raise SystemExit(f"{ds.name}: the warehouse detected frequency {detected}, expected {ds.freq}")
     return db
 
 
-def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object]) -> pd.DataFrame:
-    kwargs: dict[str, object] = {}
-    sig = inspect.signature(tc.forecast).parameters
-    if "freq" in sig:
-        kwargs["freq"] = ds.freq
-    elif ds.freq != "D":
-        raise SystemExit(f"{ds.name}: this build's trendcast.forecast has no freq parameter (daily only); "
-                         "run after the frequency work is merged.")
-    fc = tc.forecast(db, ds.h, model=model, quantiles=None, store=False, model_params=params or None, **kwargs)
+def cli_command(ds: Dataset, covariates: str, time_budget: float | None) -> str:
+    """The trendcast CLI line that gives the same figure as the API call here."""
+    ing = " ".join(f"--{k} {k}.csv" for k in ("sales", "products", *ds.extra))
+    fc = f"trendcast forecast --db {ds.name}.duckdb --horizon {ds.h} --model auto --covariates {covariates}"
+    if ds.country:
+        fc += f" --country {ds.country}"
+    if time_budget:
+        fc += f" --time-budget {time_budget:g}"
+    return f"trendcast ingest --db {ds.name}.duckdb {ing} && {fc} --out forecast.csv"
+
+
+def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object],
+                     covariates: str = "auto") -> pd.DataFrame:
+    fc = tc.forecast(db, ds.h, model=model, quantiles=None, store=False, model_params=params or None,
+                     covariates=covariates, country=ds.country)
     fc = fc.rename(columns={"date": TIME})
     if "store_id" in fc.columns:
         fc[ID] = np.where(fc["store_id"].fillna("") != "", fc["store_id"].fillna("") + "/" + fc["item_id"], fc["item_id"])
@@ -249,8 +300,23 @@ def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object
     return fc
 
 
-def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str],
-        skip_peers: bool = False) -> dict[str, object]:
+def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[str, object]]:
+    """Plain peers from an earlier results file of the same data (they read only the sales and do
+    not depend on trendcast), so a slow machine can re-run trendcast's side alone; with
+    ``candidates`` also auto's candidates alone (same warehouse and covariates: re-run auto only)."""
+    path = RESULTS / f"accuracy_{ds.name}{tag}.json"
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    return {k: {"reused_from": f"{path.name} ({old.get('command', '')})", **v}
+            for k, v in old.get("results", {}).items() if v.get("kind") == "plain peer"
+            or (candidates and v.get("kind") in ("auto candidate alone", "skipped", "failed"))}
+
+
+def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], variants: list[str],
+        reuse: dict[str, dict[str, object]], out: Path, candidates: bool = True) -> dict[str, object]:
+    """Auto (once per covariates choice), the plain peers and the candidates alone; the results
+    file is rewritten after every figure, so a run cut short keeps what it measured."""
     from trendcast.evaluate.selection import default_candidates
 
     print(f"\n== {ds.name}: {ds.full[ID].nunique()} series, train to {ds.cutoff.date()}, horizon {ds.h}", flush=True)
@@ -259,72 +325,99 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str],
     db = warehouse(ds, work)
     panel = training_panel(ds)
     results: dict[str, dict[str, object]] = {}
+    autos: dict[str, dict[str, object]] = {}
+
+    def report() -> dict[str, object]:
+        return _report(ds, time_budget, results, autos)
 
     def score(name: str, fc: pd.DataFrame, run: dict[str, float], kind: str) -> None:
         results[name] = {"kind": kind, **wrmsse(ds, fc), **run}
+        out.write_text(json.dumps(report(), indent=2, default=str))
         r = results[name]
-        print(f"   {name:24s} WRMSSE {r['wrmsse']:.3f}  {r['seconds']:7.1f} s  {r['peak_rss_mb']:7.0f} MB", flush=True)
+        print(f"   {name:28s} WRMSSE {r['wrmsse']:.3f}  {r['seconds']:7.1f} s  {r['peak_rss_mb']:7.0f} MB RSS"
+              f"  {r['peak_pss_mb']:7.0f} MB PSS", flush=True)
 
-    steps: list[str] = []
+    for cov in variants:
+        steps: list[str] = []
 
-    def on_progress(step: object) -> None:
-        line = step.line()  # type: ignore[attr-defined]
-        steps.append(line)
-        print("     ", line, flush=True)
+        def on_progress(step: object, steps: list[str] = steps) -> None:
+            line = step.line()  # type: ignore[attr-defined]
+            steps.append(line)
+            print("     ", line, flush=True)
 
-    params: dict[str, object] = {"on_progress": on_progress}
-    if time_budget:
-        params["time_budget"] = time_budget
-    explanation = ""
-
-    def auto() -> pd.DataFrame:
-        nonlocal explanation
-        fc = product_forecast(ds, db, "auto", params)
-        explanation = fc.attrs.get("explanation", "")
-        return fc
-
-    fc, t = timed(auto)
-    score("auto", fc, t, "trendcast auto")
-    if skip_peers:  # peers are deterministic: another run's results file has them
-        print(f"   plain peers skipped: {explanation}")
-        return {"dataset": ds.name, "time_budget": time_budget, "results": results,
-                "auto_explanation": explanation, "auto_steps": steps,
-                "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
-                "command": " ".join([Path(sys.executable).name, *sys.argv])}
-    for peer in ("auto_ets", "auto_theta"):
-        fc, t = timed(lambda peer=peer: plain_stats(ds, panel, peer))
-        score(f"plain {peer}", fc, t, "plain peer")
-    fc, t = timed(lambda: plain_lightgbm(ds, panel))
-    score("plain lightgbm", fc, t, "plain peer")
-    for cand in default_candidates():
+        params: dict[str, object] = {"on_progress": on_progress}
+        if time_budget:
+            params["time_budget"] = time_budget
+        fc, t = timed(lambda cov=cov, params=params: product_forecast(ds, db, "auto", params, cov))
+        name = "auto" if cov == "auto" else f"auto covariates={cov}"
+        cli = cli_command(ds, cov, time_budget)
+        autos[name] = {"explanation": fc.attrs.get("explanation", ""), "steps": steps, "cli": cli}
+        score(name, fc, t, "trendcast auto")
+        results[name].update(covariates=cov, cli=cli)
+        print("   explanation:", autos[name]["explanation"], flush=True)
+        print("   same figure from the CLI:", results[name]["cli"], flush=True)
+    for k, v in reuse.items():
+        results[k] = v
+        if "wrmsse" in v:
+            print(f"   {k:28s} WRMSSE {v['wrmsse']:.3f}  {v['seconds']:7.1f} s  (reused)", flush=True)
+    peers = not any(v.get("kind") == "plain peer" for v in reuse.values())
+    if peers:  # cheapest first: AutoETS with a long season is by far the slowest, it runs last
+        fc, t = timed(lambda: plain_lightgbm(ds, panel))
+        score("plain lightgbm", fc, t, "plain peer")
+        fc, t = timed(lambda: plain_stats(ds, panel, "auto_theta"))
+        score("plain auto_theta", fc, t, "plain peer")
+    for cand in default_candidates() if candidates else []:
+        if f"candidate {cand}" in results:
+            continue
         if cand in skip:
             results[f"candidate {cand}"] = {"kind": "skipped", "note": "--skip-candidates"}
             continue
         try:
-            fc, t = timed(lambda cand=cand: product_forecast(ds, db, cand, {}))
+            fc, t = timed(lambda cand=cand: product_forecast(ds, db, cand, {}, variants[0]))
         except Exception as exc:  # noqa: BLE001 - recorded: a candidate that fails alone is a finding
             results[f"candidate {cand}"] = {"kind": "failed", "error": f"{type(exc).__name__}: {exc}"}
             print(f"   candidate {cand} failed: {exc}", flush=True)
             continue
         score(f"candidate {cand}", fc, t, "auto candidate alone")
-    best_peer = min((k for k, v in results.items() if v["kind"] == "plain peer"), key=lambda k: results[k]["wrmsse"])
-    best_cand = min((k for k, v in results.items() if v["kind"] == "auto candidate alone"),
-                    key=lambda k: results[k]["wrmsse"])
-    a = results["auto"]["wrmsse"]
-    targets = {
-        "auto_vs_best_plain_peer": round(a / results[best_peer]["wrmsse"], 4), "best_plain_peer": best_peer,
-        "auto_le_0.95x_best_plain_peer": bool(a <= 0.95 * results[best_peer]["wrmsse"]),
-        "auto_vs_best_own_candidate": round(a / results[best_cand]["wrmsse"], 4), "best_own_candidate": best_cand,
-        "auto_within_2pct_of_best_candidate": bool(a <= 1.02 * results[best_cand]["wrmsse"]),
-    }
-    print("   explanation:", explanation)
-    print("   targets:", targets, flush=True)
+    if peers:
+        fc, t = timed(lambda: plain_stats(ds, panel, "auto_ets"))
+        score("plain auto_ets", fc, t, "plain peer")
+    rep = report()
+    for name, t in rep["targets"].items():
+        print(f"   targets {name}:", t, flush=True)
+    out.write_text(json.dumps(rep, indent=2, default=str))
+    return rep
+
+
+def _report(ds: Dataset, time_budget: float | None, results: dict[str, dict[str, object]],
+            autos: dict[str, dict[str, object]]) -> dict[str, object]:
+    targets: dict[str, object] = {}
+    peers = [k for k, v in results.items() if v["kind"] == "plain peer" and "wrmsse" in v]
+    cands = [k for k, v in results.items() if v["kind"] == "auto candidate alone" and "wrmsse" in v]
+    for name in autos:
+        if "wrmsse" not in results[name]:
+            continue
+        a = results[name]["wrmsse"]
+        t: dict[str, object] = {}
+        if peers:
+            best_peer = min(peers, key=lambda k: results[k]["wrmsse"])
+            t.update({"auto_vs_best_plain_peer": round(a / results[best_peer]["wrmsse"], 4), "best_plain_peer": best_peer,
+                      "auto_le_0.95x_best_plain_peer": bool(a <= 0.95 * results[best_peer]["wrmsse"])})
+        if cands:
+            best_cand = min(cands, key=lambda k: results[k]["wrmsse"])
+            t.update({"auto_vs_best_own_candidate": round(a / results[best_cand]["wrmsse"], 4),
+                      "best_own_candidate": best_cand,
+                      "auto_within_2pct_of_best_candidate": bool(a <= 1.02 * results[best_cand]["wrmsse"]),
+                      "candidates_run_alone": len(cands)})
+        else:
+            t["auto_within_2pct_of_best_candidate"] = "not measured: no candidate run alone (--no-candidates)"
+        targets[name] = t
     return {
         "dataset": ds.name, "notes": ds.notes, "freq": ds.freq, "season_length": ds.season, "horizon": ds.h,
+        "country": ds.country, "sources": ["sales", "products", *ds.extra],
         "cutoff": str(ds.cutoff.date()), "n_series": int(ds.full[ID].nunique()),
         "levels": list(levels_of(ds)), "time_budget": time_budget, "results": results, "targets": targets,
-        "auto_explanation": explanation, "auto_steps": steps,
-        "cpu_count": os.cpu_count(), "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+        "auto": autos, "cpu_count": os.cpu_count(), "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
@@ -334,12 +427,17 @@ def main() -> None:
     ap.add_argument("--data", default="demo,m5", help="comma-separated: demo, m5, walmart")
     ap.add_argument("--stores", type=int, default=30, help="Walmart stores 1..N")
     ap.add_argument("--time-budget", type=float, default=None, help="auto's --time-budget (default: its own)")
-    ap.add_argument("--auto-only", action="store_true", help="only auto (peers and candidates from another run)")
+    ap.add_argument("--covariates", default="auto", help="auto runs, comma-separated: auto, none (e.g. auto,none)")
+    ap.add_argument("--reuse", default=None, metavar="TAG",
+                    help="take the plain peers from results/accuracy_<data><TAG>.json (slow machines)")
+    ap.add_argument("--reuse-candidates", action="store_true", help="with --reuse, auto's candidates alone too")
+    ap.add_argument("--no-candidates", action="store_true", help="do not run auto's candidates alone")
     ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
     ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
     args = ap.parse_args()
     from trendcast.settings import shared_file
 
+    variants = [c.strip() for c in args.covariates.split(",") if c.strip()]
     skip = {c.strip() for c in args.skip_candidates.split(",") if c.strip()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in [d.strip() for d in args.data.split(",") if d.strip()]:
@@ -353,9 +451,9 @@ def main() -> None:
                 continue
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
         with tempfile.TemporaryDirectory() as work:
-            report = run(ds, args.time_budget, Path(work), skip, args.auto_only)
-        out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
-        out.write_text(json.dumps(report, indent=2, default=str))
+            reuse = reused(ds, args.reuse, args.reuse_candidates) if args.reuse is not None else {}
+            out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
+            run(ds, args.time_budget, Path(work), skip, variants, reuse, out, not args.no_candidates)
         print(f"   written {out}")
 
 

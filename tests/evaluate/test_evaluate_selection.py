@@ -221,6 +221,26 @@ def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypat
     assert steps[-1].line() == "backtest mid window 3/3: done in 3.0 s"
 
 
+def test_time_budget_keeps_candidates_that_finished_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    per_call = {"fast": iter([1.0, 1.0]), "slow": iter([10.0, 16.0])}  # 'slow' gets slower (busy machine)
+    fake = _fake_fit_predict(clock, {"fast": 0.0, "slow": 0.0})
+
+    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
+        clock.now += next(per_call[name])
+        return fake(name, *args, **kwargs)
+
+    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    res = sel_mod.budgeted_backtest(
+        _shop(), ["fast", "slow"], 7, 3, budget=36.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    # window 1 (11 s) leaves room for a second; after it the budget is spent, but both have two windows
+    assert res.windows == 2 and not res.dropped
+    assert set(res.forecasts["model"]) == {"fast", "slow"}
+
+
 def test_time_budget_spent_in_the_first_window_stops_there(monkeypatch: pytest.MonkeyPatch) -> None:
     from trendcast.evaluate import selection as sel_mod
 

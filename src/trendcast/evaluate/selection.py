@@ -480,7 +480,10 @@ def budgeted_backtest(
         mean_cost = {m: float(np.mean(costs[m])) for m in active}
         left = budget - (clock() - start)
         more = _affordable(mean_cost, active, left)
-        if done + more < 2:  # two windows out of reach: drop the slowest while that makes them fit
+        # Two windows out of reach: drop the slowest while that makes them fit. Once two windows
+        # are done, every candidate has what leave-one-window-out needs; dropping one then would
+        # only throw away a paid-for backtest (the final fit is of the chosen models only).
+        if done < 2 and done + more < 2:
             by_cost = sorted(active, key=lambda m: mean_cost[m])
             fits = [k for k in range(len(by_cost), 0, -1) if done + _affordable(mean_cost, by_cost[:k], left) >= 2]
             if fits:
