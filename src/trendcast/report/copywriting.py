@@ -22,7 +22,7 @@ import pandas as pd
 
 from trendcast.errors import ConfigError, InputError
 from trendcast.report import open_readonly
-from trendcast.report.narrative import LLMConfig
+from trendcast.report.narrative import LLMConfig, chat
 
 log = logging.getLogger("trendcast.report")
 
@@ -229,24 +229,10 @@ PROMPT = {
 def ask_model(config: LLMConfig, f: ProductFacts, lang: str, kind: str,
               transport: httpx.BaseTransport | None = None) -> str:
     """The model's text from the facts (raises httpx/ValueError errors on failure)."""
-    import os
-
     language = "Simplified Chinese" if lang == "zh" else "English"
     system = (f"{PROMPT[kind]} in {language}. Use only the facts given as JSON: do not invent features, "
               "numbers, awards or claims they do not support. Plain text, no headings.")
-    headers = {"Content-Type": "application/json"}
-    if config.api_key_env and os.environ.get(config.api_key_env):
-        headers["Authorization"] = f"Bearer {os.environ[config.api_key_env]}"
-    body = {"model": config.model, "temperature": 0.4,
-            "messages": [{"role": "system", "content": system},
-                         {"role": "user", "content": json.dumps(asdict(f), ensure_ascii=False)}]}
-    with httpx.Client(timeout=config.timeout_s, transport=transport) as client:
-        res = client.post(config.endpoint(), json=body, headers=headers)
-        res.raise_for_status()
-        text = res.json()["choices"][0]["message"]["content"]
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("the model returned no text")
-    return text.strip()
+    return chat(config, system, json.dumps(asdict(f), ensure_ascii=False), 0.4, transport)
 
 
 def write_copy(db: Path, item_id: str | None = None, product: dict[str, object] | None = None,

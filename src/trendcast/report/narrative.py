@@ -147,25 +147,28 @@ def builtin_text(f: dict[str, object]) -> list[str]:
     return paras
 
 
-def ask_model(config: LLMConfig, f: dict[str, object],
-              transport: httpx.BaseTransport | None = None) -> list[str]:
-    """POST the facts to ``/v1/chat/completions``; raises httpx/ValueError errors on failure."""
+def chat(config: LLMConfig, system: str, user: str, temperature: float,
+         transport: httpx.BaseTransport | None = None) -> str:
+    """One OpenAI-compatible ``/v1/chat/completions`` call; raises httpx/ValueError errors on failure."""
     headers = {"Content-Type": "application/json"}
     if config.api_key_env and os.environ.get(config.api_key_env):
         headers["Authorization"] = f"Bearer {os.environ[config.api_key_env]}"
-    body = {
-        "model": config.model,
-        "temperature": 0.2,
-        "messages": [{"role": "system", "content": SYSTEM_PROMPT},
-                     {"role": "user", "content": json.dumps(f, default=str)}],
-    }
+    body = {"model": config.model, "temperature": temperature,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
     with httpx.Client(timeout=config.timeout_s, transport=transport) as client:
         res = client.post(config.endpoint(), json=body, headers=headers)
         res.raise_for_status()
         text = res.json()["choices"][0]["message"]["content"]
     if not isinstance(text, str) or not text.strip():
         raise ValueError("the model returned no text")
-    return [p.strip() for p in text.strip().split("\n\n") if p.strip()]
+    return text.strip()
+
+
+def ask_model(config: LLMConfig, f: dict[str, object],
+              transport: httpx.BaseTransport | None = None) -> list[str]:
+    """The model's summary of the facts, as paragraphs."""
+    text = chat(config, SYSTEM_PROMPT, json.dumps(f, default=str), 0.2, transport)
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
 
 
 def narrative(data: ShopData, config: LLMConfig | None = None,
