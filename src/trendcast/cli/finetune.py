@@ -26,15 +26,14 @@ def finetune(
         None, help="Base weights folder to start from (default: the weights shipped with trendcast)."
     ),
 ) -> None:
-    """Fine-tune the pretrained forecaster on the warehouse's daily sales and save an artefact."""
-    from trendcast.data.warehouse import Warehouse
+    """Fine-tune the pretrained forecaster on the warehouse's sales and save an artefact."""
+    from trendcast.forecasting import load_panel
     from trendcast.models.pretrained.finetune import STRATEGIES
     from trendcast.models.pretrained.finetune import finetune as run_finetune
 
     if strategy not in STRATEGIES:
         raise ConfigError(f"Unknown strategy '{strategy}'. Choose one of: {', '.join(STRATEGIES)}.")
-    with Warehouse(db, read_only=True) as wh:
-        panel = wh.sales_panel()
+    panel = load_panel(db)  # at the warehouse's frequency, as every forecast reads it
     with progress() as bar:
         task = bar.add_task(f"fine-tuning ({strategy})", total=steps)
         path = run_finetune(
@@ -48,4 +47,4 @@ def finetune(
         f"Fine-tuned ({strategy}, {meta['steps']} steps): validation pinball loss "
         f"{meta['val_loss_before']:.4f} -> {meta['val_loss']:.4f}."
     )
-    console.print(f"Artefact: [bold]{path}[/] (use it with model option weights={path}).")
+    console.print(f"Artefact: [bold]{path}[/] (use it with `trendcast forecast --model patchtst_pretrained --weights {path}`).")
