@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chat_stub import ChatHandler, serve
 
 from trendcast.cli import main
 from trendcast.errors import ConfigError, InputError
@@ -28,39 +28,22 @@ def scored_db(tmp_path_factory: pytest.TempPathFactory, small_warehouse: Path) -
     return path
 
 
-class _Chat(BaseHTTPRequestHandler):
-    """A tiny OpenAI-compatible chat server: answers with the facts it was sent, or fails."""
+class _Chat(ChatHandler):
+    """Answers with the facts it was sent, or fails with 503."""
 
     fail = False
     seen: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _Chat.seen.append({"path": self.path, "body": body})
+    def answer(self, body: dict) -> tuple[int, str]:
         if _Chat.fail:
-            self.send_response(503)
-            self.end_headers()
-            return
+            return 503, ""
         facts = json.loads(body["messages"][1]["content"])
-        text = f"COPY for {facts['title']} praising {', '.join(facts['praised'])}"
-        raw = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        return 200, f"COPY for {facts['title']} praising {', '.join(facts['praised'])}"
 
 
 @pytest.fixture(scope="module")
-def chat_url() -> str:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def chat_url() -> Iterator[str]:
+    yield from serve(_Chat)
 
 
 def test_facts_come_from_the_warehouse(scored_db: Path) -> None:

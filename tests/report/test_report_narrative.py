@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
+from chat_stub import ChatHandler, serve
 
 from trendcast.report.data import ShopData
 from trendcast.report.narrative import LLMConfig, narrative
@@ -23,42 +23,24 @@ def data(api_db: Path) -> ShopData:
     con.close()
 
 
-class _Stub(BaseHTTPRequestHandler):
-    """A local chat-completions server: echoes the facts' series count, or misbehaves on request."""
+class _Stub(ChatHandler):
+    """Echoes the facts' series count, or misbehaves on request (``mode``: slow, error)."""
 
     mode = "ok"
     seen: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _Stub.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+    def answer(self, body: dict) -> tuple[int, str]:
         if _Stub.mode == "slow":
             time.sleep(1.5)
         if _Stub.mode == "error":
-            self.send_response(500)
-            self.end_headers()
-            return
+            return 500, ""
         facts = json.loads(body["messages"][1]["content"])
-        text = f"The shop has {facts['shop']['series']} series.\n\nStub paragraph two."
-        payload = {"choices": [{"message": {"role": "assistant", "content": text}}]}
-        raw = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        return 200, f"The shop has {facts['shop']['series']} series.\n\nStub paragraph two."
 
 
 @pytest.fixture(scope="module")
-def stub_url() -> str:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def stub_url() -> Iterator[str]:
+    yield from serve(_Stub)
 
 
 def test_builtin_text_without_config(data: ShopData) -> None:
