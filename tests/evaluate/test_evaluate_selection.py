@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from trendcast.evaluate.backtest import model_frame, static_of
-from trendcast.evaluate.selection import select
+from trendcast.evaluate.selection import _choose, clearly_better, select
 from trendcast.models.registry import make_model
 
 
@@ -221,6 +221,58 @@ def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypat
     assert steps[-1].line() == "backtest mid window 3/3: done in 3.0 s"
 
 
+def test_time_budget_keeps_the_strong_slow_candidate_over_the_weak_cheaper_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After window 1 only one of 'weak' (10 s) and 'strong' (15 s) fits two windows: the one with
+    the better first-window WRMSSE stays, not the cheaper one."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    costs = {"cheap": 1.0, "weak": 10.0, "strong": 15.0}
+    offset = {"cheap": 3.0, "weak": 4.0, "strong": 0.5}  # forecast = actual + offset
+    shop = _shop()
+    actual = shop.set_index(["unique_id", "ds"])["y"]
+    fake = _fake_fit_predict(clock, costs)
+
+    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
+        fc, _ = fake(name, *args, **kwargs)
+        truth = actual.reindex(pd.MultiIndex.from_frame(fc[["unique_id", "ds"]])).to_numpy()
+        return fc.assign(forecast=truth + offset[name]), None
+
+    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    res = sel_mod.budgeted_backtest(
+        shop, list(costs), 7, 3, budget=66.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert set(res.dropped) == {"weak"} and "too slow" in res.dropped["weak"]
+    assert set(res.forecasts["model"]) == {"cheap", "strong"} and res.windows == 2
+
+
+def test_time_budget_stops_after_one_window_when_the_best_candidate_cannot_have_two(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dropping 'strong' (the best in window 1) to give the cheap one a second window would leave
+    auto choosing among weak models: it stops after one window with every candidate instead."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    costs = {"cheap": 1.0, "strong": 15.0}
+    offset = {"cheap": 3.0, "strong": 0.5}
+    shop = _shop()
+    actual = shop.set_index(["unique_id", "ds"])["y"]
+    fake = _fake_fit_predict(clock, costs)
+
+    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
+        fc, _ = fake(name, *args, **kwargs)
+        truth = actual.reindex(pd.MultiIndex.from_frame(fc[["unique_id", "ds"]])).to_numpy()
+        return fc.assign(forecast=truth + offset[name]), None
+
+    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    res = sel_mod.budgeted_backtest(
+        shop, list(costs), 7, 3, budget=30.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert res.windows == 1 and not res.dropped
+    assert set(res.forecasts["model"]) == {"cheap", "strong"}
+    assert select(res.forecasts, shop, season_length=7).strategy == "ensemble"
+
+
 def test_time_budget_keeps_candidates_that_finished_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     from trendcast.evaluate import selection as sel_mod
 
@@ -270,9 +322,9 @@ def test_auto_forecaster_reports_progress_and_respects_a_small_budget(small_pane
     assert stages[0] == "backtest" and "select" in stages and stages[-1] == "predict"
 
 
-def test_one_window_means_single_best_model_without_bias_correction() -> None:
-    """With one window nothing is held out: a bias factor or a combination learnt on it would be
-    scored on the data it came from, so auto keeps to the single best model."""
+def test_one_window_means_the_default_ensemble_without_bias_correction() -> None:
+    """With one window nothing is held out: a pick, learnt weights or a bias factor would be
+    scored on the data they came from, so auto keeps its default inverse-error ensemble."""
     hist = _shop(seed=5)
     h = 14
     fc = _planted(hist, h, [hist["ds"].max() - pd.Timedelta(days=h)], {
@@ -280,6 +332,23 @@ def test_one_window_means_single_best_model_without_bias_correction() -> None:
         "noisy": lambda y, k, rng: np.clip(y + rng.normal(0, 6.0, len(y)), 0, None),
     })
     sel = select(fc, hist, season_length=7)
-    assert sel.strategy == "single" and not sel.bias
-    assert set(sel.details["ranking"]) == {"single"}
+    assert sel.strategy == "ensemble" and not sel.bias
+    assert set(sel.details["ranking"]) == {"ensemble"}
     assert "on 1 backtest window (in-sample)" in sel.explanation
+
+
+def test_a_lucky_mean_does_not_replace_the_default() -> None:
+    """A lower mean WRMSSE that comes from one window is luck: the one-standard-error rule keeps
+    the default ensemble; a way that wins window after window replaces it; a bias factor must
+    also beat the same way without it."""
+    base = np.array([0.75, 0.75, 0.75, 0.75])
+    lucky = np.array([0.20, 0.80, 0.80, 0.80])  # mean 0.65 < 0.75, worse in three windows of four
+    steady = np.array([0.60, 0.62, 0.61, 0.60])
+    assert lucky.mean() < base.mean() and not clearly_better(lucky, base)
+    assert clearly_better(steady, base)
+    assert not clearly_better(steady[:1], base[:1])  # one window: no noise estimate, no switch
+    assert _choose(["single", "ensemble"], {"single": lucky, "ensemble": base}) == "ensemble"
+    assert _choose(["single", "ensemble"], {"single": steady, "ensemble": base}) == "single"
+    noisy_gain = steady + np.array([-0.05, 0.03, -0.04, 0.03])  # lower mean, not a clear gain
+    folds = {"single+bias": noisy_gain, "single": steady, "ensemble": base}
+    assert _choose(["single+bias", "single", "ensemble"], folds) == "single"

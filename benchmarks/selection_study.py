@@ -1,0 +1,139 @@
+"""How well does auto mode's choice, made on backtest windows, hold on the held-out periods?
+
+For each data set of ``benchmarks/accuracy.py`` this runs, through the forecasting service
+(the warehouse, fusion and covariates exactly as ``trendcast forecast --model auto`` sees
+them): auto's own budgeted backtest of every default candidate over ``--windows`` windows
+with no time limit, and every candidate fitted on the whole training part and scored on the
+held-out periods with the benchmark's independent WRMSSE. It then replays selection rules on
+the first k backtest windows (k = 2 .. windows) and scores what each rule would have forecast
+on the held-out periods, beside the best candidate alone. The raw forecasts are cached under
+``--work`` so replays are cheap.
+
+    TRENDCAST_SHARED=../shared PYTHONPATH=src .venv/bin/python benchmarks/selection_study.py --data m5,demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accuracy as acc  # noqa: E402
+
+from trendcast.evaluate.backtest import STATIC_COLUMNS  # noqa: E402
+from trendcast.evaluate.metrics import CUTOFF  # noqa: E402
+from trendcast.evaluate.selection import (  # noqa: E402
+    COMPARED,
+    AutoForecaster,
+    budgeted_backtest,
+    default_candidates,
+    select,
+)
+from trendcast.forecasting import build_frames, fit_predict  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def dataset(name: str, shared: Path, stores: int) -> acc.Dataset:
+    if name == "demo":
+        return acc.demo()
+    if name == "m5":
+        return acc.m5(shared / "data" / "m5_level1")
+    return acc.walmart(shared / "data" / "retail" / "walmart", stores)
+
+
+def to_bench_ids(fc: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    keys = panel[["unique_id", "item_id", "store_id"]].drop_duplicates("unique_id")
+    out = fc.merge(keys, on="unique_id", how="left")
+    store = out["store_id"].fillna("").astype(str)
+    out["unique_id"] = store.where(store == "", store + "/") + out["item_id"].astype(str)
+    return out
+
+
+def collect(ds: acc.Dataset, work: Path, windows: int, skip: set[str]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    cache = work / ds.name
+    cache.mkdir(parents=True, exist_ok=True)
+    bt_path, panel_path = cache / f"backtest_{windows}.parquet", cache / "panel.parquet"
+    db = acc.warehouse(ds, work) if not (work / f"{ds.name}.duckdb").exists() else work / f"{ds.name}.duckdb"
+    frames = build_frames(db, ds.h, covariates="auto", country=ds.country)
+    auto = AutoForecaster(windows=windows, time_budget=1e6, **frames.params("auto"))
+    params = auto._params
+    auto.n_series_ = int(frames.panel["unique_id"].nunique())
+    if not bt_path.exists():
+        train = frames.train()
+        panel = train.merge(frames.static()[[c for c in frames.static().columns
+                                             if c == "unique_id" or c in STATIC_COLUMNS]], on="unique_id", how="left")
+        t0 = time.time()
+        res = budgeted_backtest(panel, [c for c in default_candidates() if c not in skip], ds.h, windows, 1e6, season_length=frames.season_length,
+                                freq=frames.freq, future_known=tuple(c for c in frames.future_known if c in panel.columns),
+                                params=params, on_progress=lambda s: print("    ", s.line(), flush=True))
+        print(f"   backtest {res.windows} windows in {time.time() - t0:.0f} s; costs {res.costs}", flush=True)
+        res.forecasts.to_parquet(bt_path)
+        panel.to_parquet(panel_path)
+    held: dict[str, pd.DataFrame] = {}
+    for name in [c for c in default_candidates() if c not in skip]:
+        path = cache / f"heldout_{name}.parquet"
+        if not path.exists():
+            t0 = time.time()
+            fc, _ = fit_predict(frames, name, None, params=params(name))
+            fc.to_parquet(path)
+            print(f"   {name} held-out fit in {time.time() - t0:.0f} s", flush=True)
+        held[name] = pd.read_parquet(path)
+    return pd.read_parquet(bt_path), held, pd.read_parquet(panel_path)
+
+
+def replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame], panel: pd.DataFrame,
+           season: int, strategies: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    keyed = {m: to_bench_ids(p, panel) for m, p in held.items()}
+    for m, p in keyed.items():
+        out[f"alone {m}"] = round(acc.wrmsse(ds, p)["wrmsse"], 4)
+    cutoffs = sorted(bt[CUTOFF].unique(), reverse=True)
+    ids = list(panel["unique_id"].unique())
+    for k in range(2, len(cutoffs) + 1):
+        sub = bt[bt[CUTOFF].isin(cutoffs[:k])]
+        for strat in strategies:
+            sel = select(sub, panel, season, strat)
+            fc = sel.combine({m: held[m] for m in sel.models_needed}, ids)
+            score = acc.wrmsse(ds, to_bench_ids(fc, panel))["wrmsse"]
+            label = sel.strategy + ("+bias" if sel.bias else "")
+            out[f"k={k} {strat} -> {label}"] = round(score, 4)
+            if strat == "auto":
+                out[f"k={k} auto backtest"] = {k2: round(v, 4) for k2, v in sorted(sel.scores.items(), key=lambda kv: kv[1])[:6]}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="m5,demo")
+    ap.add_argument("--windows", type=int, default=6)
+    ap.add_argument("--stores", type=int, default=30)
+    ap.add_argument("--skip", default="", help="candidates left out (e.g. auto_ets on Walmart: minutes a window)")
+    ap.add_argument("--work", default="out/selection_study")
+    ap.add_argument("--strategies", default=",".join(("auto", *COMPARED)))
+    args = ap.parse_args()
+    shared = Path(os.environ.get("TRENDCAST_SHARED", "../shared"))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    report = {}
+    for name in args.data.split(","):
+        ds = dataset(name, shared, args.stores)
+        print(f"== {ds.name}", flush=True)
+        bt, held, panel = collect(ds, work, args.windows, set(filter(None, args.skip.split(","))))
+        res = replay(ds, bt, held, panel, ds.season, args.strategies.split(","))
+        for k, v in res.items():
+            print(f"   {k}: {v}", flush=True)
+        report[ds.name] = res
+    path = RESULTS / "selection_study.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**old, **report}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
