@@ -273,6 +273,30 @@ def test_time_budget_stops_after_one_window_when_the_best_candidate_cannot_have_
     assert select(res.forecasts, shop, season_length=7).strategy == "ensemble"
 
 
+def test_time_budget_does_not_start_a_statistical_model_predicted_too_slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AutoETS takes 1 s a series here: the timed one-series fit predicts 24 s a window for the
+    24 series, and two windows plus the final fit (75.6 s) exceed the 60 s budget, so it never
+    starts; with a 100 s budget it runs."""
+    from trendcast.evaluate import selection as sel_mod
+
+    per_series = {"fast": 0.01, "auto_ets": 1.0}
+    shop = _shop()
+    for budget, ran in ((60.0, False), (100.0, True)):
+        clock = _FakeClock()
+        fake = _fake_fit_predict(clock, dict.fromkeys(per_series, 0.0))
+
+        def fit_predict(name, train, *args, clock=clock, fake=fake, **kwargs):  # noqa: ANN001, ANN202
+            clock.now += per_series[name] * train["unique_id"].nunique()
+            return fake(name, train, *args, **kwargs)
+
+        monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+        res = sel_mod.budgeted_backtest(shop, list(per_series), 7, 2, budget=budget, season_length=7, freq="D",
+                                        params=lambda name: {}, clock=clock)
+        assert ("auto_ets" in set(res.forecasts["model"])) is ran
+        if not ran:
+            assert "predicted 24 s a window" in res.dropped["auto_ets"]
+
+
 def test_time_budget_keeps_candidates_that_finished_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     from trendcast.evaluate import selection as sel_mod
 

@@ -25,7 +25,7 @@ scored on the data it was chosen on; the best strategy is then learnt again on e
 
 from __future__ import annotations
 
-import contextlib
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -464,13 +464,23 @@ def _keep_within(active: list[str], cost: dict[str, float], score: dict[str, flo
     return keep
 
 
-def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object]) -> None:
-    """Fit ``name`` on one short series, so its first measured window is not its compile time
-    (worker processes are forked from this one and inherit the compiled code)."""
-    season = int(params.get("season_length", 1))  # type: ignore[call-overload]
-    one = panel[panel[ID] == panel[ID].iloc[0]].tail(3 * season + 2 * h)[[ID, TIME, TARGET]]
-    with contextlib.suppress(Exception):  # a warm-up only; the measured run reports failures
-        fit_predict(name, one, h, None, None, params=params)
+def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object],
+             clock: Callable[[], float]) -> float:
+    """Fit ``name`` on one series of median length twice: the first fit compiles its code outside
+    the measured costs (worker processes are forked from this one and inherit it), the second
+    is timed. Returns the predicted seconds of one window over the whole panel (0.0 when the
+    warm-up fails: the measured run reports failures)."""
+    sizes = panel.groupby(ID).size()
+    uid = (sizes - sizes.median()).abs().idxmin()
+    one = panel[panel[ID] == uid].tail(int(sizes.median()))[[ID, TIME, TARGET]]
+    try:
+        fit_predict(name, one, h, None, None, params={**params, "n_jobs": 1})
+        t0 = clock()
+        fit_predict(name, one, h, None, None, params={**params, "n_jobs": 1})
+    except Exception:  # noqa: BLE001 - a warm-up only
+        return 0.0
+    workers = (os.cpu_count() or 1) if int(params.get("n_jobs", 1)) == -1 else 1  # type: ignore[call-overload]
+    return (clock() - t0) * len(sizes) / workers
 
 
 def budgeted_backtest(
@@ -489,8 +499,11 @@ def budgeted_backtest(
 ) -> BudgetedBacktest:
     """Rolling-origin backtest of ``candidates``, most recent window first, within ``budget`` s.
 
-    Each candidate's cost is measured as it runs. In the first window, candidates not started by
-    :data:`FIRST_WINDOW_SHARE` of the budget are dropped. After each window the plan is redone:
+    Each candidate's cost is measured as it runs. Statistical candidates' cost is also predicted
+    from a timed fit on one series before the backtest; those predicted not to fit two windows
+    and the final fit are dropped unstarted (a season-52 AutoETS can take longer than the whole
+    budget). In the first window, candidates not started by :data:`FIRST_WINDOW_SHARE` of the
+    budget are dropped. After each window the plan is redone:
     the number of windows falls (down to 2, the fewest leave-one-window-out needs) before
     candidates are dropped, best first-window WRMSSE kept first (see :func:`_keep_within`), and
     time for the final fit of every kept candidate is reserved. When even the best candidate of
@@ -508,9 +521,8 @@ def budgeted_backtest(
             f"Not enough history to backtest {h} periods: auto mode needs at least "
             f"{min_train + h} periods of one series."
         )
-    for name in candidates:  # compile statsforecast's numba code once, outside the measured cost
-        if name in PARALLEL_STATS:
-            _warm_up(name, panel, h, freq, {**params(name), "n_jobs": 1})
+    predicted = {name: _warm_up(name, panel, h, freq, params(name), clock)
+                 for name in candidates if name in PARALLEL_STATS}
     order = list(reversed(cutoffs))  # most recent first: the most relevant window is never cut
     planned = len(order)
     active = list(dict.fromkeys(candidates))
@@ -530,6 +542,12 @@ def budgeted_backtest(
             if wi == 0 and done == 0 and any(rows.values()) and clock() - start > FIRST_WINDOW_SHARE * budget:
                 active.remove(name)
                 dropped[name] = f"time budget {budget:g} s reached before it ran"
+                on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
+                continue
+            if wi == 0 and (2 + FINAL_FIT_FACTOR) * predicted.get(name, 0.0) > budget:
+                active.remove(name)
+                dropped[name] = (f"predicted {predicted[name]:.0f} s a window from a one-series fit: two windows "
+                                 f"and the final fit do not fit in the time budget of {budget:g} s")
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
             on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
