@@ -139,6 +139,13 @@ class SparseHead:
     stack_en: np.ndarray  # weights on [n-gram logit, VADER compound, pos, neg]
     b_stack_en: float
     meta: dict
+    # English texts of at most ``short_words`` words: n-grams that also learnt VADER's lexicon words
+    # (the Amazon train split has almost no short complaint; see trendcast.text.train.fit_english)
+    w_en_short: np.ndarray | None = None
+    b_en_short: float = 0.0
+    stack_en_short: np.ndarray | None = None
+    b_stack_en_short: float = 0.0
+    short_words: int = 0
 
     def features(self, texts: Sequence[str]):  # noqa: ANN201 - scipy sparse
         from sklearn.preprocessing import normalize
@@ -153,16 +160,28 @@ class SparseHead:
         out = np.asarray(x @ self.w_zh).ravel() + self.b_zh
         if is_en.any():
             rows = np.where(is_en)[0]
-            ngram = np.asarray(english_words(x[rows]) @ self.w_en).ravel() + self.b_en
-            stacked = np.column_stack([ngram, vader_features([texts[i] for i in rows])])
-            out[rows] = stacked @ self.stack_en + self.b_stack_en
+            x_en = english_words(x[rows])
+            vader = vader_features([texts[i] for i in rows])
+            ngram = np.asarray(x_en @ self.w_en).ravel() + self.b_en
+            out[rows] = np.column_stack([ngram, vader]) @ self.stack_en + self.b_stack_en
+            if self.w_en_short is not None and self.stack_en_short is not None and self.short_words:
+                short = np.array([len(texts[i].split()) <= self.short_words for i in rows])
+                if short.any():
+                    ng_short = np.asarray(x_en[short] @ self.w_en_short).ravel() + self.b_en_short
+                    stacked = np.column_stack([ng_short, vader[short]])
+                    out[rows[short]] = stacked @ self.stack_en_short + self.b_stack_en_short
         return out
 
     def save(self, path: Path) -> None:
+        short = {}
+        if self.w_en_short is not None and self.stack_en_short is not None:
+            short = {"w_en_short": self.w_en_short.astype(np.float16), "b_en_short": np.float32(self.b_en_short),
+                     "stack_en_short": self.stack_en_short.astype(np.float32),
+                     "b_stack_en_short": np.float32(self.b_stack_en_short), "short_words": np.int32(self.short_words)}
         np.savez_compressed(path, idf=self.idf.astype(np.float16), w_zh=self.w_zh.astype(np.float16),
                             b_zh=np.float32(self.b_zh), w_en=self.w_en.astype(np.float16), b_en=np.float32(self.b_en),
                             stack_en=self.stack_en.astype(np.float32), b_stack_en=np.float32(self.b_stack_en),
-                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)), **short)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SparseHead:
@@ -173,10 +192,15 @@ class SparseHead:
                 raise NotReadyError("No sparse sentiment model shipped: run scripts/train_sentiment.py.")
             path = Path(str(ref))
         with np.load(path, allow_pickle=False) as z:
+            short = {}
+            if "w_en_short" in z:
+                short = {"w_en_short": z["w_en_short"].astype(np.float32), "b_en_short": float(z["b_en_short"]),
+                         "stack_en_short": z["stack_en_short"].astype(np.float64),
+                         "b_stack_en_short": float(z["b_stack_en_short"]), "short_words": int(z["short_words"])}
             return cls(idf=z["idf"].astype(np.float32), w_zh=z["w_zh"].astype(np.float32), b_zh=float(z["b_zh"]),
                        w_en=z["w_en"].astype(np.float32), b_en=float(z["b_en"]),
                        stack_en=z["stack_en"].astype(np.float64), b_stack_en=float(z["b_stack_en"]),
-                       meta=json.loads(str(z["meta"])))
+                       meta=json.loads(str(z["meta"])), **short)
 
 
 @lru_cache(maxsize=1)

