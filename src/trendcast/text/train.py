@@ -16,6 +16,7 @@ weight samples so that classes are balanced within each language (see
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -374,3 +375,144 @@ def train_sparse(c_zh: float = 16.0, c_en: float = 4.0, folds: int = 5, log=prin
     metrics = {name: {"n": len(df), "accuracy": float(((head.logit(df["text"].tolist()) >= 0) == df["y"]).mean())}
                for name, df in test.items()}
     return head, metrics
+
+
+def chinese_train_pool() -> pd.DataFrame:
+    """``text, y, src`` rows the Chinese sparse model is fitted on (texts of either test split removed)."""
+    shop_tr, shop_te = load_shopping("train"), load_shopping("test")
+    zh = load_reviews_zh()
+    held_out = set(shop_te["text"]) | set(zh.loc[zh.split == "test", "text"])
+    pool = pd.concat([shop_tr[["text", "y"]].assign(src="shopping"),
+                      zh.loc[zh.split == "train", ["text", "y"]].assign(src="reviews_zh")])
+    return pool[~pool["text"].isin(held_out)].drop_duplicates("text").reset_index(drop=True)
+
+
+def oof_sparse_logits(texts: list[str], y: np.ndarray, c_zh: float = 16.0, folds: int = 5, log=print) -> np.ndarray:  # noqa: ANN001
+    """Out-of-fold logits of the Chinese sparse recipe (idf from the fitting folds only).
+
+    They stand in for what the shipped model says about texts it never saw, so the cascade's
+    band and second stage are chosen on the same kind of logits they meet in use.
+    """
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import normalize
+
+    from trendcast.text.sentiment import sparse_counts
+
+    x = sparse_counts(texts)
+    oof = np.zeros(len(y))
+    for k, (tr, va) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y)):
+        df_count = np.asarray((x[tr] > 0).sum(axis=0)).ravel()
+        idf = (np.log((1 + len(tr)) / (1 + df_count)) + 1.0).astype(np.float32)
+        model = _fit_lr(normalize(x[tr].multiply(idf).tocsr()), y[tr], c_zh, np.ones(len(tr)))
+        oof[va] = model.decision_function(normalize(x[va].multiply(idf).tocsr()))
+        log(f"sparse fold {k + 1}/{folds}: accuracy {((oof[va] >= 0) == y[va]).mean():.4f}")
+    return oof
+
+
+CASCADE_WIDE_SHARE = 0.15  # most-uncertain share of the training pool that gets encoder vectors
+CASCADE_SHARES = (0.01, 0.02, 0.03, 0.05, 0.07, 0.10)  # candidate band widths (share of shopping rows)
+
+
+def train_cascade(cache_dir: Path, encoder_name: str = "e5-small", c_zh: float = 16.0, c_stage2: float = 2.0,
+                  folds: int = 5, gain_share: float = 0.8, log=print):  # noqa: ANN001, ANN201
+    """Fit the ``auto`` cascade's second stage and choose its band, on the Chinese train pool only.
+
+    1. Out-of-fold sparse logits for every training text (:func:`oof_sparse_logits`).
+    2. The :data:`CASCADE_WIDE_SHARE` least certain texts get encoder vectors; the second stage is a
+       logistic regression on ``[vector, sparse logit]`` over them.
+    3. Its out-of-fold predictions replace the sparse ones inside each candidate band; the band is
+       the narrowest whose accuracy gain on the shopping rows reaches ``gain_share`` of the best
+       candidate's gain (every encoded text costs ~1/15 s, so the last few hundredths of a point
+       are not worth a wider band).
+    Returns the :class:`~trendcast.text.sentiment.CascadeHead` and the cross-validated curve.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from trendcast.text.sentiment import CascadeHead
+
+    pool = chinese_train_pool()
+    y = pool["y"].to_numpy()
+    shop = (pool["src"] == "shopping").to_numpy()
+    log(f"Chinese train pool: {len(pool)} texts ({int(shop.sum())} shopping)")
+    oof = oof_sparse_logits(pool["text"].tolist(), y, c_zh, folds, log)
+    margin = np.abs(oof)
+    wide = np.where(margin <= np.quantile(margin, CASCADE_WIDE_SHARE))[0]
+    log(f"encoding {len(wide)} uncertain training texts (|logit| <= {margin[wide].max():.3f})")
+    vecs = cached_vectors(pool["text"].iloc[wide].tolist(), cache_dir / f"vectors_{encoder_name}.npz", encoder_name)
+    x2, y2 = np.column_stack([vecs, oof[wide]]), y[wide]
+    oof2 = np.zeros(len(wide))
+    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x2, y2):
+        oof2[va] = _fit_lr(x2[tr], y2[tr], c_stage2, np.ones(len(tr))).decision_function(x2[va])
+    base = (oof >= 0) == y
+    curve = []
+    for share in (*CASCADE_SHARES, CASCADE_WIDE_SHARE):
+        radius = float(np.quantile(margin[shop], share))
+        inside = margin[wide] <= radius
+        ok = base.copy()
+        ok[wide[inside]] = (oof2[inside] >= 0) == y2[inside]
+        curve.append({"share_shopping": round(float((margin[shop] <= radius).mean()), 4), "radius": round(radius, 4),
+                      "accuracy_shopping": round(float(ok[shop].mean()), 4), "accuracy_pool": round(float(ok.mean()), 4),
+                      "gain_shopping": round(float(ok[shop].mean() - base[shop].mean()), 4)})
+        log(json.dumps(curve[-1]))
+    best = max(c["gain_shopping"] for c in curve)
+    chosen = next(c for c in curve if c["gain_shopping"] >= gain_share * best)
+    final = _fit_lr(x2, y2, c_stage2, np.ones(len(y2)))
+    w = final.coef_.ravel()
+    head = CascadeHead(
+        w_emb=w[:-1].astype(np.float32), w_sparse=float(w[-1]), b=float(final.intercept_[0]),
+        radius=chosen["radius"], encoder=encoder_name,
+        meta={"trained_by": "scripts/train_sentiment.py --cascade", "seed": SEED, "c_stage2": c_stage2,
+              "stage2": "logistic regression on [e5-small passage vector, sparse logit], fitted on the "
+                        f"{CASCADE_WIDE_SHARE:.0%} least certain texts of the Chinese train pool (out-of-fold sparse logits)",
+              "band_rule": f"narrowest candidate band whose CV gain on shopping-train rows >= {gain_share} x the best",
+              "data": "online_shopping_10_cats train + reviews_zh train, texts of either test split removed",
+              "rows": {"pool": int(len(pool)), "stage2": int(len(wide))},
+              "cv_base_accuracy_shopping": round(float(base[shop].mean()), 4), "cv_curve": curve, "chosen": chosen},
+    )
+    return head, {"cv_curve": curve, "chosen": chosen}
+
+
+def english_cv(head, repeats: int = 5, folds: int = 5) -> dict:  # noqa: ANN001
+    """Cross-validated macro-F1 / accuracy of the shipped English recipe and of VADER, train split only.
+
+    The 166-review test split has 13 negatives, so its macro-F1 moves by several points per
+    review; this is the steadier figure. The n-gram logits are out-of-fold (as in training), the
+    stacks are refitted in every fold with the shipped C, and texts of at most ``short_words``
+    words go through the lexicon-taught stack, as :meth:`SparseHead.logit` does.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from trendcast.text.sentiment import english_words, vader_features
+
+    en = load_amazon_en()
+    train = en[en.split == "train"]
+    texts, y = train["text"].tolist(), train["y"].to_numpy()
+    x = english_words(head.features(texts))
+    weights = language_balanced_weights(y, np.ones(len(y)))
+    c_en = float(head.meta.get("c_en", 4.0))
+    vader = vader_features(texts)
+    cv = head.meta.get("english_cv_macro_f1", {})
+    main = np.column_stack([_oof_decision(x, y, c_en, weights, folds), vader])
+    xl, yl, _ = lexicon_texts(head.features)
+    short_feats = np.column_stack([_oof_decision(x, y, c_en, weights, folds, (xl, yl, np.full(len(yl), LEXICON_WEIGHT))),
+                                   vader])
+    short = np.array([len(t.split()) <= head.short_words for t in texts]) if head.short_words else np.zeros(len(y), bool)
+    c_main = cv.get("stack_main", {}).get("c_stack", 1.0)
+    c_short = cv.get("stack_short", {}).get("c_stack", 1.0)
+    f1s, accs = [], []
+    for rep in range(repeats):
+        pred = np.zeros(len(y), dtype=int)
+        for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED + 100 + rep).split(main, y):
+            p_main = LogisticRegression(C=c_main, max_iter=3000).fit(main[tr], y[tr]).predict(main[va])
+            p_short = LogisticRegression(C=c_short, max_iter=3000).fit(short_feats[tr], y[tr]).predict(short_feats[va])
+            pred[va] = np.where(short[va], p_short, p_main)
+        f1s.append(f1_score(y, pred, average="macro"))
+        accs.append(float((pred == y).mean()))
+    vader_pred = (vader[:, 0] >= 0).astype(int)
+    return {"n": len(y), "negatives": int((y == 0).sum()), "folds": folds, "repeats": repeats,
+            "ours": {"macro_f1": round(float(np.mean(f1s)), 4), "macro_f1_sd": round(float(np.std(f1s)), 4),
+                     "accuracy": round(float(np.mean(accs)), 4)},
+            "vader": {"macro_f1": round(float(f1_score(y, vader_pred, average="macro")), 4),
+                      "accuracy": round(float((vader_pred == y).mean()), 4)}}
