@@ -63,6 +63,18 @@ def test_auto_is_the_cascade_chosen_on_train_cv() -> None:
     assert 0 < chosen["share_shopping"] <= 0.15
 
 
+def test_band_rule_takes_the_narrowest_band_with_most_of_the_gain() -> None:
+    from trendcast.text.train import choose_band
+
+    curve = [{"share_shopping": s, "gain_shopping": g} for s, g in ((0.01, 0.001), (0.03, 0.003), (0.05, 0.0038),
+                                                                      (0.10, 0.0042), (0.15, 0.0043))]
+    assert choose_band(curve, 0.8)["share_shopping"] == 0.05
+    assert choose_band(curve, 0.6)["share_shopping"] == 0.03
+    assert choose_band(curve, 1.0)["share_shopping"] == 0.15
+    losing = [{"share_shopping": 0.01, "gain_shopping": -0.001}, {"share_shopping": 0.05, "gain_shopping": -0.002}]
+    assert choose_band(losing)["share_shopping"] == 0.01
+
+
 def test_cascade_encodes_only_uncertain_chinese_texts() -> None:
     from trendcast.text.encoders import get_encoder
 
@@ -152,11 +164,12 @@ def test_encoders_load_offline() -> None:
         assert v[0] @ v[1] > v[0] @ v[2]  # meaning, not noise
 
 
-def test_sentiment_cli_round_trip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", ["fast", "auto"])
+def test_sentiment_cli_round_trip(tmp_path: Path, model: str) -> None:
     src = tmp_path / "in.csv"
     pd.DataFrame({"id": range(8), "text": POSITIVE + NEGATIVE}).to_csv(src, index=False)
     dst = tmp_path / "out.parquet"
-    assert main(["sentiment", "--in", str(src), "--out", str(dst), "--model", "fast"]) == 0
+    assert main(["sentiment", "--in", str(src), "--out", str(dst), "--model", model]) == 0
     out = pd.read_parquet(dst)
     assert list(out["id"]) == list(range(8)) and {"lang", "label", "score"} <= set(out.columns)
     assert (out["label"].iloc[:4] == "positive").all()
