@@ -1,10 +1,12 @@
-"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only]``.
+"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only | --cascade]``.
 
 Seeded and deterministic given the same ../shared data (see trendcast.text.train for the recipes).
 By default it writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
 ``fast``/``auto`` model; ``--head`` retrains the encoder-based ``full`` model
 (``sentiment_head.npz``; encoder vectors are cached in ``--cache`` so re-runs are quick).
-Both write plain numpy arrays, no pickle, and print held-out test accuracy.
+``--cascade`` fits the second stage of ``auto`` (``sentiment_cascade.npz``: the encoder for the
+Chinese texts the sparse model is unsure of) and chooses its band by cross-validation on the
+train splits. All write plain numpy arrays, no pickle, and print their held-out or CV figures.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from trendcast.text.sentiment import HEAD_FILE, SPARSE_FILE, SparseHead  # noqa: E402
-from trendcast.text.train import STACK_ROWS, refit_english, train_head, train_sparse  # noqa: E402
+from trendcast.text.sentiment import CASCADE_FILE, HEAD_FILE, SPARSE_FILE, SparseHead  # noqa: E402
+from trendcast.text.train import STACK_ROWS, refit_english, train_cascade, train_head, train_sparse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RES = ROOT / "src" / "trendcast" / "text" / "resources"
@@ -34,8 +36,17 @@ def main() -> None:
     parser.add_argument("--c-zh", type=float, default=16.0, help="inverse L2 strength, Chinese sparse model")
     parser.add_argument("--english-only", action="store_true",
                         help="refit only the English part of the shipped sparse model (seconds, not minutes)")
+    parser.add_argument("--cascade", action="store_true",
+                        help="fit the cascade's encoder stage and band (Chinese train pool, CV only)")
     args = parser.parse_args()
     start = time.perf_counter()
+    if args.cascade:
+        out = args.out or RES / CASCADE_FILE
+        cascade, report = train_cascade(args.cache, folds=max(args.folds, 5))
+        cascade.save(out)
+        print(json.dumps(report, indent=1))
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - start:.0f} s")
+        return
     if args.head:
         out = args.out or RES / HEAD_FILE
         model, metrics = train_head(args.cache, stack_rows=args.stack_rows, folds=args.folds)

