@@ -37,6 +37,7 @@ SOURCES = ("text", "behaviour", "calendar", "price", "promo", "external")
 SOURCE_ALIASES = {"behavior": "behaviour", "events": "behaviour", "covariates": "external",
                   "texts": "text", "holidays": "calendar"}
 COUNT_PREFIXES = ("n_", "need_", "comp_")  # text columns that add up over a period
+CALENDAR_PREFIX = "cal_"  # the calendar covariates' names
 WINDOWED = re.compile(r"_(\d+)d$")  # trailing-window columns of the daily text tables
 EVENTS = {"views": "view", "carts": "cart", "purchases": "purchase"}
 

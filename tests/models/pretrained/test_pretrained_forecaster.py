@@ -96,3 +96,20 @@ def test_fused_covariates_fill_the_past_slots_at_any_frequency() -> None:
     assert len(fc) == 4 * 13 and np.isfinite(fc["forecast"]).all() and (fc["forecast"] >= 0).all()
     off = make_model("patchtst_pretrained", season_length=52, freq="W-SUN", use_covariates=False).fit(df)
     assert off.describe()["past_covariates"] == []
+
+
+def test_calendar_covariates_stay_out_of_the_slots() -> None:
+    """Fusion's calendar columns (``cal_*``) are neither the holiday slot nor a past signal, even
+    when they track sales; a holiday column the shop supplied is the holiday slot."""
+    from trendcast.models.pretrained.data import holiday_column, pick_past_covariates
+
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2024-01-01", periods=60)
+    fest = (np.arange(60) % 10 == 0).astype(float)
+    df = pd.DataFrame({
+        "unique_id": "a", "ds": ds, "y": 20 + 15 * fest + rng.normal(size=60),
+        "cal_holiday_days": fest, "cal_fest_singles_day": fest, "beh_views_lag28": rng.normal(size=60),
+    })
+    assert holiday_column(df) is None
+    assert pick_past_covariates(df) == ["beh_views_lag28"]
+    assert holiday_column(df.assign(holiday=fest)) == "holiday"
