@@ -39,7 +39,7 @@ def covariate_choice(text: str) -> str | list[str]:
 
 TIME_BUDGET = typer.Option(
     None, "--time-budget", help="Seconds auto mode may spend backtesting and fitting its candidates "
-    "(default: grows with the number of series, 90 s to 270 s).",
+    "(default: grows with the number of series, 90 s to 240 s).",
 )
 
 
