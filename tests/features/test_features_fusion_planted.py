@@ -103,7 +103,9 @@ def test_text_buzz_leading_sales_improves_the_backtest(tmp_path: Path) -> None:
         item = products.loc[products["category"] == cat, "item_id"].iloc[0]
         for day, k in enumerate(posts):
             date = (START + pd.Timedelta(days=day)).strftime("%Y-%m-%d")
-            rows += [(date, f"{phrases[j % 3]} #{cat}", item, "social") for j in range(k)]
+            # one phrase per category: what is planted is the volume of posts, and a daily mix of
+            # phrases would add a sentiment signal that depends on the sentiment model, not on sales
+            rows += [(date, f"{phrases[c % 3]} #{cat}", item, "social") for _ in range(k)]
     texts = pd.DataFrame(rows, columns=["date", "text", "item_id", "source"])
     db = tmp_path / "buzz.duckdb"
     _ingest(db, sales=sales, products=products, texts=texts)
