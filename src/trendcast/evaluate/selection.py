@@ -18,9 +18,13 @@ Six ways to use the candidates are compared:
 - ``per_series``: each series uses the candidate with the lowest MASE on it.
 
 Each is tried with and without a level-bias correction (one multiplicative factor per candidate,
-actual over forecast of the backtest totals). Picks, weights and factors are learnt on all
-windows but one and scored on the one left out (leave-one-window-out), so nothing wins by being
-scored on the data it was chosen on; the best strategy is then learnt again on every window.
+actual over forecast of the backtest totals, learnt only for a bias with the same sign in every
+window). Picks, weights and factors are learnt on all windows but one and scored on the one left
+out (leave-one-window-out), so nothing wins by being scored on the data it was chosen on. The
+inverse-error ensemble is the default; another way replaces it only when it beats the ensemble
+on the held-out windows by more than one standard error of the difference (:func:`clearly_better`),
+because a lower mean over a few windows is often one lucky window. The chosen way is then learnt
+again on every window.
 """
 
 from __future__ import annotations
@@ -504,12 +508,13 @@ def budgeted_backtest(
     from a timed fit on one series before the backtest; those predicted not to fit two windows
     and the final fit are dropped unstarted (a season-52 AutoETS can take longer than the whole
     budget). In the first window, candidates not started by :data:`FIRST_WINDOW_SHARE` of the
-    budget are dropped. After each window the plan is redone:
-    the number of windows falls (down to 2, the fewest leave-one-window-out needs) before
-    candidates are dropped, best first-window WRMSSE kept first (see :func:`_keep_within`), and
-    time for the final fit of every kept candidate is reserved. When even the best candidate of
-    the first window cannot have a second one, the backtest stops after one window with every
-    candidate (auto then uses its default ensemble) rather than keep only the weak ones. Candidates that fail are dropped with their error.
+    budget are dropped. After each window the plan is redone: the number of windows falls (down
+    to 2, the fewest leave-one-window-out needs) before candidates are dropped, best
+    first-window WRMSSE kept first (see :func:`_keep_within`), and time for the final fit of
+    every kept candidate is reserved. When even the best candidate of the first window cannot
+    have a second one, the backtest stops after one window with every candidate (auto then uses
+    its default ensemble) rather than keep only the weak ones. Candidates that fail are dropped
+    with their error.
     """
     start = clock()
     panel = panel.sort_values([ID, TIME]).reset_index(drop=True)
