@@ -291,13 +291,15 @@ def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object
                      covariates: str = "auto") -> pd.DataFrame:
     fc = tc.forecast(db, ds.h, model=model, quantiles=None, store=False, model_params=params or None,
                      covariates=covariates, country=ds.country)
-    fc = fc.rename(columns={"date": TIME})
-    if "store_id" in fc.columns:
-        fc[ID] = np.where(fc["store_id"].fillna("") != "", fc["store_id"].fillna("") + "/" + fc["item_id"], fc["item_id"])
-    else:
-        fc[ID] = fc["item_id"]
+    fc = with_bench_ids(fc.rename(columns={"date": TIME}))
     fc[TIME] = pd.to_datetime(fc[TIME])
     return fc
+
+
+def with_bench_ids(fc: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id`` as this benchmark names series: ``store/item``, or ``item`` without stores."""
+    store = fc["store_id"].fillna("").astype(str) if "store_id" in fc.columns else pd.Series("", index=fc.index)
+    return fc.assign(**{ID: np.where(store != "", store + "/" + fc["item_id"].astype(str), fc["item_id"].astype(str))})
 
 
 def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[str, object]]:

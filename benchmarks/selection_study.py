@@ -26,12 +26,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy as acc  # noqa: E402
 
-from trendcast.evaluate.backtest import STATIC_COLUMNS  # noqa: E402
 from trendcast.evaluate.metrics import CUTOFF  # noqa: E402
 from trendcast.evaluate.selection import (  # noqa: E402
     COMPARED,
     AutoForecaster,
-    budgeted_backtest,
     default_candidates,
     select,
 )
@@ -49,39 +47,37 @@ def dataset(name: str, shared: Path, stores: int) -> acc.Dataset:
 
 
 def to_bench_ids(fc: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Service forecasts with the benchmark's series ids (store/item)."""
     keys = panel[["unique_id", "item_id", "store_id"]].drop_duplicates("unique_id")
-    out = fc.merge(keys, on="unique_id", how="left")
-    store = out["store_id"].fillna("").astype(str)
-    out["unique_id"] = store.where(store == "", store + "/") + out["item_id"].astype(str)
-    return out
+    return acc.with_bench_ids(fc.merge(keys, on="unique_id", how="left"))
 
 
 def collect(ds: acc.Dataset, work: Path, windows: int, skip: set[str]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    """Auto's backtest forecasts (fitted through the forecasting service, as ``trendcast forecast``
+    does, with no time limit) and every candidate's held-out forecasts, cached under ``work``."""
     cache = work / ds.name
     cache.mkdir(parents=True, exist_ok=True)
     bt_path, panel_path = cache / f"backtest_{windows}.parquet", cache / "panel.parquet"
     db = acc.warehouse(ds, work) if not (work / f"{ds.name}.duckdb").exists() else work / f"{ds.name}.duckdb"
     frames = build_frames(db, ds.h, covariates="auto", country=ds.country)
-    auto = AutoForecaster(windows=windows, time_budget=1e6, **frames.params("auto"))
-    params = auto._params
-    auto.n_series_ = int(frames.panel["unique_id"].nunique())
+    candidates = [c for c in default_candidates() if c not in skip]
+    auto = AutoForecaster(candidates=candidates, windows=windows, time_budget=1e6,
+                          on_progress=lambda s: print("    ", s.line(), flush=True), **frames.params("auto"))
     if not bt_path.exists():
-        train = frames.train()
-        panel = train.merge(frames.static()[[c for c in frames.static().columns
-                                             if c == "unique_id" or c in STATIC_COLUMNS]], on="unique_id", how="left")
         t0 = time.time()
-        res = budgeted_backtest(panel, [c for c in default_candidates() if c not in skip], ds.h, windows, 1e6, season_length=frames.season_length,
-                                freq=frames.freq, future_known=tuple(c for c in frames.future_known if c in panel.columns),
-                                params=params, on_progress=lambda s: print("    ", s.line(), flush=True))
-        print(f"   backtest {res.windows} windows in {time.time() - t0:.0f} s; costs {res.costs}", flush=True)
+        _, auto = fit_predict(frames, auto, None)  # the service fits a copy and returns it
+        res = auto.backtest_
+        print(f"   backtest {res.windows} windows and final fit in {time.time() - t0:.0f} s; costs {res.costs}", flush=True)
         res.forecasts.to_parquet(bt_path)
-        panel.to_parquet(panel_path)
+        frames.panel[["unique_id", "ds", "y", "item_id", "store_id", "category"]].to_parquet(panel_path)
+    else:
+        auto.n_series_ = int(frames.panel["unique_id"].nunique())  # what the candidates' parameters depend on
     held: dict[str, pd.DataFrame] = {}
-    for name in [c for c in default_candidates() if c not in skip]:
+    for name in candidates:
         path = cache / f"heldout_{name}.parquet"
         if not path.exists():
             t0 = time.time()
-            fc, _ = fit_predict(frames, name, None, params=params(name))
+            fc, _ = fit_predict(frames, name, None, params=auto.candidate_params(name))
             fc.to_parquet(path)
             print(f"   {name} held-out fit in {time.time() - t0:.0f} s", flush=True)
         held[name] = pd.read_parquet(path)

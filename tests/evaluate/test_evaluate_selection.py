@@ -198,6 +198,19 @@ def _fake_fit_predict(clock: _FakeClock, costs: dict[str, float]):
     return fit_predict
 
 
+def _offset_fit_predict(clock: _FakeClock, costs: dict[str, float], shop: pd.DataFrame, offset: dict[str, float]):
+    """Like :func:`_fake_fit_predict`, but each model forecasts the actual sales plus its offset."""
+    actual = shop.set_index(["unique_id", "ds"])["y"]
+    fake = _fake_fit_predict(clock, costs)
+
+    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
+        fc, _ = fake(name, *args, **kwargs)
+        truth = actual.reindex(pd.MultiIndex.from_frame(fc[["unique_id", "ds"]])).to_numpy()
+        return fc.assign(forecast=truth + offset[name]), None
+
+    return fit_predict
+
+
 def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     from trendcast.evaluate import selection as sel_mod
     from trendcast.evaluate.progress import AutoStep
@@ -228,17 +241,9 @@ def test_time_budget_keeps_the_strong_slow_candidate_over_the_weak_cheaper_one(m
 
     clock = _FakeClock()
     costs = {"cheap": 1.0, "weak": 10.0, "strong": 15.0}
-    offset = {"cheap": 3.0, "weak": 4.0, "strong": 0.5}  # forecast = actual + offset
     shop = _shop()
-    actual = shop.set_index(["unique_id", "ds"])["y"]
-    fake = _fake_fit_predict(clock, costs)
-
-    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
-        fc, _ = fake(name, *args, **kwargs)
-        truth = actual.reindex(pd.MultiIndex.from_frame(fc[["unique_id", "ds"]])).to_numpy()
-        return fc.assign(forecast=truth + offset[name]), None
-
-    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    offset = {"cheap": 3.0, "weak": 4.0, "strong": 0.5}
+    monkeypatch.setattr(sel_mod, "fit_predict", _offset_fit_predict(clock, costs, shop, offset))
     res = sel_mod.budgeted_backtest(
         shop, list(costs), 7, 3, budget=66.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
     )
@@ -254,17 +259,8 @@ def test_time_budget_stops_after_one_window_when_the_best_candidate_cannot_have_
 
     clock = _FakeClock()
     costs = {"cheap": 1.0, "strong": 15.0}
-    offset = {"cheap": 3.0, "strong": 0.5}
     shop = _shop()
-    actual = shop.set_index(["unique_id", "ds"])["y"]
-    fake = _fake_fit_predict(clock, costs)
-
-    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
-        fc, _ = fake(name, *args, **kwargs)
-        truth = actual.reindex(pd.MultiIndex.from_frame(fc[["unique_id", "ds"]])).to_numpy()
-        return fc.assign(forecast=truth + offset[name]), None
-
-    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    monkeypatch.setattr(sel_mod, "fit_predict", _offset_fit_predict(clock, costs, shop, {"cheap": 3.0, "strong": 0.5}))
     res = sel_mod.budgeted_backtest(
         shop, list(costs), 7, 3, budget=30.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
     )

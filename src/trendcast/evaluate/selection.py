@@ -657,7 +657,7 @@ class AutoForecaster(Forecaster):
         self.time_budget = None if time_budget is None else float(time_budget)
         self.on_progress = on_progress or silent
 
-    def _params(self, name: str) -> dict[str, object]:
+    def candidate_params(self, name: str) -> dict[str, object]:
         # statsforecast's processes share the cores well; LightGBM's OpenMP threads spin and
         # slow down badly on a busy machine, so it keeps its own single-thread default.
         # Worker processes cost seconds to start: only worth it for many series.
@@ -683,7 +683,7 @@ class AutoForecaster(Forecaster):
                 result = budgeted_backtest(
                     panel, self.candidates, h, self.windows, self.budget_,
                     season_length=self.season_length, freq=self.freq, future_known=self.known_,
-                    params=self._params, on_progress=self.on_progress,
+                    params=self.candidate_params, on_progress=self.on_progress,
                 )
             except ConfigError as exc:  # too little history to compare: one simple model
                 self.selection = fallback_selection(self.candidates, list(df[ID].unique()), str(exc))
@@ -702,7 +702,7 @@ class AutoForecaster(Forecaster):
         self.models_: dict[str, Forecaster] = {}
         train = model_frame(df)
         for name in sel.models_needed:
-            model = make_model(name, **self._params(name))
+            model = make_model(name, **self.candidate_params(name))
             data = train
             if sel.strategy not in WEIGHTED and not model_class(name).capabilities.global_model:
                 ids = {u for u, m in sel.picks.items() if m == name}
