@@ -271,7 +271,7 @@ def forecast(
     horizon: int | None = None,
     model: str = "auto",
     quantiles: Sequence[float] | None = DEFAULT_QUANTILES,
-    reconcile: str = "bottom_up",
+    reconcile: str = "auto",
     out: str | Path | None = None,
     future: str | Path | pd.DataFrame | None = None,
     levels: bool = False,
@@ -289,15 +289,23 @@ def forecast(
     forecast, q0.1, ...`` for the bottom series, dated at the warehouse's frequency (or
     ``freq``); with ``levels`` also every aggregated series (``level``/``unique_id`` say
     which). ``horizon`` counts periods (default 28 days / 13 weeks / 6 months).
-    ``reconcile``: ``bottom_up`` (aggregates are sums of the bottom), ``mint`` (MinTrace over
+    ``reconcile``: ``auto`` (auto mode chooses bottom-up or MinT by backtest; other models
+    use bottom-up), ``bottom_up`` (aggregates are sums of the bottom), ``mint`` (MinTrace over
     all levels; bottom forecasts change too) or ``none``. ``covariates``: ``auto``, ``none`` or
     names (see :func:`~trendcast.features.fusion.fuse`); ``country`` picks the holidays.
     ``engine``: ``local``, or ``dask``/``spark``/``ray`` to fit statistical models and LightGBM
     on a cluster through Fugue (:mod:`trendcast.engine`; target history only, no future plan).
     """
-    if reconcile not in RECONCILE_METHODS:
-        raise ConfigError(f"--reconcile must be one of {', '.join(RECONCILE_METHODS)}; got '{reconcile}'.")
+    if reconcile not in ("auto", *RECONCILE_METHODS):
+        raise ConfigError(f"--reconcile must be auto or one of {', '.join(RECONCILE_METHODS)}; got '{reconcile}'.")
     qs = check_quantiles(quantiles)
+    if model == "auto" and engine == "local" and reconcile in ("auto", "mint"):
+        # auto mode reconciles itself (MinT chosen by backtest, or as asked): its bottom forecasts
+        # come back coherent, so the levels are their sums
+        model_params = {**(model_params or {}), "reconcile": reconcile}
+        reconcile = "bottom_up"
+    elif reconcile == "auto":
+        reconcile = "bottom_up"
     say = on_step or (lambda _: None)
     say("reading the warehouse")
     frames = build_frames(db, horizon, freq=freq, future=future, covariates=covariates, country=country)
@@ -352,6 +360,9 @@ def forecast(
     if out is not None:
         say("writing the output")
         write_frame(result, out)
+    chosen = getattr(fitted, "reconcile_", None)  # auto mode's own choice
+    reconcile = chosen.method if chosen is not None else reconcile
+    result.attrs["reconcile"] = reconcile
     if store:
         result.attrs["run_id"] = store_forecasts(
             db, fc, panel, hierarchy, model, h, qs, reconcile, explanation,

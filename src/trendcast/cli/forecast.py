@@ -61,7 +61,9 @@ def forecast(
         None, help="Periods to forecast (default 28 days, 13 weeks or 6 months by frequency)."),
     model: str = typer.Option("auto", help="Model name (see `trendcast models available`) or 'auto' to pick by backtest."),
     quantiles: str = typer.Option("0.1,0.5,0.9", help="Quantiles to forecast, comma-separated."),
-    reconcile: str = typer.Option("bottom_up", help="Make levels add up: bottom_up, mint or none."),
+    reconcile: str = typer.Option(
+        "auto", help="Make levels add up: auto (with --model auto: MinT if it clearly wins the backtest, "
+        "else bottom-up; other models: bottom-up), bottom_up, mint or none."),
     out: Path = typer.Option(Path("forecast.csv"), help="Output file: .csv or .parquet."),
     future: Path | None = typer.Option(None, help="Future plan CSV/Parquet: item_id, store_id, date, price, promo."),
     levels: bool = typer.Option(False, "--levels", help="Also write aggregated levels (store, category, total...)."),

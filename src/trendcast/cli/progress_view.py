@@ -31,22 +31,24 @@ class StepView:
             self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def __call__(self, step: AutoStep) -> None:
+        windowed = step.stage in ("backtest", "reconcile")  # a bar per candidate (or MinT) and window
         if self.bar is None:
-            if step.status != "start" or step.stage != "backtest":
+            if step.status != "start" or not windowed:
                 self.console.print(step.line(), markup=False, highlight=False, soft_wrap=True)
             return
-        if step.stage != "backtest":
+        if not windowed:
             if self.main is not None:
                 self.bar.update(self.main, description=step.line())
             return
-        task = self.tasks.get(step.model)
+        label = f"{step.stage} {step.model}"
+        task = self.tasks.get(label)
         if task is None:
-            task = self.tasks[step.model] = self.bar.add_task(f"backtest {step.model}", total=step.windows)
+            task = self.tasks[label] = self.bar.add_task(label, total=step.windows)
         self.bar.update(task, total=step.windows)
         if step.status == "done":
             self.bar.advance(task)
         elif step.status in ("failed", "dropped"):
-            self.bar.update(task, description=f"backtest {step.model}: {step.status}", completed=step.windows)
+            self.bar.update(task, description=f"{label}: {step.status}", completed=step.windows)
 
     def backtest_step(self, label: str) -> None:
         """The plain backtest's per-(model, window) label (``auto_ets @ 2024-05-01``)."""

@@ -48,6 +48,13 @@ from trendcast.evaluate.backtest import (
 )
 from trendcast.evaluate.metrics import CUTOFF
 from trendcast.evaluate.progress import AutoStep, ProgressCallback, silent
+from trendcast.evaluate.reconciliation import (
+    Aggregates,
+    ReconcileChoice,
+    check_method,
+    choose_reconciliation,
+    upper_models,
+)
 from trendcast.evaluate.scoring import Window, build_scorer, default_levels, windows_from_forecasts
 from trendcast.features.demand import demand_pattern
 from trendcast.features.frequency import default_horizon
@@ -612,7 +619,10 @@ class AutoForecaster(Forecaster):
     backtest and final fit; default grows with the number of series, see
     :func:`default_time_budget`), ``on_progress`` (callback receiving :class:`AutoStep`),
     ``future_known`` (covariates known ahead), ``selection`` (a ready :class:`Selection`, to
-    skip the backtest), ``model_params`` (name -> extra parameters).
+    skip the backtest), ``model_params`` (name -> extra parameters), ``reconcile`` (``auto``:
+    bottom-up unless MinT clearly wins the backtest, see :mod:`trendcast.evaluate.reconciliation`;
+    ``bottom_up``; ``mint``). With MinT the bottom forecasts come back already reconciled, so
+    their sums are MinT's forecasts of every level.
     """
 
     name = "auto"
@@ -635,6 +645,7 @@ class AutoForecaster(Forecaster):
         time_budget: float | None = None,
         on_progress: ProgressCallback | None = None,
         bias: str = "auto",
+        reconcile: str = "auto",
         **params: object,
     ) -> None:
         super().__init__(season_length=season_length, freq=freq, **params)
@@ -651,6 +662,7 @@ class AutoForecaster(Forecaster):
         self.windows = int(windows)
         self.strategy = strategy
         self.bias = bias
+        self.reconcile = check_method(reconcile)
         self.future_known = tuple(future_known)
         self.selection = selection
         self.model_params = model_params or {}
@@ -674,11 +686,13 @@ class AutoForecaster(Forecaster):
         df = df.drop(columns=empty)
         self.empty_ = empty
         self.known_ = tuple(c for c in self.future_known if c in df.columns)
+        panel = df if static_df is None else df.merge(
+            static_df[[c for c in static_df.columns if c == ID or c in STATIC_COLUMNS]], on=ID, how="left"
+        )
+        self.panel_ = panel
+        self.backtest_: BudgetedBacktest | None = None
         if self.selection is None:
             h = self.horizon or default_horizon(self.freq)
-            panel = df if static_df is None else df.merge(
-                static_df[[c for c in static_df.columns if c == ID or c in STATIC_COLUMNS]], on=ID, how="left"
-            )
             try:
                 result = budgeted_backtest(
                     panel, self.candidates, h, self.windows, self.budget_,
@@ -698,6 +712,7 @@ class AutoForecaster(Forecaster):
                 self.on_progress(AutoStep("select", status="done", seconds=time.perf_counter() - t0,
                                           note=self.selection.strategy))
         sel = self.selection
+        self.reconcile_ = self._reconciliation(start)
         self.explanation_ = sel.explanation
         self.models_: dict[str, Forecaster] = {}
         train = model_frame(df)
@@ -715,7 +730,40 @@ class AutoForecaster(Forecaster):
             t0 = time.perf_counter()
             self.models_[name] = model.fit(data, static_df=static_df)
             self.on_progress(AutoStep("fit", name, status="done", seconds=time.perf_counter() - t0))
+        self.upper_ = None
+        if self.reconcile_.method == "mint":
+            self.on_progress(AutoStep("fit", "aggregated series", status="start"))
+            t0 = time.perf_counter()
+            self.upper_ = Aggregates.of(self.panel_)
+            upper = self.upper_.panel(self.panel_, self.known_)
+            self.upper_models_ = {m: make_model(m, **self.candidate_params(m)).fit(model_frame(upper))
+                                  for m in upper_models(sel)}
+            self.on_progress(AutoStep("fit", "aggregated series", status="done", seconds=time.perf_counter() - t0))
         self.seconds_ = time.perf_counter() - start
+
+    def _reconciliation(self, start: float) -> ReconcileChoice:
+        """Bottom-up or MinT: as asked, as a given selection recorded, or by backtest (``auto``)."""
+        recorded = self.selection.details.get("reconciliation") if self.selection else None
+        if self.reconcile != "auto":
+            choice = ReconcileChoice(self.reconcile, {}, "as asked")
+            if self.reconcile == "mint" and not {"item_id", "category"} <= set(self.panel_.columns):
+                raise ConfigError("MinT reconciliation needs the product hierarchy (item_id and category).")
+        elif self.backtest_ is None:
+            method = recorded["method"] if isinstance(recorded, dict) else "bottom_up"
+            choice = ReconcileChoice(method, {}, "from the given selection" if recorded else "no backtest")
+        else:
+            result = self.backtest_
+            choice = choose_reconciliation(
+                self.panel_, result.forecasts, self.selection, h=self.horizon or default_horizon(self.freq),
+                freq=self.freq, season_length=self.season_length, future_known=self.known_,
+                params=self.candidate_params, costs=result.costs, on_progress=self.on_progress,
+                time_left=self.budget_ - (time.perf_counter() - start)  # less the final fit still to come
+                - FINAL_FIT_FACTOR * sum(result.costs.get(m, 0.0) for m in self.selection.models_needed),
+            )
+            self.selection.details["reconciliation"] = choice.to_dict()
+        if choice.scores or self.reconcile == "mint":
+            self.selection.explanation += " " + choice.text()
+        return choice
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
         if X_future is not None:
@@ -728,4 +776,9 @@ class AutoForecaster(Forecaster):
             preds[name] = m.predict(h, X_future=X_future, quantiles=quantiles)
             self.on_progress(AutoStep("predict", name, status="done", seconds=time.perf_counter() - t0))
         out = self.selection.combine(preds, list(self.last_ds_.index))
+        if self.upper_ is not None:
+            xu = self.upper_.future(X_future, self.known_)
+            upper = self.selection.combine(
+                {m: f.predict(h, X_future=xu, quantiles=[]) for m, f in self.upper_models_.items()}, self.upper_.fit_ids)
+            out = self.upper_.mint(out, upper)
         return out[[ID, TIME, FORECAST, *(quantile_column(q) for q in quantiles)]]
