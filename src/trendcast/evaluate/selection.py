@@ -761,7 +761,8 @@ class AutoForecaster(Forecaster):
                 - FINAL_FIT_FACTOR * sum(result.costs.get(m, 0.0) for m in self.selection.models_needed),
             )
             self.selection.details["reconciliation"] = choice.to_dict()
-        if choice.scores or self.reconcile == "mint":
+            self.selection.explanation += " " + choice.text()
+        if self.reconcile == "mint":
             self.selection.explanation += " " + choice.text()
         return choice
 
