@@ -10,6 +10,9 @@ on the held-out periods, beside the best candidate alone. The raw forecasts are 
 ``--work`` so replays are cheap.
 
     TRENDCAST_SHARED=../shared PYTHONPATH=src .venv/bin/python benchmarks/selection_study.py --data m5,demo
+
+``--reconcile`` adds, for auto's choice on every window, bottom-up against MinT: what auto's
+reconciliation backtest says and both scored on the held-out periods.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy as acc  # noqa: E402
 
 from trendcast.evaluate.metrics import CUTOFF  # noqa: E402
+from trendcast.evaluate.reconciliation import Aggregates, choose_reconciliation, forecast_upper  # noqa: E402
 from trendcast.evaluate.selection import (  # noqa: E402
     COMPARED,
     AutoForecaster,
     default_candidates,
     select,
 )
-from trendcast.forecasting import build_frames, fit_predict  # noqa: E402
+from trendcast.forecasting import Frames, build_frames, fit_predict  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -52,12 +56,13 @@ def to_bench_ids(fc: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     return acc.with_bench_ids(fc.merge(keys, on="unique_id", how="left"))
 
 
-def collect(ds: acc.Dataset, work: Path, windows: int, skip: set[str]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+def collect(ds: acc.Dataset, work: Path, windows: int, skip: set[str]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], Frames, AutoForecaster]:
     """Auto's backtest forecasts (fitted through the forecasting service, as ``trendcast forecast``
-    does, with no time limit) and every candidate's held-out forecasts, cached under ``work``."""
+    does, with no time limit), every candidate's held-out forecasts (cached under ``work``), the
+    service's frames and auto (for its candidates' parameters)."""
     cache = work / ds.name
     cache.mkdir(parents=True, exist_ok=True)
-    bt_path, panel_path = cache / f"backtest_{windows}.parquet", cache / "panel.parquet"
+    bt_path = cache / f"backtest_{windows}.parquet"
     db = acc.warehouse(ds, work) if not (work / f"{ds.name}.duckdb").exists() else work / f"{ds.name}.duckdb"
     frames = build_frames(db, ds.h, covariates="auto", country=ds.country)
     candidates = [c for c in default_candidates() if c not in skip]
@@ -69,7 +74,6 @@ def collect(ds: acc.Dataset, work: Path, windows: int, skip: set[str]) -> tuple[
         res = auto.backtest_
         print(f"   backtest {res.windows} windows and final fit in {time.time() - t0:.0f} s; costs {res.costs}", flush=True)
         res.forecasts.to_parquet(bt_path)
-        frames.panel[["unique_id", "ds", "y", "item_id", "store_id", "category"]].to_parquet(panel_path)
     else:
         auto.n_series_ = int(frames.panel["unique_id"].nunique())  # what the candidates' parameters depend on
     held: dict[str, pd.DataFrame] = {}
@@ -81,7 +85,33 @@ def collect(ds: acc.Dataset, work: Path, windows: int, skip: set[str]) -> tuple[
             fc.to_parquet(path)
             print(f"   {name} held-out fit in {time.time() - t0:.0f} s", flush=True)
         held[name] = pd.read_parquet(path)
-    return pd.read_parquet(bt_path), held, pd.read_parquet(panel_path)
+    return pd.read_parquet(bt_path), held, frames, auto
+
+
+def reconcile_replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame], frames: Frames,
+                     auto: AutoForecaster) -> dict[str, object]:
+    """Bottom-up against MinT for auto's choice on every backtest window: what auto's
+    reconciliation backtest says (no time limit), and both scored on the held-out periods."""
+    panel = frames.panel
+    sel = select(bt, panel, ds.season)
+    t0 = time.time()
+    choice = choose_reconciliation(
+        panel, bt, sel, h=ds.h, freq=frames.freq, season_length=frames.season_length,
+        future_known=frames.future_known, params=auto.candidate_params, costs={}, time_left=1e9)
+    seconds = time.time() - t0
+    ids = list(panel["unique_id"].unique())
+    bottom = sel.combine({m: held[m] for m in sel.models_needed}, ids)
+    agg = Aggregates.of(panel)
+    known = [c for c in frames.future_known if c in panel.columns]
+    xf = frames.x_future()
+    upper = forecast_upper(agg, sel, panel, xf if known else None, ds.h, known, auto.candidate_params)
+    mint = agg.mint(bottom, upper)
+    return {
+        "strategy": sel.strategy + ("+bias" if sel.bias else ""), "backtest": choice.to_dict(),
+        "backtest_seconds": round(seconds, 1), "aggregates_fitted": len(agg.fit_ids),
+        "held_out_bottom_up": round(acc.wrmsse(ds, to_bench_ids(bottom, panel))["wrmsse"], 4),
+        "held_out_mint": round(acc.wrmsse(ds, to_bench_ids(mint, panel))["wrmsse"], 4),
+    }
 
 
 def replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame], panel: pd.DataFrame,
@@ -113,6 +143,7 @@ def main() -> None:
     ap.add_argument("--skip", default="", help="candidates left out (e.g. auto_ets on Walmart: minutes a window)")
     ap.add_argument("--work", default="out/selection_study")
     ap.add_argument("--strategies", default=",".join(("auto", *COMPARED)))
+    ap.add_argument("--reconcile", action="store_true", help="also bottom-up vs MinT for auto's choice")
     args = ap.parse_args()
     shared = Path(os.environ.get("TRENDCAST_SHARED", "../shared"))
     work = Path(args.work)
@@ -121,8 +152,11 @@ def main() -> None:
     for name in args.data.split(","):
         ds = dataset(name, shared, args.stores)
         print(f"== {ds.name}", flush=True)
-        bt, held, panel = collect(ds, work, args.windows, set(filter(None, args.skip.split(","))))
+        bt, held, frames, auto = collect(ds, work, args.windows, set(filter(None, args.skip.split(","))))
+        panel = frames.panel[["unique_id", "ds", "y", "item_id", "store_id", "category"]]
         res = replay(ds, bt, held, panel, ds.season, args.strategies.split(","))
+        if args.reconcile:
+            res["reconciliation"] = reconcile_replay(ds, bt, held, frames, auto)
         for k, v in res.items():
             print(f"   {k}: {v}", flush=True)
         report[ds.name] = res

@@ -27,6 +27,7 @@ def test_forecast_auto_prints_plain_progress_lines_and_the_explanation(
     assert "\x1b[" not in captured.err  # no terminal control codes in a log
     explanation = next(line for line in captured.out.splitlines() if line.startswith("Auto mode used"))
     assert "WRMSSE" in explanation and "Not compared:" in explanation  # one line, not wrapped
+    assert "Reconciliation: bottom-up (MinT not compared: one backtest window)" in explanation
 
 
 def test_time_budget_must_be_positive(fresh_warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -163,8 +163,8 @@ def choose_reconciliation(
         return ReconcileChoice("bottom_up", {}, "every aggregated series is a single series")
     n_bottom = len(agg.hierarchy.tags[agg.hierarchy.bottom])
     share = len(agg.fit_ids) / max(n_bottom, 1)
-    n_all = len(agg.hierarchy.S)  # aggregating, reconciling and scoring: about 1 s per 1,000 series
-    per_window = sum(costs.get(m, 0.0) for m in upper_models(selection)) * share + 1.0 + n_all / 1000
+    n_all = len(agg.hierarchy.S)  # aggregating, reconciling and scoring: 2-3 s per 1,000 series
+    per_window = sum(costs.get(m, 0.0) for m in upper_models(selection)) * share + 1.0 + 2.5 * n_all / 1000
     wins = windows_from_forecasts(forecasts)
     if len(wins) < 2 or (2 + FINAL_FIT_FACTOR) * per_window > time_left:
         why = "one backtest window" if len(wins) < 2 else f"time budget ({per_window:.0f} s a window predicted)"
@@ -188,10 +188,10 @@ def choose_reconciliation(
         bottom = selection.combine(preds, list(win.ids))
         upper = forecast_upper(wagg, selection, train, xf if known else None, h, known, params)
         mint = wagg.mint(bottom, upper)
-        win.prepare(build_scorer(win, panel, levels, season_length))
+        scorer = build_scorer(win, panel, levels, season_length)
         for name, frame in (("bottom_up", bottom), ("mint", mint)):
             wide = frame.pivot_table(index=ID, columns=TIME, values=FORECAST).reindex(index=win.ids, columns=win.dates)
-            scores[name].append(float(np.nanmean(list(win.scorer.level_scores(wide.to_numpy(float), win.y).values()))))
+            scores[name].append(float(np.nanmean(list(scorer.level_scores(wide.to_numpy(float), win.y).values()))))
         on_progress(AutoStep("reconcile", "mint", k + 1, len(wins), "done", seconds=clock() - t0))
     if len(scores["mint"]) < 2:
         return ReconcileChoice("bottom_up", {}, "MinT not compared: time budget")
