@@ -270,7 +270,7 @@ def test_time_budget_stops_after_one_window_when_the_best_candidate_cannot_have_
 
 
 def test_time_budget_does_not_start_a_statistical_model_predicted_too_slow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AutoETS takes 1 s a series here: the timed one-series fit predicts 24 s a window for the
+    """AutoETS takes 1 s a series here: the timed warm-up fit predicts 24 s a window for the
     24 series, and two windows plus the final fit (75.6 s) exceed the 60 s budget, so it never
     starts; with a 100 s budget it runs."""
     from trendcast.evaluate import selection as sel_mod
@@ -372,3 +372,12 @@ def test_a_lucky_mean_does_not_replace_the_default() -> None:
     noisy_gain = steady + np.array([-0.05, 0.03, -0.04, 0.03])  # lower mean, not a clear gain
     folds = {"single+bias": noisy_gain, "single": steady, "ensemble": base}
     assert _choose(["single+bias", "single", "ensemble"], folds) == "single"
+
+
+def test_statistical_workers_are_the_cores_other_programs_leave_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trendcast.evaluate import selection as sel_mod
+
+    monkeypatch.setattr(sel_mod.os, "cpu_count", lambda: 2)
+    for load, cores in ((0.3, 2), (1.0, 2), (2.0, 1), (3.9, 1)):  # the load includes auto itself
+        monkeypatch.setattr(sel_mod.os, "getloadavg", lambda load=load: (load, load, load))
+        assert sel_mod.free_cores() == cores

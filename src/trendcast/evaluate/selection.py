@@ -90,6 +90,7 @@ BIAS_LIMITS = (0.5, 2.0)
 DEFAULT_WINDOWS = 8
 FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
 FINAL_FIT_FACTOR = 1.15  # the final fit sees a little more data than a backtest window
+WARM_UP_SERIES = 3  # series timed to predict a statistical candidate's cost
 
 
 def default_candidates() -> list[str]:
@@ -476,23 +477,37 @@ def _keep_within(active: list[str], cost: dict[str, float], score: dict[str, flo
     return keep
 
 
+def free_cores() -> int:
+    """Cores statsforecast's worker processes can expect: the machine's, less those other
+    programs keep busy (the 1-minute load average beyond this process), at least one. On a
+    shared 2-core machine AutoETS with two workers ran 3x longer than two free cores predict."""
+    n = os.cpu_count() or 1
+    try:
+        others = max(os.getloadavg()[0] - 1.0, 0.0)
+    except OSError:  # pragma: no cover - no load average on this platform
+        others = 0.0
+    return int(np.clip(round(n - others), 1, n))
+
+
 def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object],
              clock: Callable[[], float]) -> float:
-    """Fit ``name`` on one series of median length twice: the first fit compiles its code outside
-    the measured costs (worker processes are forked from this one and inherit it), the second
-    is timed. Returns the predicted seconds of one window over the whole panel (0.0 when the
-    warm-up fails: the measured run reports failures)."""
+    """Fit ``name`` on the :data:`WARM_UP_SERIES` series closest to the median length, twice:
+    the first fit compiles its code outside the measured costs (worker processes are forked from
+    this one and inherit it), the second is timed (several series, because one fit's time
+    varies by 3x from series to series). Returns the predicted seconds of one window over the
+    whole panel, on the cores free now (0.0 when the warm-up fails: the measured run reports
+    failures)."""
     sizes = panel.groupby(ID).size()
-    uid = (sizes - sizes.median()).abs().idxmin()
-    one = panel[panel[ID] == uid].tail(int(sizes.median()))[[ID, TIME, TARGET]]
+    ids = (sizes - sizes.median()).abs().sort_values(kind="stable").index[:WARM_UP_SERIES]
+    some = panel[panel[ID].isin(set(ids))].groupby(ID).tail(int(sizes.median()))[[ID, TIME, TARGET]]
     try:
-        fit_predict(name, one, h, None, None, params={**params, "n_jobs": 1})
+        fit_predict(name, some, h, None, None, params={**params, "n_jobs": 1})
         t0 = clock()
-        fit_predict(name, one, h, None, None, params={**params, "n_jobs": 1})
+        fit_predict(name, some, h, None, None, params={**params, "n_jobs": 1})
     except Exception:  # noqa: BLE001 - a warm-up only
         return 0.0
-    workers = (os.cpu_count() or 1) if int(params.get("n_jobs", 1)) == -1 else 1  # type: ignore[call-overload]
-    return (clock() - t0) * len(sizes) / workers
+    workers = free_cores() if int(params.get("n_jobs", 1)) == -1 else 1  # type: ignore[call-overload]
+    return (clock() - t0) / len(ids) * len(sizes) / workers
 
 
 def budgeted_backtest(
