@@ -574,7 +574,7 @@ def budgeted_backtest(
                 continue
             if wi == 0 and (2 + FINAL_FIT_FACTOR) * predicted.get(name, 0.0) > budget:
                 active.remove(name)
-                dropped[name] = (f"predicted {predicted[name]:.0f} s a window from a one-series fit: two windows "
+                dropped[name] = (f"predicted {predicted[name]:.0f} s a window from a warm-up fit: two windows "
                                  f"and the final fit do not fit in the time budget of {budget:g} s")
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
