@@ -7,7 +7,7 @@ or category series is easier to forecast than the sum of its noisy items, and co
 aggregates' own forecasts are worse. Which holds depends on the shop, so auto mode backtests
 both on its own windows with the way of using the candidates it chose, scores them with the
 same WRMSSE across the hierarchy, and keeps bottom-up (the simpler) unless MinT beats it by
-more than the window-to-window noise (:func:`trendcast.evaluate.selection.clearly_better`) and
+more than the window-to-window noise (:func:`trendcast.evaluate.scoring.clearly_better`) and
 by at least :data:`MIN_GAIN`.
 
 Only aggregated series made of two or more different sets of bottom series are forecast: a
@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,16 @@ from trendcast.evaluate.hierarchy import (
 )
 from trendcast.evaluate.metrics import CUTOFF
 from trendcast.evaluate.progress import AutoStep, ProgressCallback, silent
-from trendcast.evaluate.scoring import build_scorer, default_levels, windows_from_forecasts
+from trendcast.evaluate.scoring import (
+    build_scorer,
+    clearly_better,
+    default_levels,
+    windows_from_forecasts,
+)
 from trendcast.models.base import FORECAST, ID, TARGET, TIME
+
+if TYPE_CHECKING:  # annotations only: selection imports this module
+    from trendcast.evaluate.selection import Selection
 
 RECONCILE_CHOICES = ("auto", "bottom_up", "mint")
 FINAL_FIT_FACTOR = 1.15  # as in selection: the final fit sees a little more data than a window
@@ -96,22 +105,15 @@ class Aggregates:
         return rec[rec[ID].isin(set(bottom[ID]))].reset_index(drop=True)
 
 
-def upper_models(selection) -> list[str]:  # noqa: ANN001 - a Selection (import cycle)
-    """The candidates the aggregated series need: the weighted ones, or the fallback for picks."""
-    from trendcast.evaluate.selection import WEIGHTED
-
-    return selection.models_needed if selection.strategy in WEIGHTED else [selection.fallback]
-
-
 def forecast_upper(
-    agg: Aggregates, selection, train: pd.DataFrame, X_future: pd.DataFrame | None, h: int,  # noqa: ANN001
+    agg: Aggregates, selection: Selection, train: pd.DataFrame, X_future: pd.DataFrame | None, h: int,
     known: Sequence[str], params: Callable[[str], dict[str, object]], quantiles: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """The chosen way of using the candidates, applied to the aggregated series."""
     upper = agg.panel(train, known)
     xu = agg.future(X_future, known)
     preds = {m: fit_predict(m, upper, h, xu, quantiles, future_known=known, params=params(m))[0]
-             for m in upper_models(selection)}
+             for m in selection.models_for_unseen}
     return selection.combine(preds, agg.fit_ids)
 
 
@@ -139,7 +141,7 @@ class ReconcileChoice:
 def choose_reconciliation(
     panel: pd.DataFrame,
     forecasts: pd.DataFrame,
-    selection,  # noqa: ANN001 - a Selection
+    selection: Selection,
     *,
     h: int,
     freq: str,
@@ -154,8 +156,6 @@ def choose_reconciliation(
     """Backtest bottom-up against MinT on the windows of ``forecasts`` (auto's backtest), within
     ``time_left`` seconds (two windows and the final fit of the aggregated series must fit, the
     cost predicted from the candidates' measured ``costs`` per window scaled by series count)."""
-    from trendcast.evaluate.selection import clearly_better
-
     if not {"item_id", "category"} <= set(panel.columns):
         return ReconcileChoice("bottom_up", {}, "no item/category hierarchy to reconcile")
     agg = Aggregates.of(panel)
@@ -164,7 +164,7 @@ def choose_reconciliation(
     n_bottom = len(agg.hierarchy.tags[agg.hierarchy.bottom])
     share = len(agg.fit_ids) / max(n_bottom, 1)
     n_all = len(agg.hierarchy.S)  # aggregating, reconciling and scoring: 2-3 s per 1,000 series
-    per_window = sum(costs.get(m, 0.0) for m in upper_models(selection)) * share + 1.0 + 2.5 * n_all / 1000
+    per_window = sum(costs.get(m, 0.0) for m in selection.models_for_unseen) * share + 1.0 + 2.5 * n_all / 1000
     wins = windows_from_forecasts(forecasts)
     if len(wins) < 2 or (2 + FINAL_FIT_FACTOR) * per_window > time_left:
         why = "one backtest window" if len(wins) < 2 else f"time budget ({per_window:.0f} s a window predicted)"

@@ -53,9 +53,14 @@ from trendcast.evaluate.reconciliation import (
     ReconcileChoice,
     check_method,
     choose_reconciliation,
-    upper_models,
 )
-from trendcast.evaluate.scoring import Window, build_scorer, default_levels, windows_from_forecasts
+from trendcast.evaluate.scoring import (
+    Window,
+    build_scorer,
+    clearly_better,
+    default_levels,
+    windows_from_forecasts,
+)
 from trendcast.features.demand import demand_pattern
 from trendcast.features.frequency import default_horizon
 from trendcast.models.base import (
@@ -121,6 +126,11 @@ class Selection:
     explanation: str = ""
     details: dict[str, object] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)  # model -> multiplicative factor
+
+    @property
+    def models_for_unseen(self) -> list[str]:
+        """What a series not in the picks uses (an aggregated series, a new item)."""
+        return self.models_needed if self.strategy in WEIGHTED else [self.fallback]
 
     @property
     def models_needed(self) -> list[str]:
@@ -254,17 +264,6 @@ def _decide(wins: list[Window], models: list[str], use_bias: bool, patterns: pd.
 
 def _label(strategy: str, bias: bool) -> str:
     return strategy + ("+bias" if bias else "")
-
-
-def clearly_better(alt: np.ndarray, base: np.ndarray) -> bool:
-    """Whether ``alt`` beats ``base`` on the held-out windows by more than one standard error of
-    the window-to-window difference (the one-standard-error rule): a lower mean over a few
-    windows is often luck, and luck does not carry over to the forecast."""
-    d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
-    d = d[np.isfinite(d)]
-    if len(d) < 2:
-        return False
-    return bool(d.mean() + d.std(ddof=1) / np.sqrt(len(d)) < 0)
 
 
 def _choose(ranked: list[str], folds_of: dict[str, np.ndarray]) -> str:
@@ -752,7 +751,7 @@ class AutoForecaster(Forecaster):
             self.upper_ = Aggregates.of(self.panel_)
             upper = self.upper_.panel(self.panel_, self.known_)
             self.upper_models_ = {m: make_model(m, **self.candidate_params(m)).fit(model_frame(upper))
-                                  for m in upper_models(sel)}
+                                  for m in sel.models_for_unseen}
             self.on_progress(AutoStep("fit", "aggregated series", status="done", seconds=time.perf_counter() - t0))
         self.seconds_ = time.perf_counter() - start
 
