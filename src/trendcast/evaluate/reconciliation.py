@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -44,8 +44,17 @@ from trendcast.evaluate.scoring import (
 )
 from trendcast.models.base import FORECAST, ID, TARGET, TIME
 
-if TYPE_CHECKING:  # annotations only: selection imports this module
-    from trendcast.evaluate.selection import Selection
+
+class Combination(Protocol):
+    """How auto uses its candidates (:class:`trendcast.evaluate.selection.Selection`)."""
+
+    @property
+    def models_needed(self) -> list[str]: ...
+
+    @property
+    def models_for_unseen(self) -> list[str]: ...
+
+    def combine(self, preds: dict[str, pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame: ...
 
 RECONCILE_CHOICES = ("auto", "bottom_up", "mint")
 FINAL_FIT_FACTOR = 1.15  # as in selection: the final fit sees a little more data than a window
@@ -106,7 +115,7 @@ class Aggregates:
 
 
 def forecast_upper(
-    agg: Aggregates, selection: Selection, train: pd.DataFrame, X_future: pd.DataFrame | None, h: int,
+    agg: Aggregates, selection: Combination, train: pd.DataFrame, X_future: pd.DataFrame | None, h: int,
     known: Sequence[str], params: Callable[[str], dict[str, object]], quantiles: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """The chosen way of using the candidates, applied to the aggregated series."""
@@ -141,7 +150,7 @@ class ReconcileChoice:
 def choose_reconciliation(
     panel: pd.DataFrame,
     forecasts: pd.DataFrame,
-    selection: Selection,
+    selection: Combination,
     *,
     h: int,
     freq: str,

@@ -32,8 +32,13 @@ from torch import nn
 from trendcast.errors import ConfigError, InputError
 from trendcast.models.base import ID, TIME, check_long_frame
 from trendcast.models.pretrained.data import SeriesArrays, panel_arrays
-from trendcast.models.pretrained.forecaster import WEIGHTS_DIR, load_model
-from trendcast.models.pretrained.model import PatchCast, pinball_loss, training_loss
+from trendcast.models.pretrained.model import (
+    WEIGHTS_DIR,
+    PatchCast,
+    load_model,
+    pinball_loss,
+    training_loss,
+)
 
 STRATEGIES = ("head", "head+last", "full", "lora")
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"]

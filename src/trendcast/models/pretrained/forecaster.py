@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file
 
-from trendcast.errors import NotReadyError
 from trendcast.models.base import FORECAST, ID, TIME, Capabilities, Forecaster, quantile_column
 from trendcast.models.pretrained.data import (
     SeriesArrays,
@@ -23,27 +21,7 @@ from trendcast.models.pretrained.data import (
     panel_arrays,
     pick_past_covariates,
 )
-from trendcast.models.pretrained.model import PatchCast, PatchCastConfig, point_forecast
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-MODEL_FILES = ("patchcast.safetensors", "model.safetensors")
-
-
-def load_model(path: str | Path | None = None) -> PatchCast:
-    """Load PatchCast from a weights directory (the shipped one by default) in eval mode.
-
-    Works for the shipped base weights and for fine-tuned artefacts (``model.safetensors``).
-    """
-    folder = Path(path) if path is not None else WEIGHTS_DIR
-    cfg_path = folder / "config.json"
-    weights = next((folder / f for f in MODEL_FILES if (folder / f).exists()), None)
-    if weights is None or not cfg_path.exists():
-        raise NotReadyError(
-            f"No PatchCast weights in {folder}: expected config.json and one of {', '.join(MODEL_FILES)}."
-        )
-    model = PatchCast(PatchCastConfig.from_json(cfg_path))
-    model.load_state_dict(load_file(str(weights)))
-    return model.eval()
+from trendcast.models.pretrained.model import WEIGHTS_DIR, PatchCast, load_model, point_forecast
 
 
 def interpolate_quantiles(pred: np.ndarray, trained: Sequence[float], wanted: Sequence[float]) -> np.ndarray:

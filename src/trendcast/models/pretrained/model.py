@@ -18,7 +18,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import nn
+
+from trendcast.errors import NotReadyError
 
 QUANTILES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -274,3 +277,24 @@ def point_forecast(quantiles: torch.Tensor, mean: torch.Tensor | None) -> torch.
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MODEL_FILES = ("patchcast.safetensors", "model.safetensors")
+
+
+def load_model(path: str | Path | None = None) -> PatchCast:
+    """Load PatchCast from a weights directory (the shipped one by default) in eval mode.
+
+    Works for the shipped base weights and for fine-tuned artefacts (``model.safetensors``).
+    """
+    folder = Path(path) if path is not None else WEIGHTS_DIR
+    cfg_path = folder / "config.json"
+    weights = next((folder / f for f in MODEL_FILES if (folder / f).exists()), None)
+    if weights is None or not cfg_path.exists():
+        raise NotReadyError(
+            f"No PatchCast weights in {folder}: expected config.json and one of {', '.join(MODEL_FILES)}."
+        )
+    model = PatchCast(PatchCastConfig.from_json(cfg_path))
+    model.load_state_dict(load_file(str(weights)))
+    return model.eval()

@@ -41,15 +41,16 @@ from trendcast.models.pretrained.corpus import (
     sample_panel,
 )
 from trendcast.models.pretrained.model import (
+    WEIGHTS_DIR,
     PatchCast,
     PatchCastConfig,
     count_parameters,
+    load_model,
     pinball_loss,
     point_forecast,
     training_loss,
 )
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS_FILE, CONFIG_FILE, CHECKPOINT_FILE = "patchcast.safetensors", "config.json", "checkpoint.pt"
 
 
@@ -332,7 +333,6 @@ def compare(folders: list[Path], seed: int = 0, n_gp: int = 1000, sources: tuple
     if checkpoint is not None and checkpoint.exists():
         pool = torch.load(checkpoint, map_location="cpu", weights_only=False).get("gp_pool")
     corpus = build_corpus(seed=seed, n_gp=n_gp, sources=sources, gp_pool=pool)
-    from trendcast.models.pretrained.forecaster import load_model
 
     out = {}
     for folder in folders:
