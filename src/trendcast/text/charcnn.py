@@ -58,7 +58,7 @@ class CharCNN:
             out.append(seq if len(seq) >= width else np.concatenate([seq, np.full(width - len(seq), PAD)]))
         return out
 
-    def logit(self, texts: Sequence[str], batch: int = 128) -> np.ndarray:
+    def logit(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
         """Log-odds of positive per text; texts are grouped by length so little time goes on padding."""
         seqs = self.ids(texts)
         out = np.zeros(len(seqs))
@@ -73,42 +73,40 @@ class CharCNN:
         return out
 
     def _forward(self, ids: np.ndarray) -> np.ndarray:
-        # the convolution is linear in the embeddings, so each character's response to every
-        # (kernel, offset) slice of the weights is a row of a table computed once per model
-        # (:func:`_char_table`); a window's response is then a sum of shifted table rows
-        n, length = ids.shape
-        proj = _char_table(self)[ids]  # (n, length, sum_k k * filters)
-        pooled, col = [], 0
-        for k, b in zip(self.kernels, self.conv_b, strict=True):
-            f = b.shape[0]
-            h = proj[:, : length - k + 1, col : col + f] + b
+        # the convolution is linear in the embeddings, so each character's response to the weights
+        # of offset j in a window of width k is a row of a (vocabulary, filters) table computed once
+        # per model (:func:`_char_tables`); a window's response is a sum of k shifted look-ups, done
+        # one small table at a time so the working set stays in cache
+        length = ids.shape[1]
+        pooled = []
+        for k, b, tables in zip(self.kernels, self.conv_b, _char_tables(self), strict=True):
+            h = tables[0][ids[:, : length - k + 1]]
+            h += b
             for j in range(1, k):
-                h += proj[:, j : length - k + 1 + j, col + j * f : col + (j + 1) * f]
-            col += k * f
+                h += tables[j][ids[:, j : length - k + 1 + j]]
             np.maximum(h, 0.0, out=h)
             h *= (ids[:, k - 1 :] != PAD)[:, :, None]  # windows that end on padding count as 0 (as in training)
             pooled.append(h.max(axis=1))
         return np.concatenate(pooled, axis=1) @ self.out_w + self.out_b
 
 
-def _char_table(model: CharCNN) -> np.ndarray:
-    """``(vocabulary, sum_k k * filters)``: each character's embedding times the conv weights that
-    multiply the character sitting j places into a window of width k (torch's ``(filters, dim, k)``
-    layout, flattened), for every k and j. Cached per model object."""
+def _char_tables(model: CharCNN) -> list[list[np.ndarray]]:
+    """Per kernel width k, per offset j: ``(vocabulary, filters)``, each character's embedding times
+    the conv weights that multiply a character sitting j places into the window (torch's
+    ``(filters, dim, k)`` layout, flattened). Cached per model object."""
     hit = _TABLES.get(id(model))
     if hit is not None and hit[0] is model:
         return hit[1]
     dim = model.emb.shape[1]
-    parts = []
+    tables = []
     for k, w in zip(model.kernels, model.conv_w, strict=True):
         w3 = w.reshape(w.shape[0], dim, k)
-        parts += [w3[:, :, j].T for j in range(k)]
-    table = np.ascontiguousarray(model.emb @ np.concatenate(parts, axis=1), dtype=np.float32)
-    _TABLES[id(model)] = (model, table)
-    return table
+        tables.append([np.ascontiguousarray(model.emb @ w3[:, :, j].T, dtype=np.float32) for j in range(k)])
+    _TABLES[id(model)] = (model, tables)
+    return tables
 
 
-_TABLES: dict[int, tuple[CharCNN, np.ndarray]] = {}
+_TABLES: dict[int, tuple[CharCNN, list[list[np.ndarray]]]] = {}
 
 
 @lru_cache(maxsize=4)
