@@ -1,4 +1,4 @@
-"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only | --cascade]``.
+"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only | --cascade | --cnn]``.
 
 Seeded and deterministic given the same ../shared data (see trendcast.text.train for the recipes).
 By default it writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
@@ -6,7 +6,9 @@ By default it writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
 (``sentiment_head.npz``; encoder vectors are cached in ``--cache`` so re-runs are quick).
 ``--cascade`` fits the second stage of ``auto`` (``sentiment_cascade.npz``: the encoder for the
 Chinese texts the sparse model is unsure of) and chooses its band by cross-validation on the
-train splits. All write plain numpy arrays, no pickle, and print their held-out or CV figures.
+train splits. ``--cnn`` trains the character CNN of ``fast`` and its stack with the sparse logit
+(``sentiment_cnn.npz``; out-of-fold logits of the Chinese train pool, CV figures printed). All
+write plain numpy arrays, no pickle, and print their held-out or CV figures.
 """
 
 from __future__ import annotations
@@ -19,8 +21,17 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from trendcast.text.charcnn import CNN_FILE  # noqa: E402
 from trendcast.text.sentiment import CASCADE_FILE, HEAD_FILE, SPARSE_FILE, SparseHead  # noqa: E402
-from trendcast.text.train import STACK_ROWS, refit_english, train_cascade, train_head, train_sparse  # noqa: E402
+from trendcast.text.train import (  # noqa: E402
+    CNN_EPOCHS,
+    STACK_ROWS,
+    refit_english,
+    train_cascade,
+    train_cnn_stack,
+    train_head,
+    train_sparse,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RES = ROOT / "src" / "trendcast" / "text" / "resources"
@@ -38,8 +49,18 @@ def main() -> None:
                         help="refit only the English part of the shipped sparse model (seconds, not minutes)")
     parser.add_argument("--cascade", action="store_true",
                         help="fit the cascade's encoder stage and band (Chinese train pool, CV only)")
+    parser.add_argument("--cnn", action="store_true",
+                        help="fit the character CNN and its stack with the sparse logit (Chinese train pool, CV only)")
+    parser.add_argument("--epochs", type=int, default=CNN_EPOCHS, help="CNN training epochs")
     args = parser.parse_args()
     start = time.perf_counter()
+    if args.cnn:
+        out = args.out or RES / CNN_FILE
+        stack, report = train_cnn_stack(folds=args.folds, epochs=args.epochs)
+        stack.save(out)
+        print(json.dumps(report, indent=1))
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - start:.0f} s")
+        return
     if args.cascade:
         out = args.out or RES / CASCADE_FILE
         cascade, report = train_cascade(args.cache, folds=max(args.folds, 5))

@@ -50,8 +50,9 @@ def sentiment(
         "Where to write the same rows plus lang, label, score (.csv or .parquet); input columns are never "
         "overwritten: a clash gets a '_sentiment' suffix.")),
     model: str = typer.Option("auto", help=(
-        "auto (= cascade: n-grams, the uncertain ~5% of Chinese texts re-scored by the encoder; ~300 texts/s), "
-        "fast (n-grams only, + VADER for English; ~1,700 texts/s) or full (encoder head).")),
+        "auto (= cascade: n-grams, the uncertain ~5% of Chinese texts re-scored by the encoder; ~250-300 texts/s), "
+        "fast (n-grams + a character CNN for Chinese, + VADER for English; no encoder, ~1,100 texts/s) or full "
+        "(encoder head).")),
     batch: int = typer.Option(2000, help=(
         "Texts per batch (progress bar step); the cascade encodes each batch's uncertain texts together, "
         "and the encoder is faster on bigger batches.")),
@@ -92,7 +93,8 @@ def sentiment(
 def signals(
     db: Path = typer.Option(..., help="Warehouse file (DuckDB) filled by `trendcast ingest`."),
     model: str = typer.Option("auto", help=(
-        "Sentiment model: auto (= cascade, the most accurate), fast (n-grams only, ~6x faster) or full (encoder head).")),
+        "Sentiment model: auto (= cascade, the most accurate), fast (n-grams + character CNN, no encoder, ~4x "
+        "faster) or full (encoder head).")),
     mentions: Path | None = typer.Option(None, help="JSON file with your own competitor lists and aspect words."),
     user_dict: Path | None = typer.Option(
         None, help="jieba user dictionary (one 'word freq tag' per line, freq and tag optional) for brand and product words."

@@ -527,3 +527,155 @@ def english_cv(head, repeats: int = 5, folds: int = 5) -> dict:  # noqa: ANN001
                      "accuracy": round(float(np.mean(accs)), 4)},
             "vader": {"macro_f1": round(float(f1_score(y, vader_pred, average="macro")), 4),
                       "accuracy": round(float((vader_pred == y).mean()), 4)}}
+
+
+CNN_EMB, CNN_FILTERS, CNN_KERNELS, CNN_MAX_LEN = 64, 96, (2, 3, 4), 200
+CNN_EPOCHS, CNN_BATCH, CNN_LR, CNN_MIN_COUNT = 4, 64, 2e-3, 2
+
+
+def torch_char_cnn(n_chars: int):  # noqa: ANN201 - torch module
+    """The training-time twin of :class:`~trendcast.text.charcnn.CharCNN` (same layout, plus dropout)."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = nn.Embedding(n_chars + 2, CNN_EMB, padding_idx=0)
+            self.convs = nn.ModuleList([nn.Conv1d(CNN_EMB, CNN_FILTERS, k) for k in CNN_KERNELS])
+            self.drop = nn.Dropout(0.5)
+            self.out = nn.Linear(CNN_FILTERS * len(CNN_KERNELS), 1)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            e = self.emb(ids).transpose(1, 2)
+            pooled = []
+            for conv, k in zip(self.convs, CNN_KERNELS, strict=True):
+                h = torch.relu(conv(e)).masked_fill((ids[:, k - 1 :] == 0).unsqueeze(1), 0.0)
+                pooled.append(h.max(2).values)
+            return self.out(self.drop(torch.cat(pooled, 1))).squeeze(1)
+
+    return Net()
+
+
+def export_char_cnn(net, chars: str):  # noqa: ANN001, ANN201 - torch module in, CharCNN out
+    """Copy a :func:`torch_char_cnn` module's weights into the numpy :class:`~trendcast.text.charcnn.CharCNN`."""
+    from trendcast.text.charcnn import CharCNN
+
+    convs = [(c.weight.detach().numpy().reshape(CNN_FILTERS, -1).copy(), c.bias.detach().numpy().copy())
+             for c in net.convs]
+    return CharCNN(chars=chars, emb=net.emb.weight.detach().numpy().copy(), kernels=CNN_KERNELS,
+                   conv_w=tuple(w for w, _ in convs), conv_b=tuple(b for _, b in convs),
+                   out_w=net.out.weight.detach().numpy().ravel().copy(), out_b=float(net.out.bias.item()),
+                   max_len=CNN_MAX_LEN)
+
+
+def fit_char_cnn(texts: list[str], y: np.ndarray, epochs: int = CNN_EPOCHS, seed: int = SEED,
+                 eval_set: tuple[list[str], np.ndarray] | None = None, log=print):  # noqa: ANN001, ANN201
+    """Train the character CNN in torch (seeded); returns a numpy :class:`~trendcast.text.charcnn.CharCNN`.
+
+    Characters seen fewer than :data:`CNN_MIN_COUNT` times share the "unknown" id, so the model
+    learns what to do with characters it has not met. Batches group texts of similar length
+    (less padding, same model). Adam, learning rate halved every epoch after the second.
+    ``eval_set`` only logs accuracy per epoch (how the epoch count was chosen, in CV).
+    """
+    from collections import Counter
+
+    import torch
+    from torch import nn
+
+    from trendcast.text.charcnn import CharCNN
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    counts = Counter(c for t in texts for c in t.lower())
+    chars = "".join(c for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= CNN_MIN_COUNT)
+    shell = CharCNN(chars=chars, emb=np.zeros((1, 1)), kernels=CNN_KERNELS, conv_w=(), conv_b=(),
+                    out_w=np.zeros(1), out_b=0.0, max_len=CNN_MAX_LEN)
+    seqs = shell.ids(texts)
+
+    def pad(rows: np.ndarray) -> torch.Tensor:
+        out = np.zeros((len(rows), max(len(seqs[i]) for i in rows)), dtype=np.int64)
+        for j, i in enumerate(rows):
+            out[j, : len(seqs[i])] = seqs[i]
+        return torch.from_numpy(out)
+
+    net = torch_char_cnn(len(chars))
+    opt = torch.optim.Adam(net.parameters(), lr=CNN_LR)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda ep: 1.0 if ep < 2 else 0.5 ** (ep - 1))
+    target, loss_fn = torch.tensor(y, dtype=torch.float32), nn.BCEWithLogitsLoss()
+    lengths = np.array([len(s) for s in seqs])
+
+    for epoch in range(epochs):
+        net.train()
+        perm = rng.permutation(len(seqs))
+        batches = []
+        for start in range(0, len(perm), 100 * CNN_BATCH):  # sort within chunks of 100 batches by length
+            chunk = perm[start : start + 100 * CNN_BATCH]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + CNN_BATCH] for i in range(0, len(chunk), CNN_BATCH)]
+        for b in rng.permutation(len(batches)):
+            rows = batches[b]
+            opt.zero_grad()
+            loss_fn(net(pad(rows)), target[rows]).backward()
+            opt.step()
+        sched.step()
+        if eval_set is not None:
+            acc = float(((export_char_cnn(net, chars).logit(eval_set[0]) >= 0) == eval_set[1]).mean())
+            log(f"  epoch {epoch + 1}/{epochs}: eval accuracy {acc:.4f}")
+    return export_char_cnn(net, chars)
+
+
+def train_cnn_stack(c_zh: float = 16.0, folds: int = 3, epochs: int = CNN_EPOCHS, log=print):  # noqa: ANN001, ANN201
+    """Fit the character CNN and its stack with the sparse logit, on the Chinese train pool only.
+
+    1. Out-of-fold logits of the sparse recipe (:func:`oof_sparse_logits`) and of the CNN (same
+       folds, a CNN trained per fold), so the stack weights see how both behave on unseen texts.
+    2. The stack: logistic regression on ``[sparse logit, CNN logit]`` over those out-of-fold
+       logits; its own accuracy is cross-validated again on them (``cv``).
+    3. The shipped CNN is trained on the whole pool; the shipped sparse model is the one in
+       ``sentiment_sparse.npz`` (trained on the same pool by :func:`train_sparse`).
+    Returns the :class:`~trendcast.text.charcnn.CnnStack` and the CV report.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from trendcast.text.charcnn import CnnStack
+
+    pool = chinese_train_pool()
+    texts, y = pool["text"].tolist(), pool["y"].to_numpy()
+    shop = (pool["src"] == "shopping").to_numpy()
+    log(f"Chinese train pool: {len(pool)} texts ({int(shop.sum())} shopping)")
+    oof_sparse = oof_sparse_logits(texts, y, c_zh, folds, log)
+    oof_cnn = np.zeros(len(y))
+    for k, (tr, va) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(texts, y)):
+        shop_va = va[shop[va]]
+        cnn = fit_char_cnn([texts[i] for i in tr], y[tr], epochs,
+                           eval_set=([texts[i] for i in shop_va], y[shop_va]), log=log)
+        oof_cnn[va] = cnn.logit([texts[i] for i in va])
+        log(f"CNN fold {k + 1}/{folds}: shopping accuracy {((oof_cnn[shop_va] >= 0) == y[shop_va]).mean():.4f}")
+    feats = np.column_stack([oof_sparse, oof_cnn])
+    stacked = np.zeros(len(y))
+    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=SEED + 1).split(feats, y):
+        stacked[va] = LogisticRegression().fit(feats[tr], y[tr]).decision_function(feats[va])
+    stack = LogisticRegression().fit(feats, y)
+
+    def acc(logit: np.ndarray, rows: np.ndarray) -> float:
+        return round(float(((logit[rows] >= 0) == y[rows]).mean()), 4)
+
+    everything = np.ones(len(y), dtype=bool)
+    cv = {name: {"shopping": acc(logit, shop), "pool": acc(logit, everything)}
+          for name, logit in (("sparse", oof_sparse), ("cnn", oof_cnn), ("stack", stacked))}
+    log(json.dumps(cv))
+    cnn = fit_char_cnn(texts, y, epochs, log=log)
+    w = stack.coef_.ravel()
+    model = CnnStack(
+        cnn=cnn, w_sparse=float(w[0]), w_cnn=float(w[1]), b=float(stack.intercept_[0]),
+        meta={"trained_by": "scripts/train_sentiment.py --cnn", "seed": SEED, "epochs": epochs,
+              "cnn": f"char embedding {CNN_EMB}, Conv1d {CNN_FILTERS} filters x widths {list(CNN_KERNELS)}, ReLU, "
+                     f"max over time, dropout 0.5; first {CNN_MAX_LEN} characters; characters seen < "
+                     f"{CNN_MIN_COUNT} times -> unknown; Adam {CNN_LR}, batch {CNN_BATCH}",
+              "stack": "logistic regression on [sparse logit, CNN logit], out-of-fold logits of the train pool",
+              "data": "online_shopping_10_cats train + reviews_zh train, texts of either test split removed",
+              "rows": {"pool": int(len(pool)), "shopping": int(shop.sum())}, "cv_accuracy": cv},
+    )
+    return model, {"cv_accuracy": cv, "stack": [model.w_sparse, model.w_cnn, model.b]}
