@@ -48,10 +48,9 @@ from trendcast.text.sentiment import (
 from trendcast.text.train import (
     SEED,
     _fit_lr,
+    chinese_train_pool,
     language_balanced_weights,
     load_amazon_en,
-    load_reviews_zh,
-    load_shopping,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,12 +60,7 @@ VAL_SHARE = 0.15
 
 def chinese_pool() -> pd.DataFrame:
     """The rows train_sparse fits on, with a seeded validation flag and their source."""
-    shop_tr, shop_te = load_shopping("train"), load_shopping("test")
-    zh = load_reviews_zh()
-    held_out = set(shop_te["text"]) | set(zh.loc[zh.split == "test", "text"])
-    pool = pd.concat([shop_tr[["text", "y"]].assign(src="shop"),
-                      zh.loc[zh.split == "train", ["text", "y"]].assign(src="reviews_zh")])
-    pool = pool[~pool["text"].isin(held_out)].drop_duplicates("text").reset_index(drop=True)
+    pool = chinese_train_pool()
     return pool.assign(val=np.random.default_rng(SEED).random(len(pool)) < VAL_SHARE)
 
 
@@ -110,7 +104,7 @@ def main() -> None:
     start = time.perf_counter()
     pool = chinese_pool()
     y, va = pool["y"].to_numpy(), pool["val"].to_numpy()
-    tr, shop_va = ~va, va & (pool["src"] == "shop").to_numpy()
+    tr, shop_va = ~va, va & (pool["src"] == "shopping").to_numpy()
     texts = pool["text"].tolist()
     counts = sparse_counts(texts)  # the shipped features: sublinear tf, char 1-3 + word 1-2 grams
     four = HashingVectorizer(analyzer="char", ngram_range=(4, 4), n_features=SPARSE_BUCKETS, alternate_sign=False,

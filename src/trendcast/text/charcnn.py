@@ -16,12 +16,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from trendcast.errors import NotReadyError
+from trendcast.text.shipped import is_shipped, shipped_path
 
 CNN_FILE = "sentiment_cnn.npz"
 PAD, UNKNOWN = 0, 1  # ids 0 and 1; vocabulary characters start at 2
@@ -144,10 +143,7 @@ class CnnStack:
     def load(cls, path: Path | None = None) -> CnnStack:
         """Load the shipped CNN stack (or one at ``path``); plain arrays only, no pickle."""
         if path is None:
-            ref = resources.files("trendcast.text.resources").joinpath(CNN_FILE)
-            if not ref.is_file():
-                raise NotReadyError("No character CNN shipped: run scripts/train_sentiment.py --cnn.")
-            path = Path(str(ref))
+            path = shipped_path(CNN_FILE, "character CNN", "scripts/train_sentiment.py --cnn")
         with np.load(path, allow_pickle=False) as z:
             kernels = tuple(int(k) for k in z["kernels"])
             cnn = CharCNN(chars=str(z["chars"]), emb=z["emb"].astype(np.float32), kernels=kernels,
@@ -159,7 +155,7 @@ class CnnStack:
 
 
 def cnn_shipped() -> bool:
-    return resources.files("trendcast.text.resources").joinpath(CNN_FILE).is_file()
+    return is_shipped(CNN_FILE)
 
 
 @lru_cache(maxsize=1)

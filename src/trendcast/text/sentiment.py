@@ -36,16 +36,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from trendcast.errors import ConfigError, NotReadyError
+from trendcast.errors import ConfigError
 from trendcast.text.charcnn import CnnStack, cnn_shipped, default_cnn_stack
 from trendcast.text.clean import clean_text
 from trendcast.text.language import base_language, detect_language
+from trendcast.text.shipped import is_shipped, shipped_path
 
 HEAD_FILE = "sentiment_head.npz"
 SPARSE_FILE = "sentiment_sparse.npz"
@@ -200,10 +200,7 @@ class SparseHead:
     def load(cls, path: Path | None = None) -> SparseHead:
         """Load the shipped model (or one at ``path``); plain arrays only, no pickle."""
         if path is None:
-            ref = resources.files("trendcast.text.resources").joinpath(SPARSE_FILE)
-            if not ref.is_file():
-                raise NotReadyError("No sparse sentiment model shipped: run scripts/train_sentiment.py.")
-            path = Path(str(ref))
+            path = shipped_path(SPARSE_FILE, "sparse sentiment model", "scripts/train_sentiment.py")
         with np.load(path, allow_pickle=False) as z:
             short = {}
             if "w_en_short" in z:
@@ -249,10 +246,7 @@ class CascadeHead:
     def load(cls, path: Path | None = None) -> CascadeHead:
         """Load the shipped second stage (or one at ``path``); plain arrays only, no pickle."""
         if path is None:
-            ref = resources.files("trendcast.text.resources").joinpath(CASCADE_FILE)
-            if not ref.is_file():
-                raise NotReadyError("No cascade sentiment model shipped: run scripts/train_sentiment.py --cascade.")
-            path = Path(str(ref))
+            path = shipped_path(CASCADE_FILE, "cascade sentiment model", "scripts/train_sentiment.py --cascade")
         with np.load(path, allow_pickle=False) as z:
             return cls(w_emb=z["w_emb"].astype(np.float32), w_sparse=float(z["w_sparse"]), b=float(z["b"]),
                        radius=float(z["radius"]), encoder=str(z["encoder"]), meta=json.loads(str(z["meta"])))
@@ -331,7 +325,7 @@ def _cpu_has_avx2() -> bool:
 
 
 def _cascade_shipped() -> bool:
-    return resources.files("trendcast.text.resources").joinpath(CASCADE_FILE).is_file()
+    return is_shipped(CASCADE_FILE)
 
 
 @dataclass(frozen=True)
@@ -375,10 +369,7 @@ class SentimentHead:
     def load(cls, path: Path | None = None) -> SentimentHead:
         """Load the shipped head (or one at ``path``); plain arrays only, no pickle."""
         if path is None:
-            ref = resources.files("trendcast.text.resources").joinpath(HEAD_FILE)
-            if not ref.is_file():
-                raise NotReadyError("No sentiment head shipped: run scripts/train_sentiment.py.")
-            path = Path(str(ref))
+            path = shipped_path(HEAD_FILE, "sentiment head", "scripts/train_sentiment.py")
         with np.load(path, allow_pickle=False) as z:
             return cls(
                 w_ngram=z["w_ngram"],
