@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FUTURE_KNOWN: tuple[str, ...] = ("price", "promo")
 # Panel columns that describe a series rather than a day: passed as static_df, not as covariates.
 STATIC_COLUMNS: tuple[str, ...] = ("item_id", "store_id", "category")
+FINAL_FIT_FACTOR = 1.15  # the final fit sees a little more data than a backtest window (its cost, in windows)
 
 ModelSpec = str | Forecaster | Callable[[], Forecaster]
 

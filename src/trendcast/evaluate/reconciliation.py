@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError
-from trendcast.evaluate.backtest import fit_predict, split_at
+from trendcast.evaluate.backtest import FINAL_FIT_FACTOR, fit_predict, split_at
 from trendcast.evaluate.hierarchy import (
     Hierarchy,
     aggregate_panel,
@@ -57,7 +57,6 @@ class Combination(Protocol):
     def combine(self, preds: dict[str, pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame: ...
 
 RECONCILE_CHOICES = ("auto", "bottom_up", "mint")
-FINAL_FIT_FACTOR = 1.15  # as in selection: the final fit sees a little more data than a window
 MIN_GAIN = 0.005  # MinT must also gain this share of WRMSSE: with models that are linear in the data
 # (seasonal naive, moving average) the aggregates' forecasts are the sums, and the sparse solver's
 # rounding alone would otherwise look like a consistent gain
@@ -131,6 +130,7 @@ class ReconcileChoice:
     method: str  # bottom_up or mint
     scores: dict[str, list[float]]  # method -> WRMSSE on each backtest window
     note: str  # why, in words
+    aggregates: Aggregates | None = None  # the hierarchy's aggregates, when the backtest built them
 
     def to_dict(self) -> dict[str, object]:
         return {"method": self.method, "window_scores": self.scores, "note": self.note}
@@ -207,7 +207,7 @@ def choose_reconciliation(
     mint, bottom_up = np.array(scores["mint"]), np.array(scores["bottom_up"])
     better = clearly_better(mint, bottom_up) and mint.mean() < (1 - MIN_GAIN) * bottom_up.mean()
     return ReconcileChoice("mint" if better else "bottom_up", scores,
-                           "MinT clearly better" if better else "MinT not clearly better")
+                           "MinT clearly better" if better else "MinT not clearly better", agg)
 
 
 def check_method(method: str) -> str:

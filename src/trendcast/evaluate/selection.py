@@ -40,6 +40,7 @@ import pandas as pd
 from trendcast.errors import ConfigError
 from trendcast.evaluate.backtest import (
     DEFAULT_FUTURE_KNOWN,
+    FINAL_FIT_FACTOR,
     STATIC_COLUMNS,
     fit_predict,
     make_cutoffs,
@@ -94,7 +95,6 @@ DEFAULT_STRATEGY = "ensemble"  # what auto uses unless another way clearly beats
 BIAS_LIMITS = (0.5, 2.0)
 DEFAULT_WINDOWS = 8
 FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
-FINAL_FIT_FACTOR = 1.15  # the final fit sees a little more data than a backtest window
 WARM_UP_SERIES = 3  # series timed to predict a statistical candidate's cost
 
 
@@ -748,7 +748,7 @@ class AutoForecaster(Forecaster):
         if self.reconcile_.method == "mint":
             self.on_progress(AutoStep("fit", "aggregated series", status="start"))
             t0 = time.perf_counter()
-            self.upper_ = Aggregates.of(self.panel_)
+            self.upper_ = self.reconcile_.aggregates or Aggregates.of(self.panel_)  # built by the backtest
             upper = self.upper_.panel(self.panel_, self.known_)
             self.upper_models_ = {m: make_model(m, **self.candidate_params(m)).fit(model_frame(upper))
                                   for m in sel.models_for_unseen}
