@@ -1,4 +1,4 @@
-"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only | --cascade | --cnn]``.
+"""Train the shipped sentiment models: ``python scripts/train_sentiment.py [--head | --english-only | --cascade | --cnn | --multilingual]``.
 
 Seeded and deterministic given the same ../shared data (see trendcast.text.train for the recipes).
 By default it writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
@@ -7,7 +7,9 @@ By default it writes ``src/trendcast/text/resources/sentiment_sparse.npz``, the
 ``--cascade`` fits the second stage of ``auto`` (``sentiment_cascade.npz``: the encoder for the
 Chinese texts the sparse model is unsure of) and chooses its band by cross-validation on the
 train splits. ``--cnn`` trains the character CNN of ``fast`` and its stack with the sparse logit
-(``sentiment_cnn.npz``; out-of-fold logits of the Chinese train pool, CV figures printed). All
+(``sentiment_cnn.npz``; out-of-fold logits of the Chinese train pool, CV figures printed).
+``--multilingual`` fits the head for the other languages (``sentiment_multilingual.npz``: encoder
+vectors of Chinese and English reviews, read across languages). All
 write plain numpy arrays, no pickle, and print their held-out or CV figures.
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from trendcast.text.charcnn import CNN_FILE  # noqa: E402
+from trendcast.text.multilingual import MULTILINGUAL_FILE  # noqa: E402
 from trendcast.text.sentiment import CASCADE_FILE, HEAD_FILE, SPARSE_FILE, SparseHead  # noqa: E402
 from trendcast.text.train import (  # noqa: E402
     CNN_EPOCHS,
@@ -30,6 +33,7 @@ from trendcast.text.train import (  # noqa: E402
     train_cascade,
     train_cnn_stack,
     train_head,
+    train_multilingual,
     train_sparse,
 )
 
@@ -51,10 +55,16 @@ def main() -> None:
                         help="fit the cascade's encoder stage and band (Chinese train pool, CV only)")
     parser.add_argument("--cnn", action="store_true",
                         help="fit the character CNN and its stack with the sparse logit (Chinese train pool, CV only)")
+    parser.add_argument("--multilingual", action="store_true",
+                        help="fit the head for languages other than Chinese and English (encoder vectors)")
     parser.add_argument("--epochs", type=int, default=CNN_EPOCHS, help="CNN training epochs")
     args = parser.parse_args()
     start = time.perf_counter()
-    if args.cnn:  # CV only: these report cross-validation, not test, figures
+    if args.multilingual:
+        out = args.out or RES / MULTILINGUAL_FILE
+        model, report = train_multilingual(args.cache)
+        model.meta["test_accuracy"] = report
+    elif args.cnn:  # CV only: these report cross-validation, not test, figures
         out = args.out or RES / CNN_FILE
         model, report = train_cnn_stack(folds=args.folds, epochs=args.epochs)
     elif args.cascade:

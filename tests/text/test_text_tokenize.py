@@ -1,4 +1,4 @@
-"""Cleaning, language detection and tokenisation of Chinese, English and mixed text."""
+"""Cleaning, language detection and tokenisation of Chinese, English, mixed and other languages' text."""
 
 from __future__ import annotations
 
@@ -21,6 +21,26 @@ def test_language_detection_zh_en_mixed() -> None:
     assert detect_language("great quality, fast delivery") == "en"
     assert detect_language("这个 phone is really good value") == "mixed"
     assert detect_language("Lumo手机质量很好") == "zh"  # a brand name does not make it mixed
+
+
+def test_language_detection_names_other_languages() -> None:
+    assert detect_language("サイズもぴったりで、履き心地が最高です。") == "ja"  # kana, though it has kanji
+    assert detect_language("배송도 빠르고 품질도 아주 좋아요") == "ko"
+    assert detect_language("Отличный товар, быстрая доставка") == "ru"
+    assert detect_language("Muy mala calidad, se rompió a la semana") == "es"
+    assert detect_language("Sehr gute Qualität, schnelle Lieferung") == "de"
+    assert detect_language("Produit cassé à la réception, très déçu") == "fr"
+    # short English reviews look like many languages: they stay English unless langid is sure
+    for text in ("Perfect fit", "Love it", "ok", "meh", "Five stars", "Works great", "Nice"):
+        assert detect_language(text) == "en", text
+    assert detect_language("12345 !!!") == "en"  # no letters: nothing to read
+
+
+def test_other_languages_get_unicode_words_and_their_stop_words() -> None:
+    assert tokenize("La batería dura poco y la pantalla se rompió") == ["batería", "dura", "pantalla", "rompió"]
+    assert tokenize("Отличный товар и быстрая доставка") == ["отличный", "товар", "быстрая", "доставка"]
+    tokens = tokenize("このiPhoneケースはデザインが最高です")
+    assert {"iphone", "ケース", "デザイン", "最高"} <= set(tokens) and "この" not in tokens  # hiragana runs dropped
 
 
 def test_mixed_text_tokenisation_keeps_brands_and_english_words() -> None:

@@ -107,7 +107,7 @@ TEXTS = Source(
         Column("item_id", "str", False, "product it is about, if known"),
         Column("source", "str", False, "review, social, news, ..."),
         Column("rating", "float", False, "star rating, if a review"),
-        Column("lang", "str", False, "zh or en; detected when absent"),
+        Column("lang", "str", False, "zh, en or another ISO 639-1 code (es, ja...); detected when absent"),
     ),
     # A text has no natural key: text_id is a hash of (date, item_id, source, text).
     keys=("text_id",),

@@ -23,7 +23,7 @@ from trendcast.text.language import base_language, detect_language
 
 DEFAULT_ENCODER = "e5-small"
 ENCODERS = ("e5-small", "minilm-l6")
-CLIP_CHARS = {"zh": 64, "en": 256}
+CLIP_CHARS = {"zh": 64, "en": 256, "other": 192}  # ~ the same number of tokens
 
 
 def clip_for_encoder(text: str) -> str:

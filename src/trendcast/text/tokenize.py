@@ -3,6 +3,11 @@
 Mixed text ("这款Lumo手机") goes through jieba, which keeps Latin runs as whole tokens. Stop
 words come from the shipped resource files; punctuation and single Latin letters are dropped
 so term counts (hot spots, TF-IDF labels) are about words that mean something.
+
+Other languages (see :mod:`trendcast.text.language`) get Unicode words ("calidad", "доставка")
+with the stop words of ``stopwordsiso``; Japanese, written without spaces, is cut where the
+script changes (kanji, katakana and Latin runs; hiragana runs are mostly grammar and dropped),
+a rough cut that keeps product words and loanwords whole.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from trendcast.text.language import base_language, detect_language
 
 _EN_WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 _KEEP = re.compile(r"[\w\u3400-\u9fff]")  # a token must contain a letter, digit or ideograph
+_WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")  # any script's words (Latin with accents, Cyrillic...)
+_JA_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[\u30a0-\u30ff\u31f0-\u31ffー]+|[A-Za-z0-9]+")
 _user_words: set[str] = set()
 
 
@@ -29,6 +36,16 @@ def _read_resource(name: str) -> list[str]:
 def stopwords() -> frozenset[str]:
     """Chinese and English stop words from ``resources/stopwords_{zh,en}.txt``."""
     return frozenset(_read_resource("stopwords_zh.txt") + _read_resource("stopwords_en.txt"))
+
+
+@lru_cache(maxsize=64)
+def language_stopwords(lang: str) -> frozenset[str]:
+    """:func:`stopwords` plus, for other languages, those of ``stopwordsiso`` (if it has any)."""
+    if base_language(lang) != "other":
+        return stopwords()
+    import stopwordsiso
+
+    return stopwords() | (frozenset(stopwordsiso.stopwords(lang)) if stopwordsiso.has_lang(lang) else frozenset())
 
 
 @lru_cache(maxsize=1)
@@ -62,14 +79,19 @@ def load_user_dict(path: str) -> None:
 
 
 def tokenize(text: str, lang: str | None = None, drop_stopwords: bool = True) -> list[str]:
-    """Lower-cased word tokens of ``text``; ``lang`` (zh/en/mixed) is detected when not given."""
-    lang = base_language(lang or detect_language(text))
-    if lang == "zh":
+    """Lower-cased word tokens of ``text``; ``lang`` (zh, en, mixed, es...) is detected when not given."""
+    lang = lang or detect_language(text)
+    base = base_language(lang)
+    if base == "zh":
         raw = (t.strip().lower() for t in _jieba().lcut(text))
         tokens = [t for t in raw if t and _KEEP.search(t) and not (len(t) == 1 and t.isascii())]
-    else:
+    elif base == "en":
         tokens = [t for t in _EN_WORD.findall(text.lower()) if len(t) > 1 or t.isdigit()]
+    elif lang == "ja":
+        tokens = [t for t in _JA_RUN.findall(text.lower()) if len(t) > 1]
+    else:
+        tokens = [t for t in _WORD.findall(text.lower()) if len(t) > 1 or t.isdigit()]
     if drop_stopwords:
-        stop = stopwords()
+        stop = language_stopwords(lang)
         tokens = [t for t in tokens if t not in stop]
     return tokens
