@@ -128,3 +128,14 @@ def test_signals_and_hotspots_cli_round_trip(fresh_warehouse: Path, tmp_path: Pa
         assert wh.count("text_scores") == wh.count("texts") and wh.has_table("signals_category_daily")
     assert main(["hotspots", "--db", str(fresh_warehouse), "--since", "2023-01-01", "--top", "3"]) == 0
     assert main(["signals", "--db", str(fresh_warehouse), "--user-dict", str(tmp_path / "missing.txt")]) == 1
+
+
+def test_reviews_in_other_languages_are_scored_and_keep_their_language(fresh_warehouse: Path) -> None:
+    _add_text(fresh_warehouse, "es1", "2023-05-01", "I001", "Muy mala calidad, se rompió a los dos días. No lo recomiendo.", 1.0)
+    _add_text(fresh_warehouse, "ja1", "2023-05-01", "I001", "配送が早く、品質もとても良いです。また買います。", 5.0)
+    build_signals(fresh_warehouse, model="fast", topics=False)
+    with Warehouse(fresh_warehouse, read_only=True) as wh:
+        got = wh.con.execute("SELECT text_id, lang, label, tokens FROM text_scores WHERE text_id IN ('es1', 'ja1') "
+                             "ORDER BY text_id").df()
+    assert got["lang"].tolist() == ["es", "ja"] and got["label"].tolist() == ["negative", "positive"]
+    assert "calidad" in got["tokens"].iloc[0].split() and "配送" in got["tokens"].iloc[1].split()
