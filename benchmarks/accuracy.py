@@ -20,6 +20,10 @@ Data (``--data``, comma-separated):
   source (rows up to the last held-out week: the future rows are how fusion learns which columns
   are known ahead).
 
+``--resample W`` or ``--resample M`` first sums each data set to weeks or months (whole periods
+only; Walmart's weeks spread over their days first; its covariates file left out): the same
+shops at another frequency, horizon 13 weeks or 6 months, season 52 or 12.
+
 Each auto run prints the ``trendcast`` CLI line that reproduces its figure. On a slow machine
 ``--reuse TAG`` takes the plain peers from an earlier results file, ``--skip-candidates`` /
 ``--no-candidates`` leave out auto's candidates run alone.
@@ -104,7 +108,7 @@ class Dataset:
                  h: int, notes: list[str], extra: dict[str, pd.DataFrame] | None = None,
                  country: str | None = None) -> None:
         self.name, self.freq, self.season, self.h, self.notes = name, freq, season, h, notes
-        self.country = country
+        self.country, self.sales, self.given_extra = country, sales, extra or {}
         sales = sales.assign(store_id=sales.get("store_id", pd.Series("", index=sales.index)).fillna(""))
         step = pd.tseries.frequencies.to_offset(freq)
         self.cutoff = sales["date"].max() - h * step
@@ -171,10 +175,39 @@ def walmart(folder: Path, stores: int) -> Dataset:
                    {"covariates": cov}, country="US")
 
 
+def resample(ds: Dataset, to: str) -> Dataset:
+    """The same shop's sales summed to weeks (``W``, ending Sunday) or months (``M``, dated on
+    the 1st), as a shop that exports weekly or monthly figures would give them: whole periods
+    only (a partial first or last period would look like a sales drop); units and revenue
+    summed (weekly source figures spread evenly over their seven days first), price averaged,
+    promo = any promotion in the period. Events and texts stay as
+    they are (dated: fusion counts them per period); a ``covariates`` file is left out."""
+    period, freq, season, h = {"W": ("W-SUN", "W-SUN", 52, 13), "M": ("M", "MS", 12, 6)}[to]
+    s = ds.sales.copy()
+    if ds.freq != "D":  # weekly figures: spread over their seven days (a shop's own export would add days up)
+        days = pd.to_timedelta(np.tile(np.arange(-6, 1), len(s)), unit="D")
+        s = s.loc[s.index.repeat(7)].assign(date=lambda d: d["date"] + days)
+        s = s.assign(**{c: s[c] / 7 for c in ("units", "revenue") if c in s})
+    p = s["date"].dt.to_period(period)
+    first, last = s["date"].min(), s["date"].max()
+    whole = (p.dt.start_time >= first) & (p.dt.end_time.dt.normalize() <= last)
+    s, p = s[whole], p[whole]
+    s["date"] = p.dt.start_time if to == "M" else p.dt.end_time.dt.normalize()
+    keys = [c for c in ("store_id", "item_id") if c in s.columns]
+    agg = {c: f for c, f in (("units", "sum"), ("revenue", "sum"), ("price", "mean"), ("promo", "max")) if c in s}
+    s = s.groupby([*keys, "date"], as_index=False).agg(agg)
+    extra = {k: v for k, v in ds.given_extra.items() if k != "covariates"}
+    label = {"W": "weekly", "M": "monthly"}[to]
+    notes = [f"{ds.name} resampled to {label} ({freq}, whole periods only, season {season}), last {h} held out",
+             *([] if "covariates" not in ds.given_extra else ["its covariates file is left out"])]
+    return Dataset(f"{ds.name}_{label}", s.reset_index(drop=True), ds.products, freq, season, h, notes, extra,
+                   country=ds.country)
+
+
 # -- independent WRMSSE --------------------------------------------------------------------------
 def levels_of(ds: Dataset) -> dict[str, list[str]]:
     stores = (ds.full["store_id"] != "").any()
-    if ds.name == "walmart":
+    if ds.name.startswith("walmart"):
         return {"total": [], "store": ["store_id"], "dept": ["item_id"], "store_dept": ["store_id", "item_id"]}
     lv = {"total": [], "category": ["category"], "item": ["item_id"]}
     if stores:
@@ -245,7 +278,8 @@ def plain_lightgbm(ds: Dataset, panel: pd.DataFrame) -> pd.DataFrame:
     import lightgbm as lgb
     from mlforecast import MLForecast
 
-    lags = sorted({1, 2, 3, ds.season, 2 * ds.season} & set(range(1, len(panel) + 1)))
+    shortest = int(panel.groupby(ID).size().min())  # every lag needs rows left to learn from
+    lags = sorted({1, 2, 3, ds.season, 2 * ds.season} & set(range(1, max(2, shortest - 3))))
     features = ["dayofweek", "month"] if ds.freq == "D" else ["month"]
     mlf = MLForecast(models={"lgb": lgb.LGBMRegressor(verbosity=-1, n_jobs=1, random_state=0)}, freq=ds.freq,
                      lags=lags, date_features=features)
@@ -434,6 +468,8 @@ def main() -> None:
                     help="take the plain peers from results/accuracy_<data><TAG>.json (slow machines)")
     ap.add_argument("--reuse-candidates", action="store_true", help="with --reuse, auto's candidates alone too")
     ap.add_argument("--no-candidates", action="store_true", help="do not run auto's candidates alone")
+    ap.add_argument("--resample", default="", choices=["", "W", "M"],
+                    help="sum each data set to weeks (W) or months (M) first: other frequencies, same shops")
     ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
     ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
     args = ap.parse_args()
@@ -452,6 +488,8 @@ def main() -> None:
                 print(f"{name}: ../shared/data/{'/'.join(sub)} is absent, skipped")
                 continue
             ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
+        if args.resample:
+            ds = resample(ds, args.resample)
         with tempfile.TemporaryDirectory() as work:
             reuse = reused(ds, args.reuse, args.reuse_candidates) if args.reuse is not None else {}
             out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"

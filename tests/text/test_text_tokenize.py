@@ -26,6 +26,8 @@ def test_language_detection_zh_en_mixed() -> None:
 def test_language_detection_names_other_languages() -> None:
     assert detect_language("サイズもぴったりで、履き心地が最高です。") == "ja"  # kana, though it has kanji
     assert detect_language("배송도 빠르고 품질도 아주 좋아요") == "ko"
+    assert detect_language("用了之后头发真的超舒服（*＾ワ＾*）一直用沙宣の洗发水") == "zh"  # kana emoticons in Chinese
+    assert detect_language("衣服不送来就一星(ノ-_-)ノ~┻━┻") == "zh"
     assert detect_language("Отличный товар, быстрая доставка") == "ru"
     assert detect_language("Muy mala calidad, se rompió a la semana") == "es"
     assert detect_language("Sehr gute Qualität, schnelle Lieferung") == "de"

@@ -2,7 +2,7 @@
 
 Chinese vs English is decided by the share of CJK ideographs among letters (a text with a real
 share of both is ``mixed``, routed to the Chinese tokenizer, which keeps Latin words intact).
-Kana means Japanese and Hangul Korean, whatever else the text holds. Any other text with
+Kana means Japanese and Hangul Korean, unless they are a sprinkle in Chinese (emoticons, の). Any other text with
 letters goes to py3langid (langid.py's model, shipped in the package), limited to the
 languages of :data:`LANGUAGES`; a Latin-script text stays English unless py3langid is fairly
 sure (:data:`MIN_CONFIDENCE`), because short English reviews ("Perfect fit", "Love it") look
@@ -22,6 +22,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 # a letter outside the Latin and CJK scripts (Cyrillic, Greek, Arabic, Thai...)
 _OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
+OWN_SCRIPT_SHARE = 0.3  # kana (Hangul) among kana (Hangul) and ideographs that makes a text Japanese (Korean)
 MIXED_BAND = (0.2, 0.6)  # CJK share of letters (a Latin word counts as one letter-unit)
 # languages py3langid may answer: those of most online shops (fewer classes, surer answers on
 # short reviews than its full 97)
@@ -56,10 +57,11 @@ def detect_language(text: str) -> str:
     Texts without letters count as ``en`` (nothing to segment, nothing to score).
     """
     text = text or ""
-    if _KANA.search(text):
-        return "ja"
-    if _HANGUL.search(text):
-        return "ko"
+    n_cjk = len(_CJK.findall(text))
+    for script, code in ((_KANA, "ja"), (_HANGUL, "ko")):  # a kana emoticon in Chinese ("ヽ(*з｀*)") is not Japanese
+        n = len(script.findall(text))
+        if n and n >= OWN_SCRIPT_SHARE * (n + n_cjk):
+            return code
     share = cjk_share(text)
     if share >= MIXED_BAND[1]:
         return "zh"
