@@ -127,6 +127,11 @@ def test_signals_and_hotspots_cli_round_trip(fresh_warehouse: Path, tmp_path: Pa
     with Warehouse(fresh_warehouse, read_only=True) as wh:
         assert wh.count("text_scores") == wh.count("texts") and wh.has_table("signals_category_daily")
     assert main(["hotspots", "--db", str(fresh_warehouse), "--since", "2023-01-01", "--top", "3"]) == 0
+    from trendcast.text.hotspots import hotspots
+
+    quiet = hotspots(fresh_warehouse, since="2099-01-01")  # nothing can burst after the last text
+    assert quiet.empty and list(quiet.columns) == ["term", "date", "count", "baseline", "burst", "topic", "examples"]
+    assert main(["hotspots", "--db", str(fresh_warehouse), "--since", "2099-01-01"]) == 0
     assert main(["signals", "--db", str(fresh_warehouse), "--user-dict", str(tmp_path / "missing.txt")]) == 1
 
 

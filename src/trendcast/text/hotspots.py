@@ -195,8 +195,10 @@ def hotspots(db: Path | str | Warehouse, since: str, top: int = 10, freq: str = 
         topic_col.append(_matching_topic(hit["topic"], g["terms"], terms_of, label_of))
         rows.append({**g["row"]._asdict(), "term": " / ".join(g["terms"])})
     best = pd.DataFrame(rows, columns=["term", "date", "count", "baseline", "burst"])
+    if best.empty:  # nothing burst since ``since``
+        return best.assign(topic=pd.Series(dtype=object), examples=pd.Series(dtype=object))
     best["topic"] = topic_col
     best["examples"] = ex_col
-    best["date"] = best["date"].dt.date
+    best["date"] = pd.to_datetime(best["date"]).dt.date
     best["burst"] = best["burst"].round(2)
     return best
