@@ -1,4 +1,4 @@
-"""Aspect-level sentiment: clauses, aspect matching (zh/en), per-category aspects, clause sentiment."""
+"""Aspect-level sentiment: clauses, aspect matching (zh, en and word lists for other languages), per-category aspects, clause sentiment."""
 
 from __future__ import annotations
 
@@ -58,3 +58,16 @@ def test_labelled_benchmark_set_is_well_formed() -> None:
     pairs = [p for cell in df["aspects"].dropna() for p in cell.split(";")]
     assert len(df) >= 300 and set(df["lang"]) == {"zh", "en"} and len(pairs) >= 150
     assert all(p.split(":")[0] in names and p.split(":")[1] in {"pos", "neg", "neu"} for p in pairs)
+
+
+def test_other_languages_match_their_own_word_lists(tmp_path: Path) -> None:
+    user = tmp_path / "aspects.json"
+    user.write_text(json.dumps({"aspects": {
+        "battery": {"zh": ["电池"], "en": ["battery"], "es": ["batería"], "ru": ["аккумулятор"]},
+        "delivery": {"en": ["delivery", "shipping"], "es": ["envío"]},
+    }}), encoding="utf-8")
+    config = load_aspects(user)
+    assert config.match("La batería dura poco y el envío tardó mucho") == ["delivery", "battery"]  # accents kept
+    assert config.match("Аккумулятор держит долго") == ["battery"]
+    assert config.match("El envío (shipping) fue rápido") == ["delivery"]  # English words count in any language
+    assert "battery" in config.match("电池很耐用") and config.match("The battery lasts") == ["battery"]

@@ -10,6 +10,9 @@ nearest to that aspect's seeds). Chinese seeds match inside jieba tokens ("价�
 score from the sentence model, so negation and degree ("不太便宜", "not cheap at all") come
 from a model trained on reviews rather than from word lists.
 
+Reviews in other languages (Spanish, Russian...) match the English words and any words a user
+file gives for their language (``{"battery": {"es": ["batería"]}}``), as whole words.
+
 Which aspects count for a category is configurable (``categories`` in the JSON), so a hotel
 is not scored on battery life.
 """
@@ -37,7 +40,8 @@ _CLAUSE = re.compile(
     r"|\b(?:but|however|although|though|except|yet|whereas)\b",
     re.IGNORECASE,
 )
-_EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")  # Latin words inside Chinese text
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")  # words of any script ("batería", "доставка")
 
 
 def split_clauses(text: str) -> list[str]:
@@ -54,7 +58,7 @@ def _read(name: str) -> dict:
 class AspectConfig:
     """Aspect words per language (seeds + learnt) and the aspects tracked per category."""
 
-    words: dict[str, dict[str, list[str]]]  # aspect -> {"zh": [...], "en": [...]}
+    words: dict[str, dict[str, list[str]]]  # aspect -> {"zh": [...], "en": [...], "es": [...] ...}
     categories: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -70,21 +74,39 @@ class AspectConfig:
         return self.names
 
     @cached_property
-    def _lookup(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]:
+    def _lookup(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, dict[str, list[str]]]]:
+        """Chinese words with how they match, and the word phrases of every other language."""
         zh: dict[str, list[tuple[str, str]]] = {}
-        en: dict[str, list[str]] = {}
+        phrases: dict[str, dict[str, list[str]]] = {}  # language -> aspect -> phrases
         for aspect, by_lang in self.words.items():
             for w in by_lang.get("zh", []):
                 zh.setdefault(aspect, []).append((w, "sub" if len(w) >= 2 else "tok"))
-            en[aspect] = sorted({" ".join(_EN_WORD.findall(w.lower())) for w in by_lang.get("en", [])} - {""})
-        return zh, en
+            for lang, ws in by_lang.items():
+                if lang != "zh":
+                    phrases.setdefault(lang, {})[aspect] = sorted({" ".join(_WORD.findall(w.lower())) for w in ws} - {""})
+        return zh, phrases
+
+    def phrases_for(self, lang: str) -> dict[str, list[str]]:
+        """Aspect phrases a clause in ``lang`` is matched against: that language's own (a user's
+        ``"es": [...]`` lists) plus the English ones, which other languages borrow ("design")."""
+        if lang not in self._by_language:
+            phrases = self._lookup[1]
+            en, own = phrases.get("en", {}), phrases.get(lang, {}) if lang != "en" else {}
+            self._by_language[lang] = {a: sorted({*en.get(a, []), *own.get(a, [])})
+                                       for a in self.names if en.get(a) or own.get(a)}
+        return self._by_language[lang]
+
+    @cached_property
+    def _by_language(self) -> dict[str, dict[str, list[str]]]:
+        return {}  # filled by phrases_for, once per language
 
     def match(self, clause: str, lang: str | None = None) -> list[str]:
         """Aspects a clause talks about (in config order)."""
-        lang = base_language(lang or detect_language(clause))
-        zh, en = self._lookup
+        lang = lang or detect_language(clause)
+        zh = self._lookup[0]
+        en = self.phrases_for("en" if base_language(lang) == "zh" else lang)
         hits: list[str] = []
-        if lang == "zh":
+        if base_language(lang) == "zh":
             from trendcast.text.tokenize import _jieba
 
             tokens = [t.lower() for t in _jieba().lcut(clause)]
@@ -97,7 +119,7 @@ class AspectConfig:
             if latin.strip():  # Latin words inside Chinese text ("iPad的battery")
                 hits += [a for a, ws in en.items() if a not in hits and any(f" {w} " in latin for w in ws)]
             return [a for a in self.names if a in hits]
-        words_ = _EN_WORD.findall(clause.lower())
+        words_ = _WORD.findall(clause.lower())
         padded = " " + " ".join(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
                                 for w in words_) + " "
         raw = " " + " ".join(words_) + " "
