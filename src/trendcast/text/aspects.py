@@ -11,7 +11,11 @@ score from the sentence model, so negation and degree ("不太便宜", "not chea
 from a model trained on reviews rather than from word lists.
 
 Reviews in other languages (Spanish, Russian...) match the English words and any words a user
-file gives for their language (``{"battery": {"es": ["batería"]}}``), as whole words.
+file gives for their language (``{"battery": {"es": ["batería"]}}``), as whole words; and, as
+no words ship for them, :class:`AspectClassifier` reads their clauses too: one logistic
+regression per aspect on multilingual-e5 vectors, learnt from Chinese and English clauses
+labelled by the word lists (``resources/aspects_classifier.npz``, ``scripts/learn_aspects.py
+--classifier``), so it carries the lists' meaning across languages.
 
 Which aspects count for a category is configurable (``categories`` in the JSON), so a hotel
 is not scored on battery life.
@@ -27,6 +31,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError
@@ -35,6 +40,7 @@ from trendcast.text.language import base_language, detect_language
 
 ASPECTS_FILE = "aspects.json"
 LEARNT_FILE = "aspects_learnt.json"
+CLASSIFIER_FILE = "aspects_classifier.npz"
 _CLAUSE = re.compile(
     r"[，,。!！?？;；\n~～…、:：()（）]+|\.(?!\d)|(?:但是|不过|可是|然而|只是|就是|但)"
     r"|\b(?:but|however|although|though|except|yet|whereas)\b",
@@ -153,24 +159,82 @@ def load_aspects(user_file: str | Path | None = None, learnt: bool = True) -> As
     return AspectConfig(words=words, categories=categories)
 
 
+@dataclass(frozen=True)
+class AspectClassifier:
+    """Aspects of a clause from its encoder vector: ``P(aspect) = sigmoid(v @ w[k] + b[k])``, kept
+    when at least ``threshold`` (recipe and cross-validation in ``meta``)."""
+
+    names: list[str]
+    w: np.ndarray  # (aspects, dim)
+    b: np.ndarray  # (aspects,)
+    threshold: float
+    encoder: str
+    meta: dict
+
+    def predict(self, vectors: np.ndarray) -> list[list[str]]:
+        prob = 1.0 / (1.0 + np.exp(-(np.asarray(vectors, dtype=np.float32) @ self.w.T + self.b)))
+        return [[self.names[k] for k in np.flatnonzero(p >= self.threshold)] for p in prob]
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, names=np.array(self.names), w=self.w.astype(np.float32), b=self.b.astype(np.float32),
+                            threshold=np.float32(self.threshold), encoder=np.array(self.encoder),
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> AspectClassifier:
+        from trendcast.text.shipped import shipped_path
+
+        path = path or shipped_path(CLASSIFIER_FILE, "aspect classifier", "scripts/learn_aspects.py --classifier")
+        with np.load(path, allow_pickle=False) as z:
+            return cls([str(n) for n in z["names"]], z["w"], z["b"], float(z["threshold"]), str(z["encoder"]),
+                       json.loads(str(z["meta"])))
+
+
+@lru_cache(maxsize=1)
+def default_classifier() -> AspectClassifier | None:
+    """The shipped classifier, or None where it or the encoder is missing (word lists only then)."""
+    from trendcast.text.sentiment import encoder_available
+    from trendcast.text.shipped import is_shipped
+
+    return AspectClassifier.load() if is_shipped(CLASSIFIER_FILE) and encoder_available() else None
+
+
+def _classified(clauses: list[tuple[int, str]], classifier: AspectClassifier) -> list[tuple[int, str, str]]:
+    """(row, aspect, clause) for the clauses of texts in other languages, read by ``classifier``."""
+    from trendcast.text.encoders import get_encoder
+
+    uniq = list(dict.fromkeys(c for _, c in clauses))
+    found = dict(zip(uniq, classifier.predict(get_encoder(classifier.encoder).encode(uniq)), strict=True))
+    return [(i, a, c) for i, c in clauses for a in found[c]]
+
+
 def aspect_sentiment(texts: Sequence[str], config: AspectConfig | None = None, model: str = "fast",
-                     categories: Sequence[object] | None = None) -> pd.DataFrame:
+                     categories: Sequence[object] | None = None,
+                     classifier: AspectClassifier | str | None = "default") -> pd.DataFrame:
     """One row per (text, aspect) a text talks about: ``row, aspect, score, clause``.
 
     ``row`` is the text's position in ``texts``; ``score`` in [-1, 1] is the mean sentiment of
     the clauses about that aspect. ``categories`` (aligned with ``texts``) restricts each text
-    to the aspects configured for its category.
+    to the aspects configured for its category. Clauses in other languages are also read by
+    :class:`AspectClassifier` (``classifier``; None: word lists only).
     """
     from trendcast.text.sentiment import score_texts
 
     config = config or default_aspects()
+    classifier = default_classifier() if classifier == "default" else classifier
     rows: list[tuple[int, str, str]] = []
+    other: list[tuple[int, str]] = []  # clauses the classifier reads
+    allowed: list[set[str]] = []
     for i, text in enumerate(texts):
         clean = clean_text(text if isinstance(text, str) else "")
-        allowed = set(config.aspects_for(categories[i] if categories is not None else None))
+        allowed.append(set(config.aspects_for(categories[i] if categories is not None else None)))
         lang = detect_language(clean)
         for clause in split_clauses(clean):
-            rows += [(i, a, clause) for a in config.match(clause, lang) if a in allowed]
+            rows += [(i, a, clause) for a in config.match(clause, lang) if a in allowed[i]]
+            if classifier is not None and base_language(lang) == "other":
+                other.append((i, clause))
+    if other:
+        rows = list(dict.fromkeys(rows + [r for r in _classified(other, classifier) if r[1] in allowed[r[0]]]))
     if not rows:
         return pd.DataFrame({"row": pd.Series(dtype=int), "aspect": pd.Series(dtype=str),
                              "score": pd.Series(dtype=float), "clause": pd.Series(dtype=str)})
