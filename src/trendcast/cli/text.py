@@ -52,7 +52,8 @@ def sentiment(
     model: str = typer.Option("auto", help=(
         "auto (= cascade: n-grams, the uncertain ~5% of Chinese texts re-scored by the encoder; ~250-300 texts/s), "
         "fast (n-grams + a character CNN for Chinese, + VADER for English; no encoder, ~1,100 texts/s) or full "
-        "(encoder head).")),
+        "(encoder head). Texts in other languages (Spanish, Japanese...) always go to the multilingual "
+        "encoder head (~50 texts/s).")),
     batch: int = typer.Option(2000, help=(
         "Texts per batch (progress bar step); the cascade encodes each batch's uncertain texts together, "
         "and the encoder is faster on bigger batches.")),
