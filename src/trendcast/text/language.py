@@ -2,10 +2,10 @@
 
 Chinese vs English is decided by the share of CJK ideographs among letters (a text with a real
 share of both is ``mixed``, routed to the Chinese tokenizer, which keeps Latin words intact).
-Kana means Japanese and Hangul Korean, unless they are a sprinkle in Chinese (emoticons, の). Any other text with
-letters goes to py3langid (langid.py's model, shipped in the package), limited to the
-languages of :data:`LANGUAGES`; a Latin-script text stays English unless py3langid is fairly
-sure (:data:`MIN_CONFIDENCE`), because short English reviews ("Perfect fit", "Love it") look
+Kana means Japanese and Hangul Korean, unless they are a sprinkle in Chinese (emoticons, の).
+Any other text with letters goes to py3langid (langid.py's model, shipped in the package),
+limited to the languages of :data:`LANGUAGES`; a Latin-script text stays English unless
+py3langid is fairly sure (:data:`MIN_CONFIDENCE`), because short English reviews ("Perfect fit", "Love it") look
 like many languages and the English models are better than the multilingual one on English.
 """
 
@@ -26,11 +26,12 @@ OWN_SCRIPT_SHARE = 0.3  # kana (Hangul) among kana (Hangul) and ideographs that 
 MIXED_BAND = (0.2, 0.6)  # CJK share of letters (a Latin word counts as one letter-unit)
 # languages py3langid may answer: those of most online shops (fewer classes, surer answers on
 # short reviews than its full 97)
-LANGUAGES = tuple(
-    ["en", "es", "fr", "de", "it", "pt", "nl", "pl", "ru", "uk", "tr", "id", "ms", "vi", "sv", "da", "no", "fi", "cs", "sk", "ro", "hu", "el", "bg", "ar", "he", "th", "hi"]
+LANGUAGES = (
+    "en", "es", "fr", "de", "it", "pt", "nl", "pl", "ru", "uk", "tr", "id", "ms", "vi",
+    "sv", "da", "no", "fi", "cs", "sk", "ro", "hu", "el", "bg", "ar", "he", "th", "hi",
 )
 MIN_CONFIDENCE = 0.5  # py3langid's normalised probability needed to call a Latin text non-English
-CLASSIFY_CHARS = 200  # enough to tell languages apart; long reviews cost no more than that  # the languages with their own models; others use the multilingual one
+CLASSIFY_CHARS = 200  # enough to tell languages apart; long reviews cost no more than that
 
 
 def cjk_share(text: str) -> float:

@@ -1,4 +1,5 @@
-"""Sentiment for Chinese and English: a sparse n-gram model with a character CNN, an encoder cascade.
+"""Sentiment for Chinese and English (a sparse n-gram model with a character CNN, an encoder
+cascade) and, through the multilingual encoder, for other languages.
 
 Models in ``resources/`` (trained by ``scripts/train_sentiment.py``; see MODEL_CARD.md):
 
@@ -25,7 +26,10 @@ Models in ``resources/`` (trained by ``scripts/train_sentiment.py``; see MODEL_C
   every text. Bounded by the encoder's speed; kept for comparison and for callers that already
   hold the vectors.
 
-Output per text: ``lang`` (zh/en/mixed), ``prob`` (P(positive)), ``score = 2*prob - 1`` in
+Texts in any other language (``lang`` not zh / en / mixed) go to
+:mod:`trendcast.text.multilingual` whichever model is asked for (:func:`multilingual_logit`).
+
+Output per text: ``lang`` (zh/en/mixed or another code), ``prob`` (P(positive)), ``score = 2*prob - 1`` in
 [-1, 1] and ``label``: ``neutral`` when ``prob`` is inside :data:`NEUTRAL_BAND`, else
 positive/negative. Benchmarks report accuracy on the binary decision ``prob >= 0.5``.
 """
