@@ -278,8 +278,8 @@ def plain_lightgbm(ds: Dataset, panel: pd.DataFrame) -> pd.DataFrame:
     import lightgbm as lgb
     from mlforecast import MLForecast
 
-    shortest = int(panel.groupby(ID).size().min())  # every lag needs rows left to learn from
-    lags = sorted({1, 2, 3, ds.season, 2 * ds.season} & set(range(1, max(2, shortest - 3))))
+    longest = int(panel.groupby(ID).size().max())  # a lag must leave a horizon of rows to learn from
+    lags = sorted({1, 2, 3, ds.season, 2 * ds.season} & set(range(1, max(2, longest - ds.h + 1))))
     features = ["dayofweek", "month"] if ds.freq == "D" else ["month"]
     mlf = MLForecast(models={"lgb": lgb.LGBMRegressor(verbosity=-1, n_jobs=1, random_state=0)}, freq=ds.freq,
                      lags=lags, date_features=features)
