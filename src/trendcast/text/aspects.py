@@ -81,30 +81,26 @@ class AspectConfig:
 
     @cached_property
     def _lookup(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, dict[str, list[str]]]]:
-        """Chinese words with how they match, and the word phrases of every other language."""
+        """Chinese words with how they match, and per other language the phrases a clause in it
+        is matched against: its own (a user's ``"es": [...]`` lists) plus the English ones,
+        which other languages borrow ("design"); ``"en"`` serves languages without lists."""
         zh: dict[str, list[tuple[str, str]]] = {}
-        phrases: dict[str, dict[str, list[str]]] = {}  # language -> aspect -> phrases
+        own: dict[str, dict[str, set[str]]] = {}  # language -> aspect -> phrases
         for aspect, by_lang in self.words.items():
             for w in by_lang.get("zh", []):
                 zh.setdefault(aspect, []).append((w, "sub" if len(w) >= 2 else "tok"))
             for lang, ws in by_lang.items():
                 if lang != "zh":
-                    phrases.setdefault(lang, {})[aspect] = sorted({" ".join(_WORD.findall(w.lower())) for w in ws} - {""})
+                    own.setdefault(lang, {})[aspect] = {" ".join(_WORD.findall(w.lower())) for w in ws} - {""}
+        en = own.get("en", {})
+        phrases = {lang: {a: sorted(en.get(a, set()) | by.get(a, set())) for a in self.names
+                          if en.get(a) or by.get(a)} for lang, by in {**own, "en": en}.items()}
         return zh, phrases
 
     def phrases_for(self, lang: str) -> dict[str, list[str]]:
-        """Aspect phrases a clause in ``lang`` is matched against: that language's own (a user's
-        ``"es": [...]`` lists) plus the English ones, which other languages borrow ("design")."""
-        if lang not in self._by_language:
-            phrases = self._lookup[1]
-            en, own = phrases.get("en", {}), phrases.get(lang, {}) if lang != "en" else {}
-            self._by_language[lang] = {a: sorted({*en.get(a, []), *own.get(a, [])})
-                                       for a in self.names if en.get(a) or own.get(a)}
-        return self._by_language[lang]
-
-    @cached_property
-    def _by_language(self) -> dict[str, dict[str, list[str]]]:
-        return {}  # filled by phrases_for, once per language
+        """Aspect phrases a clause in ``lang`` is matched against (see :attr:`_lookup`)."""
+        phrases = self._lookup[1]
+        return phrases.get(lang, phrases["en"])
 
     def match(self, clause: str, lang: str | None = None) -> list[str]:
         """Aspects a clause talks about (in config order)."""
@@ -203,9 +199,8 @@ def _classified(clauses: list[tuple[int, str]], classifier: AspectClassifier) ->
     """(row, aspect, clause) for the clauses of texts in other languages, read by ``classifier``."""
     from trendcast.text.encoders import get_encoder
 
-    uniq = list(dict.fromkeys(c for _, c in clauses))
-    found = dict(zip(uniq, classifier.predict(get_encoder(classifier.encoder).encode(uniq)), strict=True))
-    return [(i, a, c) for i, c in clauses for a in found[c]]
+    found = classifier.predict(get_encoder(classifier.encoder).encode_distinct([c for _, c in clauses]))
+    return [(i, a, c) for (i, c), aspects in zip(clauses, found, strict=True) for a in aspects]
 
 
 def aspect_sentiment(texts: Sequence[str], config: AspectConfig | None = None, model: str = "fast",

@@ -51,6 +51,11 @@ class Encoder:
         parts = [self._encode(clipped[i : i + batch_size]) for i in range(0, len(clipped), batch_size)]
         return np.vstack(parts).astype(np.float32)
 
+    def encode_distinct(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Vectors aligned with ``texts``, each distinct text encoded once (shops repeat phrases)."""
+        uniq, inverse = np.unique(np.array(list(texts), dtype=object), return_inverse=True)
+        return self.encode([str(u) for u in uniq], batch_size=batch_size)[inverse]
+
     def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -280,8 +280,7 @@ def cascade_logit(texts: Sequence[str], sparse: SparseHead | None = None,
     hard = (np.abs(logit) <= cascade.radius) & ~english_mask(texts).astype(bool)
     rows = np.where(hard)[0]
     if rows.size:
-        uniq, inverse = np.unique(np.array([texts[i] for i in rows], dtype=object), return_inverse=True)
-        vectors = get_encoder(cascade.encoder).encode([str(u) for u in uniq], batch_size=128)[inverse]
+        vectors = get_encoder(cascade.encoder).encode_distinct([texts[i] for i in rows], batch_size=128)
         logit[rows] = cascade.logit(logit[rows], vectors)
     return logit, hard
 
@@ -448,11 +447,9 @@ def score_texts(
 
 
 def _encode(texts: list[str], encoder: str) -> np.ndarray:
-    """Encoder vectors of ``texts``, each distinct text encoded once."""
     from trendcast.text.encoders import get_encoder
 
-    uniq, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
-    return get_encoder(encoder).encode([str(u) for u in uniq])[inverse]
+    return get_encoder(encoder).encode_distinct(texts)
 
 
 def _core_logit(clean: list[str], model: str, vectors: np.ndarray | None, head: SentimentHead | None) -> np.ndarray:
