@@ -31,7 +31,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("forecast & backtest", "forecast", "trendcast.forecasting:demo_step", "forecast and backtest"),
     Stage("pretrained transformer", None, "trendcast.models.pretrained:demo_step",
           "the pretrained transformer, zero-shot and fine-tuned"),
-    Stage("explanations & artefacts", "explain", "trendcast.evaluate.explain:demo_step",
+    Stage("explanations & artefacts", "explain", "trendcast.engine.learn:demo_step",
           "explanations and model artefacts"),
     Stage("decisions", "decide", "trendcast.decide:demo_step", "inventory plan, alerts and prices"),
     Stage("report", "report", "trendcast.report:demo_step", "the offline HTML report"),

@@ -18,7 +18,6 @@ sold 7 days ago", :func:`trendcast.features.fusion.feature_label`); and the ware
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +28,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trendcast.data.export import write_csv
 from trendcast.data.tables import ddl
 from trendcast.errors import ConfigError
 from trendcast.features.fusion import label_frame
@@ -236,43 +234,3 @@ def load_explanations(db: str | Path, run_id: str | None = None) -> pd.DataFrame
         rows = wh.con.execute("SELECT * FROM explanations WHERE run_id = ?", [run_id]).df()
         freq = wh.get_config("freq") or "D"
     return _labelled(rows, freq) if len(rows) else rows
-
-
-# -- demo ------------------------------------------------------------------------------------
-# Lighter than the defaults (60 trees at a higher learning rate, the last 200 days) so the whole
-# step (backtest fit, final fit, SHAP) stays under 2 minutes on 2 cores for 300 series.
-DEMO_PARAMS = {"n_estimators": 60, "learning_rate": 0.1, "num_leaves": 31}
-DEMO_HISTORY_DAYS = 200
-
-
-def demo_step(db: Path, out: Path, h: int = 28, n_items: int = 3) -> dict[str, str]:
-    """Train (or reuse) the LightGBM model on the demo warehouse as a versioned artefact and explain it.
-
-    Writes ``out/explain_global.csv`` (mean |SHAP| per feature) and ``out/explain_items.csv``
-    (top drivers of the first forecast day for a few items); stores both in ``explanations``.
-    """
-    from trendcast.engine.learn import ensure_trained
-
-    out.mkdir(parents=True, exist_ok=True)
-    model, art, x_future = ensure_trained(
-        db, "lightgbm", h=h, params=DEMO_PARAMS, history_days=DEMO_HISTORY_DAYS
-    )
-    shap = shap_forecast(model, h, X_future=x_future)
-    glob = global_importance(shap)
-    write_csv(glob, out / "explain_global.csv")
-    totals = (
-        art.forecast().groupby(ID)[FORECAST].sum().sort_values(ascending=False).head(n_items).index
-    )
-    items = pd.concat([top_drivers(shap, uid) for uid in totals], ignore_index=True)
-    write_csv(items, out / "explain_items.csv")
-    run_id = store_explanations(db, shap[shap["feature"] != BASE], model="lightgbm", kind="shap")
-    store_explanations(db, glob, model="lightgbm", kind="shap_global", run_id=run_id)
-    top = ", ".join(f"{r.feature} ({r.importance:.3g})" for r in glob.head(3).itertuples())
-    return {
-        "model version": f"lightgbm {art.label} ({art.path})",
-        "top features (mean |SHAP|)": top,
-        "global importance": str(out / "explain_global.csv"),
-        "item drivers": str(out / "explain_items.csv"),
-        "explanations run": run_id,
-        "metrics": json.dumps(art.meta["metrics"]),
-    }
