@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -156,6 +157,16 @@ def _print_frame(df: pd.DataFrame, title: str, empty: str) -> None:
     console.print(table if len(df) else empty)
 
 
+def _print_summary(summary: Callable[..., pd.DataFrame], db: Path, since: str | None, freq: str,
+                   title: str, empty: str) -> None:
+    """One per-period summary of the scored texts (aspects, competitors) as a table."""
+    from trendcast.text.embeddings import open_warehouse
+
+    with open_warehouse(db, read_only=True) as wh:
+        df = summary(wh, since=since, freq=freq)
+    _print_frame(df, title, empty)
+
+
 @app.command()
 def aspects(
     db: Path = typer.Option(..., help="Warehouse file with scored texts (`trendcast signals`)."),
@@ -164,11 +175,9 @@ def aspects(
 ) -> None:
     """What customers praise and blame: mentions, share and sentiment per aspect (price, quality, delivery, ...)."""
     from trendcast.text.aspects import aspect_summary
-    from trendcast.text.embeddings import open_warehouse
 
-    with open_warehouse(db, read_only=True) as wh:
-        df = aspect_summary(wh, since=since, freq=freq)
-    _print_frame(df, "Aspect sentiment (-1 blame .. 1 praise)", "No aspect mentions found.")
+    _print_summary(aspect_summary, db, since, freq, "Aspect sentiment (-1 blame .. 1 praise)",
+                   "No aspect mentions found.")
 
 
 @app.command()
@@ -179,11 +188,9 @@ def competitors(
 ) -> None:
     """Competitor and brand mentions: share of voice and sentiment per period."""
     from trendcast.text.competitors import competitor_summary
-    from trendcast.text.embeddings import open_warehouse
 
-    with open_warehouse(db, read_only=True) as wh:
-        df = competitor_summary(wh, since=since, freq=freq)
-    _print_frame(df, "Competitors: share of voice", "No competitor mentions found.")
+    _print_summary(competitor_summary, db, since, freq, "Competitors: share of voice",
+                   "No competitor mentions found.")
 
 
 @app.command()
