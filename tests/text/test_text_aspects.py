@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trendcast.errors import ConfigError
 from trendcast.text.aspects import aspect_sentiment, load_aspects, split_clauses
+from trendcast.text.encoders import get_encoder
+from trendcast.text.sentiment import score_texts
 
 
 def test_clauses_split_on_punctuation_and_contrast_words() -> None:
@@ -86,5 +89,11 @@ def test_the_classifier_reads_aspects_of_other_languages() -> None:
     assert (0, "battery") in found and (1, "delivery") in found and (2, "taste_smell") in found
     assert got.loc[got["row"] == 2, "score"].iloc[0] > 0 and got.loc[got["row"] == 0, "score"].iloc[0] < 0
     assert aspect_sentiment(texts, classifier=None).empty  # no word list for these languages
+    # each clause goes through the encoder once: the classifier's vectors also give its sentiment
+    encoder = get_encoder(clf.encoder)
+    before = encoder.texts_encoded
+    again = aspect_sentiment(texts)
+    assert encoder.texts_encoded - before == len(texts)  # one clause each
+    assert np.allclose(again["score"], score_texts(again["clause"].tolist(), model="fast")["score"], atol=1e-5)
     # Chinese and English keep their word lists: the classifier is not asked
     assert aspect_sentiment(["电池续航很差"], classifier=None)["aspect"].tolist() == ["battery"]

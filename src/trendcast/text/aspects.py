@@ -195,12 +195,34 @@ def default_classifier() -> AspectClassifier | None:
     return AspectClassifier.load() if is_shipped(CLASSIFIER_FILE) and encoder_available() else None
 
 
-def _classified(clauses: list[tuple[int, str]], classifier: AspectClassifier) -> list[tuple[int, str, str]]:
-    """(row, aspect, clause) for the clauses of texts in other languages, read by ``classifier``."""
+def _classified(
+    clauses: list[tuple[int, str]], classifier: AspectClassifier
+) -> tuple[list[tuple[int, str, str]], dict[str, np.ndarray]]:
+    """(row, aspect, clause) for the clauses of texts in other languages, read by ``classifier``,
+    and each clause's encoder vector (its sentiment reuses it: :func:`_clause_scores`)."""
     from trendcast.text.encoders import get_encoder
 
-    found = classifier.predict(get_encoder(classifier.encoder).encode_distinct([c for _, c in clauses]))
-    return [(i, a, c) for (i, c), aspects in zip(clauses, found, strict=True) for a in aspects]
+    vectors = get_encoder(classifier.encoder).encode_distinct([c for _, c in clauses])
+    found = classifier.predict(vectors)
+    rows = [(i, a, c) for (i, c), aspects in zip(clauses, found, strict=True) for a in aspects]
+    return rows, dict(zip((c for _, c in clauses), vectors, strict=True))
+
+
+def _clause_scores(clauses: list[str], model: str, vectors: dict[str, np.ndarray], encoder: str) -> dict[str, float]:
+    """Sentiment of each distinct clause. Clauses in other languages go to the multilingual
+    head, which reads the same encoder's vectors as the classifier: they are not encoded twice."""
+    from trendcast.text.multilingual import MULTILINGUAL_FILE, default_multilingual
+    from trendcast.text.sentiment import score_texts
+    from trendcast.text.shipped import is_shipped
+
+    same = bool(vectors) and is_shipped(MULTILINGUAL_FILE) and default_multilingual().encoder == encoder
+    known = [c for c in clauses if same and c in vectors and base_language(detect_language(c)) == "other"]
+    rest = [c for c in clauses if c not in set(known)]
+    scores: dict[str, float] = {}
+    for group, vecs in ((known, np.stack([vectors[c] for c in known]) if known else None), (rest, None)):
+        if group:
+            scores.update(zip(group, score_texts(group, model=model, vectors=vecs)["score"], strict=True))
+    return scores
 
 
 def aspect_sentiment(texts: Sequence[str], config: AspectConfig | None = None, model: str = "fast",
@@ -213,8 +235,6 @@ def aspect_sentiment(texts: Sequence[str], config: AspectConfig | None = None, m
     to the aspects configured for its category. Clauses in other languages are also read by
     :class:`AspectClassifier` (``classifier``; None: word lists only).
     """
-    from trendcast.text.sentiment import score_texts
-
     config = config or default_aspects()
     classifier = default_classifier() if classifier == "default" else classifier
     rows: list[tuple[int, str, str]] = []
@@ -228,15 +248,16 @@ def aspect_sentiment(texts: Sequence[str], config: AspectConfig | None = None, m
             rows += [(i, a, clause) for a in config.match(clause, lang) if a in allowed[i]]
             if classifier is not None and base_language(lang) == "other":
                 other.append((i, clause))
+    vectors: dict[str, np.ndarray] = {}
     if other:
-        rows = list(dict.fromkeys(rows + [r for r in _classified(other, classifier) if r[1] in allowed[r[0]]]))
+        found, vectors = _classified(other, classifier)
+        rows = list(dict.fromkeys(rows + [r for r in found if r[1] in allowed[r[0]]]))
     if not rows:
         return pd.DataFrame({"row": pd.Series(dtype=int), "aspect": pd.Series(dtype=str),
                              "score": pd.Series(dtype=float), "clause": pd.Series(dtype=str)})
     df = pd.DataFrame(rows, columns=["row", "aspect", "clause"])
-    uniq = df["clause"].drop_duplicates().tolist()
-    scores = dict(zip(uniq, score_texts(uniq, model=model)["score"], strict=True))
-    df["score"] = df["clause"].map(scores)
+    encoder = classifier.encoder if classifier is not None else ""
+    df["score"] = df["clause"].map(_clause_scores(df["clause"].drop_duplicates().tolist(), model, vectors, encoder))
     return (df.groupby(["row", "aspect"], sort=False)
               .agg(score=("score", "mean"), clause=("clause", " | ".join)).reset_index())
 
