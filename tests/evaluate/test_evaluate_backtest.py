@@ -105,3 +105,18 @@ def test_failing_model_is_recorded_not_fatal() -> None:
 
     res = backtest(_noise_panel(), [Broken(), Oracle()], h=7, windows=1)
     assert "broken" in res.errors and "oracle" in res.metrics["models"]
+
+
+def test_monthly_history_shorter_than_two_seasons_backtests_the_windows_it_can() -> None:
+    """30 months of a monthly shop: windows whose cutoff has too little history are skipped, not fatal."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2022-01-01", periods=30, freq="MS")
+    panel = pd.concat([pd.DataFrame({"unique_id": f"S{i}", "ds": ds, "y": rng.poisson(50, 30).astype(float)})
+                       for i in range(3)], ignore_index=True)
+    res = backtest(panel, ["seasonal_naive", "naive"], h=6, windows=3, season_length=12, freq="MS")
+    config = res.metrics["config"]
+    assert config["min_train"] == 18  # one season plus the horizon, not 24 months
+    assert config["skipped_cutoffs"] == ["2022-12-01"] and len(config["cutoffs"]) == 2
+    assert not res.errors and set(res.forecasts["model"]) == {"seasonal_naive", "naive"}
+    with pytest.raises(ConfigError, match="needs 18 periods"):
+        backtest(panel.groupby("unique_id").head(20), ["naive"], h=6, windows=2, season_length=12, freq="MS")

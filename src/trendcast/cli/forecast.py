@@ -135,13 +135,16 @@ def backtest(
             covariates=covariate_choice(covariates), country=country,
         )
     config = metrics["config"]
-    table = Table(title=f"Backtest: {windows} windows x {config['horizon']} {unit(config['freq'])}s")
+    table = Table(title=f"Backtest: {len(config['cutoffs'])} windows x {config['horizon']} {unit(config['freq'])}s")
     for col in ("model", "wrmsse", "mase", "rmsse", "smape", "pinball", "trend_macro_f1", "seconds"):
         table.add_column(col, justify="left" if col == "model" else "right")
     cols = ("model", "wrmsse", "mase", "rmsse", "smape", "pinball", "trend_macro_f1", "seconds")
     for row in metrics["leaderboard"]:
         table.add_row(*(str(row[c]) if c == "model" else f"{row[c]:.3f}" for c in cols))
     console.print(table)
+    if config.get("skipped_cutoffs"):
+        console.print(f"[yellow]Windows skipped[/] (no series had {config['min_train']} {unit(config['freq'])}s "
+                      f"of history before them): cutoffs {', '.join(config['skipped_cutoffs'])}.")
     if metrics.get("errors"):
         console.print(f"[yellow]Failed models:[/] {json.dumps(metrics['errors'])}")
     console.print(f"Metrics per model and level in [bold]{out}[/].")

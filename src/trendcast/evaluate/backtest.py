@@ -67,6 +67,13 @@ def static_of(panel: pd.DataFrame) -> pd.DataFrame | None:
     return panel[[ID, *cols]].drop_duplicates(ID).reset_index(drop=True) if cols else None
 
 
+def min_history(season_length: int, h: int) -> int:
+    """Fewest observations a series needs before a cutoff to be scored in that window: two
+    seasons, or one season plus the horizon where that is less (a weekly shop need not wait
+    104 weeks, a monthly one 24 months, for its first backtest)."""
+    return min(2 * season_length, season_length + h)
+
+
 def make_cutoffs(last: pd.Timestamp, h: int, windows: int, step: int, freq: str) -> list[pd.Timestamp]:
     """Cutoffs so the last window ends at ``last``; earlier windows start ``step`` steps apart."""
     if h < 1 or windows < 1 or step < 1:
@@ -158,14 +165,16 @@ def backtest(
     """Rolling-origin backtest of ``models`` on ``panel`` (the long frame of the warehouse).
 
     ``step`` defaults to ``h`` (back-to-back windows). Series with fewer than ``min_train``
-    observations at a cutoff (default two seasons) are left out of that window. A model that
-    fails is recorded in ``errors`` and skipped, so one broken model does not sink the run.
+    observations at a cutoff (default :func:`min_history`) are left out of that window, and a
+    window none of them reaches is skipped (listed in ``metrics["config"]["skipped_cutoffs"]``).
+    A model that fails is recorded in ``errors`` and skipped, so one broken model does not sink
+    the run.
     """
     for col in (ID, TIME, TARGET):
         if col not in panel.columns:
             raise InputError(f"The backtest panel lacks column '{col}'.")
     step = h if step is None else step
-    min_train = 2 * season_length if min_train is None else min_train
+    min_train = min_history(season_length, h) if min_train is None else min_train
     panel = panel.sort_values([ID, TIME]).reset_index(drop=True)
     cutoffs = make_cutoffs(panel[TIME].max(), h, windows, step, freq)
     first = panel.groupby(ID)[TIME].min()
@@ -174,6 +183,15 @@ def backtest(
             f"Not enough history for {windows} windows of {h} steps: the first cutoff "
             f"{cutoffs[0].date()} is before any sales. Use fewer windows or a shorter horizon."
         )
+    longest = {c: int((panel[TIME] <= c).groupby(panel[ID]).sum().max()) for c in cutoffs}
+    skipped = [c for c in cutoffs if longest[c] < min_train]
+    if len(skipped) == len(cutoffs):
+        raise ConfigError(
+            f"Not enough history to backtest: a series needs {min_train} periods before a window's "
+            f"cutoff, and the longest has {longest[cutoffs[-1]]} before the last one "
+            f"({cutoffs[-1].date()}). Use a shorter horizon, or backtest when more history has arrived."
+        )
+    cutoffs = [c for c in cutoffs if c not in skipped]
     rows: list[pd.DataFrame] = []
     errors: dict[str, str] = {}
     seconds: dict[str, float] = {}
@@ -218,6 +236,7 @@ def backtest(
     metrics["config"] = {
         "horizon": h, "windows": windows, "step": step, "freq": freq,
         "season_length": season_length, "cutoffs": [str(c.date()) for c in cutoffs],
+        "skipped_cutoffs": [str(c.date()) for c in skipped], "min_train": min_train,
         "future_known": [c for c in future_known if c in panel.columns],
         "reconcile": reconcile_method, "quantiles": list(quantiles or []),
     }
