@@ -76,3 +76,19 @@ def test_check_drift_combines_both_checks() -> None:
     report = check_drift(fc, live, train, backtest, live.assign(price=live.price + 20))
     assert report.drift and "price" in report.summary()
     assert not check_drift(fc, live, train, backtest, live).drift
+
+
+def test_calendar_columns_and_a_handful_of_new_rows_are_not_drift() -> None:
+    """A new week's calendar always differs from the training window's mix, and 15 new rows
+    are too few to judge a distribution: neither may trigger a retrain."""
+    data = _series()
+    data["cal_days_to_festival"] = (data.ds.dt.dayofyear % 30).astype(float)
+    train, live = data[data.ds < "2024-04-01"], data[data.ds >= "2024-04-01"]
+    backtest = {"wape": 1.0, "mase": 10.0}
+    fc = _seasonal_naive_forecast(train, live)
+    planted = live.assign(cal_days_to_festival=0.0)  # a festival day: calendar values far from the window's
+    report = check_drift(fc, live, train, backtest, planted)
+    assert not report.drift and "cal_days_to_festival" not in set(report.covariates.feature)
+    few = live.head(15).assign(price=live.price.head(15) + 20)
+    assert not check_drift(fc, live, train, backtest, few, min_points=28).drift
+    assert check_drift(fc, live, train, backtest, few, min_points=10).drift

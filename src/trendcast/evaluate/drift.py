@@ -7,7 +7,9 @@
    training window by the Population Stability Index (PSI, rule of thumb: > 0.25 is a major
    shift) and the two-sample Kolmogorov-Smirnov test (scipy). KS alone flags trivial differences
    on large samples, so a column counts as shifted when PSI exceeds its threshold or when KS
-   is both significant and large (statistic >= ``ks_min``).
+   is both significant and large (statistic >= ``ks_min``). Calendar covariates are left out:
+   they are functions of the date, so new days always differ from the training window's mix
+   (a week in December is not a shift); and fewer than ``min_points`` new rows are not judged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 from utilsforecast.losses import mase
 
+from trendcast.features.fusion import CALENDAR_PREFIX
 from trendcast.models.base import FORECAST, ID, TARGET, TIME
 
 PSI_THRESHOLD = 0.25
@@ -111,12 +114,14 @@ def covariate_drift(
     ks_alpha: float = KS_ALPHA,
     ks_min: float = KS_MIN,
 ) -> pd.DataFrame:
-    """Per covariate: ``feature, psi, ks_stat, ks_pvalue, drift`` (numeric columns in both frames)."""
+    """Per covariate: ``feature, psi, ks_stat, ks_pvalue, drift`` (numeric columns in both
+    frames, calendar columns left out)."""
     if columns is None:
         columns = [
             c
             for c in reference.columns
             if c not in (ID, TIME, TARGET)
+            and not c.startswith(CALENDAR_PREFIX)
             and c in current.columns
             and pd.api.types.is_numeric_dtype(reference[c])
         ]
@@ -173,7 +178,8 @@ def check_drift(
 ) -> DriftReport:
     """Run both checks: ``forecast`` (stored) vs ``actuals``; ``train`` covariates vs ``new_rows``."""
     err = error_drift(live_errors(forecast, actuals, train, season_length), backtest, ratio, min_points)
-    cov = covariate_drift(train, new_rows, psi_threshold=psi_threshold, ks_min=ks_min)
+    cov = covariate_drift(train, new_rows if len(new_rows) >= min_points else new_rows.iloc[:0],
+                          psi_threshold=psi_threshold, ks_min=ks_min)
     reasons = list(err["reasons"]) if err["drift"] else []
     reasons += [
         f"covariate '{r.feature}' shifted (PSI {r.psi:.2f}, KS {r.ks_stat:.2f})"
