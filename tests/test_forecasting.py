@@ -55,6 +55,12 @@ def test_forecast_levels_add_up(fresh_warehouse: Path, small_panel: pd.DataFrame
     assert np.abs(summed["forecast_sum"] - summed["forecast"]).max() < 1e-6
 
 
+def test_forecast_levels_carry_quantiles(fresh_warehouse: Path) -> None:
+    fc = forecast(fresh_warehouse, 5, model="seasonal_naive", quantiles=[0.1, 0.9], levels=True, store=False)
+    assert fc[["q0.1", "q0.9"]].notna().all().all()  # aggregated rows too, not only the items
+    assert (fc["q0.1"] <= fc["forecast"] + 1e-9).all() and (fc["forecast"] <= fc["q0.9"] + 1e-9).all()
+
+
 def test_backtest_api_writes_json(fresh_warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "m.json"
     metrics = backtest(fresh_warehouse, horizon=7, windows=2, models=["naive", "seasonal_naive"], out=out)

@@ -38,6 +38,7 @@ from trendcast.evaluate.hierarchy import (
     RECONCILE_METHODS,
     Hierarchy,
     aggregate_panel,
+    bottom_up_levels,
     build_hierarchy,
     static_frame,
 )
@@ -324,7 +325,7 @@ def forecast(
         fc, fitted = run_forecast(panel, model, h, engine=engine, quantiles=qs,
                                   season_length=frames.season_length, freq=frames.freq), None
         if levels and reconcile == "bottom_up":
-            agg = hierarchy.aggregate(fc, [FORECAST])
+            agg = bottom_up_levels(fc, panel, hierarchy, frames.season_length)
             fc = pd.concat([agg[~agg[ID].isin(fc[ID])], fc], ignore_index=True)
     elif reconcile == "mint":
         fc, fitted = fit_predict(frames, model, qs, hierarchy=hierarchy, reconcile="mint",
@@ -332,7 +333,7 @@ def forecast(
     else:
         fc, fitted = fit_predict(frames, model, qs, params=model_params)
         if levels and reconcile == "bottom_up":
-            agg = hierarchy.aggregate(fc, [FORECAST])
+            agg = bottom_up_levels(fc, panel, hierarchy, frames.season_length)
             fc = pd.concat([agg[~agg[ID].isin(fc[ID])], fc], ignore_index=True)
         elif levels:  # base forecasts of every level, not reconciled
             known = [c for c in frames.future_known if c in panel.columns]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trendcast.evaluate.hierarchy import build_hierarchy, reconcile, static_frame
+from trendcast.evaluate.hierarchy import bottom_up_levels, build_hierarchy, reconcile, static_frame
 
 STATIC = pd.DataFrame({
     "unique_id": ["1/1", "1/2", "2/1", "2/3"],
@@ -66,3 +66,28 @@ def test_bottom_up_keeps_bottom_forecasts() -> None:
     b = base.set_index(["unique_id", "ds"]).loc[rec.index]
     bottom = rec.index.get_level_values(0).isin(h.tags[h.bottom])
     assert np.allclose(rec.loc[bottom, "forecast"], b.loc[bottom, "forecast"])
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_bottom_up_quantiles_narrow_as_much_as_the_members_cancel(together: bool) -> None:
+    """Members that move together: the total's interval is the sum of theirs; independent
+    members: about 1/sqrt(n) of it. Means always add up, and quantiles stay in order."""
+    static = pd.DataFrame({"unique_id": [f"I{i}" for i in range(16)], "store_id": "", "category": "a",
+                           "item_id": [f"I{i}" for i in range(16)]})
+    h = build_hierarchy(static)
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2024-01-01", periods=200)
+    common = rng.normal(0, 5, len(days))
+    history = pd.concat([pd.DataFrame({"unique_id": u, "ds": days,
+                                       "y": 50 + (common if together else rng.normal(0, 5, len(days)))})
+                         for u in static["unique_id"]], ignore_index=True)
+    future = pd.date_range("2024-07-19", periods=3)
+    fc = pd.DataFrame([(u, d) for u in static["unique_id"] for d in future], columns=["unique_id", "ds"])
+    fc["forecast"], fc["q0.1"], fc["q0.9"] = 50.0, 44.0, 56.0
+    out = bottom_up_levels(fc, history, h, season_length=7).set_index("unique_id")
+    total = out.loc["total"]
+    assert np.allclose(total["forecast"], 800.0)
+    ratio = (total["q0.9"] - total["forecast"]) / (16 * 6.0)
+    assert (ratio > 0.9).all() if together else ((ratio > 0.15) & (ratio < 0.4)).all()  # 1/sqrt(16) = 0.25
+    assert (out["q0.1"] <= out["forecast"]).all() and (out["forecast"] <= out["q0.9"]).all()
+    assert np.allclose(out.loc["I0", "q0.9"], 56.0)  # the bottom keeps its own interval

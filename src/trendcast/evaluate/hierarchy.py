@@ -178,3 +178,32 @@ def aggregate_panel(panel: pd.DataFrame, hierarchy: Hierarchy, future_known: lis
         agg = {TARGET: "sum", **{c: "mean" for c in covs}}
         parts.append(d.groupby([ID, TIME], as_index=False, sort=True).agg(agg))
     return pd.concat(parts, ignore_index=True)
+
+
+def bottom_up_levels(forecast: pd.DataFrame, history: pd.DataFrame, hierarchy: Hierarchy,
+                     season_length: int) -> pd.DataFrame:
+    """Every series of the hierarchy as the sum of its bottom forecasts, quantiles included.
+
+    Means add up; intervals do not: a category's interval is narrower than the sum of its items'
+    intervals whenever their ups and downs partly cancel. How much they cancel is read off the
+    history: per aggregated series ``r`` = the standard deviation of its seasonal differences
+    over the sum of its members' (1 when they move together, about 1/sqrt(n) for n independent
+    ones), and each quantile's distance from the mean is its members' summed distance times ``r``.
+    """
+    qcols = [c for c in forecast.columns if c.startswith("q") and c not in (ID, TIME)]
+    agg = hierarchy.aggregate(forecast, [FORECAST, *qcols])
+    if not qcols:
+        return agg
+
+    def spread(frame: pd.DataFrame) -> pd.Series:  # per series: std of its seasonal differences
+        frame = frame.sort_values([ID, TIME])
+        return frame.groupby(ID)[TARGET].diff(max(1, season_length)).groupby(frame[ID]).std()
+
+    hist = history[[ID, TIME, TARGET]]
+    member = spread(hist)
+    summed = pd.concat([member.groupby(key.reindex(member.index)).sum() for key in hierarchy.keys.values()])
+    ratio = (spread(hierarchy.aggregate(hist, [TARGET])) / summed[~summed.index.duplicated()]).clip(0.0, 1.0)
+    r = agg[ID].map(ratio).fillna(1.0)  # no history to tell: the members' summed distance
+    for c in qcols:
+        agg[c] = agg[FORECAST] + r * (agg[c] - agg[FORECAST])
+    return agg
