@@ -28,6 +28,8 @@ def test_forecast_auto_prints_plain_progress_lines_and_the_explanation(
     explanation = next(line for line in captured.out.splitlines() if line.startswith("Auto mode used"))
     assert "WRMSSE" in explanation and "Not compared:" in explanation  # one line, not wrapped
     assert "Reconciliation: bottom-up (MinT not compared: one backtest window)" in explanation
+    covariates = next(line for line in captured.out.splitlines() if line.startswith("Covariates:"))
+    assert "[cal_" in covariates  # raw column names in brackets are printed, not read as Rich markup
 
 
 def test_time_budget_must_be_positive(fresh_warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:

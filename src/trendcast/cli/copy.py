@@ -37,5 +37,5 @@ def copy_(
     if as_json:
         console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    console.print(result.text, highlight=False, soft_wrap=True)
+    console.print(result.text, highlight=False, soft_wrap=True, markup=False)
     console.print(f"[dim]({result.source})[/]", soft_wrap=True)

@@ -37,7 +37,8 @@ def _show(df: pd.DataFrame, title: str, columns: list[str], limit: int = 20) -> 
     for c in cols:
         table.add_column(c, justify="right" if pd.api.types.is_numeric_dtype(df[c]) else "left")
     for _, row in df.head(limit).iterrows():
-        table.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row[cols]])
+        table.add_row(*["-" if isinstance(v, float) and pd.isna(v) else f"{v:,.2f}" if isinstance(v, float) else str(v)
+                        for v in row[cols]])
     console.print(table)
 
 
@@ -70,7 +71,7 @@ def plan_inventory_cmd(
         plan, alerts = plan_inventory(db, policy, model)
     _show(plan, f"Inventory plan (forecasts: {plan.attrs.get('source', '')})", ["unique_id", "mean_demand", "safety_stock", "reorder_point", "order_up_to", "on_hand", "order_qty"])
     if plan.attrs.get("note"):
-        console.print(plan.attrs["note"])
+        console.print(plan.attrs["note"], markup=False)
     if len(alerts):
         _show(alerts, "Stock-out alerts", ["unique_id", "on_hand", "days_of_cover", "p_stockout_lead", "status"], limit=10)
     _write(plan, out)
@@ -190,9 +191,13 @@ def trends_cmd(
     with _busy("forecasting"):
         tr = trends(db, level=level, horizon=horizon, model=model, rise=rise, fall=fall)
     key = "item_id" if level == "item" else "category"
-    cols = [key, "recent_daily", "forecast_daily", "change_pct", "trend", "sentiment_change", "social_posts_change_pct"]
+    rates = [c for c in tr.columns if c.startswith(("recent_per_", "forecast_per_"))]
+    cols = [key, *rates, "change_pct", "trend", "sentiment_change", "social_posts_change_pct"]
     _show(tr[tr["trend"] == "rising"], "Rising", cols, limit=10)
     _show(tr[tr["trend"] == "falling"].sort_values("change_pct"), "Falling", cols, limit=10)
+    console.print(f"{tr.attrs.get('window', '')} (forecasts: {tr.attrs.get('source', '')}).")
+    if tr.attrs.get("note"):
+        console.print(tr.attrs["note"])
     if tr.attrs.get("emerging_terms"):
         console.print(f"Emerging terms in texts: {', '.join(tr.attrs['emerging_terms'])}")
     _write(tr, out)

@@ -93,7 +93,7 @@ def forecast(
         f"{result.attrs['horizon']} {unit(result.attrs['freq'])}s ahead, frequency {result.attrs['freq']}."
     )
     if result.attrs.get("explanation"):
-        console.print(result.attrs["explanation"], soft_wrap=True, highlight=False)
+        console.print(result.attrs["explanation"], soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command()

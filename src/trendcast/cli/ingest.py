@@ -23,7 +23,7 @@ def ingest(
     inventory: str = typer.Option(None, "--inventory", help=f"Stock on hand: item_id, date, on_hand ({SOURCE_HELP})."),
     covariates: str = typer.Option(
         None, "--covariates",
-        help=f"External drivers: date, [store_id], [item_id] and any numeric columns ({SOURCE_HELP})."),
+        help=f"External drivers: date, optional store_id and item_id, and any numeric columns ({SOURCE_HELP})."),
     on_error: str = typer.Option(
         "raise", "--on-error",
         help="'raise': any bad row rejects the whole call and nothing changes; "
