@@ -71,3 +71,19 @@ def test_rollback_without_an_older_version_is_a_clear_error(
     assert main(["update", "--db", str(db), "--model", "naive", "--horizon", "7"]) == 0
     assert main(["models", "rollback", "--db", str(db), "--name", "naive"]) == 1
     assert "no version older" in capsys.readouterr().err
+
+
+def test_explain_keeps_the_stored_version_and_asks_which_store(
+    fresh_warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = fresh_warehouse
+    assert main(["update", "--db", str(db), "--model", "seasonal_naive", "--horizon", "7"]) == 0
+    uid = read_live_forecasts(db, "seasonal_naive")["unique_id"].iloc[0]
+    item = uid.split("/")[-1]
+    capsys.readouterr()
+    assert main(["explain", "--db", str(db), "--model", "seasonal_naive", "--item", item]) == 1
+    assert "give one of these series as --item" in capsys.readouterr().err
+    out = tmp_path / "drivers.csv"
+    assert main(["explain", "--db", str(db), "--model", "seasonal_naive", "--item", uid, "--out", str(out)]) == 0
+    assert out.exists()
+    assert active_version(db, "seasonal_naive") == 1  # explained the 7-day version, did not retrain for 28 days

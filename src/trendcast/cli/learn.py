@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from rich.table import Table
 from trendcast.cli.app import app, console, progress
 from trendcast.cli.forecast import COUNTRY_HELP, COVARIATES_HELP, FREQ_HELP, covariate_choice
 from trendcast.data.export import write_csv
+from trendcast.errors import InputError
 from trendcast.evaluate.drift import ERROR_RATIO, MIN_POINTS, PSI_THRESHOLD
 
 models_app = typer.Typer(
@@ -158,7 +160,9 @@ def explain(
     date: str | None = typer.Option(None, "--date", help="Forecast day to explain (default: the first)."),
     out: Path = typer.Option(Path("explain.csv"), "--out", help="CSV to write the drivers to."),
     model: str = typer.Option("lightgbm", "--model", help="Registered model (LightGBM: SHAP; others: permutation)."),
-    horizon: int = typer.Option(28, "--horizon", "-h", min=1, help="Days forecast."),
+    horizon: int | None = typer.Option(
+        None, "--horizon", min=1,
+        help="Periods forecast (default: the stored version's; a new one: 28 days, 13 weeks or 6 months)."),
     top: int = typer.Option(10, "--top", min=1, help="How many drivers to show."),
 ) -> None:
     """Which features drove one item's forecast (SHAP for LightGBM, permutation importance otherwise)."""
@@ -169,21 +173,31 @@ def explain(
 
     with _spinner("explaining"):
         fitted, art, x_future = ensure_trained(db, model, h=horizon)
+        h = int(art.meta["forecast"]["h"])  # the horizon the stored forecast was made for
         if model == "lightgbm":
-            shap = shap_forecast(fitted, horizon, X_future=x_future)
-            ids = shap[ID].unique()
-            uid = item if item in ids else next((u for u in ids if u.split("/")[-1] == item), item)
+            shap = shap_forecast(fitted, h, X_future=x_future)
+            uid = _series(item, shap[ID].unique())
             frame = top_drivers(shap, uid, date, k=top)
         else:
             train, static = art.train()
-            uid = item if item in set(train[ID]) else next(
-                (u for u in train[ID].unique() if u.split("/")[-1] == item), item
-            )
+            uid = _series(item, train[ID].unique())
             frame = permutation_importance(
-                lambda: build_model(art.meta["spec"]), train[train[ID] == uid], horizon,
-                static_df=static,
+                lambda: build_model(art.meta["spec"]), train[train[ID] == uid], h, static_df=static,
             )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(frame, out)
     _print_frame(frame.set_index("feature"), f"drivers of {uid}")
     console.print(f"Written to {out}")
+
+
+def _series(item: str, ids: Sequence[str]) -> str:
+    """The series ``item`` names: a unique_id, or an item id sold in exactly one store."""
+    if item in set(ids):
+        return item
+    matches = [u for u in ids if u.split("/")[-1] == item]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InputError(f"Item '{item}' sells in {len(matches)} stores ({', '.join(matches[:5])}); "
+                         "give one of these series as --item.")
+    raise InputError(f"No series '{item}' in the model: give an item id or a unique_id such as {ids[0]}.")
