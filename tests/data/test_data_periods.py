@@ -19,6 +19,8 @@ from trendcast.data.warehouse import Warehouse
         (pd.date_range("2024-01-01", periods=12, freq="MS"), "MS"),
         (pd.date_range("2024-01-31", periods=12, freq="ME").delete([4]), "ME"),
         (pd.DatetimeIndex(["2024-01-01", "2024-01-08"]), "D"),  # too few dates to tell
+        (pd.date_range("2024-01-01", periods=12, freq="MS") + pd.Timedelta(days=14), "MS"),  # the 15th
+        (pd.date_range("2024-01-31", periods=12, freq="BME"), "MS"),  # last business day
     ],
 )
 def test_detect(dates: pd.DatetimeIndex, freq: str) -> None:
@@ -29,6 +31,19 @@ def test_mixed_or_irregular_dates_follow_no_frequency() -> None:
     fridays = pd.date_range("2024-01-05", periods=20, freq="W-FRI")
     assert detect(fridays.append(pd.DatetimeIndex(["2024-02-06"]))) is None
     assert detect(pd.date_range("2024-01-01", periods=20, freq="3D")) is None
+    assert detect(pd.date_range("2024-01-15", periods=8, freq="QS") + pd.Timedelta(days=14)) is None  # quarters
+
+
+def test_monthly_sales_dated_mid_month_are_labelled_by_month(tmp_path: Path) -> None:
+    days = pd.date_range("2024-01-01", periods=6, freq="MS") + pd.Timedelta(days=14)
+    sales = pd.DataFrame({"store_id": "", "item_id": "A", "date": days.delete([2]).date, "units": 5.0})
+    with Warehouse(tmp_path / "m.duckdb") as wh:
+        wh.con.register("frame", sales)
+        wh.con.execute("INSERT INTO sales BY NAME SELECT * FROM frame")
+        wh.set_config("freq", wh.detect_frequency())
+        panel = wh.sales_panel()
+    assert list(panel["ds"].dt.strftime("%m-%d")) == ["01-01", "02-01", "03-01", "04-01", "05-01", "06-01"]
+    assert panel["y"].tolist() == [5.0, 5.0, 0.0, 5.0, 5.0, 5.0]  # the last month (15 June) is kept
 
 
 def test_period_labels() -> None:

@@ -119,7 +119,9 @@ def detect(dates: pd.Series | pd.DatetimeIndex) -> str | None:
 
     Daily data may have gaps (a day without a sales row sold nothing), so "daily" means: the
     most common gap between consecutive dates is one day and the dates are not (mostly) on one
-    weekday or month edge. Fewer than :data:`MIN_DATES` dates count as daily.
+    weekday or month edge. One date per calendar month on any day is monthly (``MS``: the
+    warehouse labels each month by its first day). Fewer than :data:`MIN_DATES` dates count as
+    daily.
     """
     days = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates)).dropna().unique()).sort_values()
     if len(days) < MIN_DATES:
@@ -129,11 +131,13 @@ def detect(dates: pd.Series | pd.DatetimeIndex) -> str | None:
         return "MS"
     if days.is_month_end.all():
         return "ME"
+    gaps = Counter((days[1:] - days[:-1]).days)
+    if days.to_period("M").is_unique and gaps.most_common(1)[0][0] <= 31:
+        return "MS"  # one date a month on another day (the 15th, the last business day): months
     weekday = Counter(days.dayofweek)
     top_day, top_n = weekday.most_common(1)[0]
     if top_n == n:
         return f"W-{WEEKDAYS[top_day]}"
-    gaps = Counter((days[1:] - days[:-1]).days)
     if gaps.most_common(1)[0][0] == 1 and max(
         top_n, days.is_month_start.sum(), days.is_month_end.sum()
     ) < REGULAR_SHARE * n:

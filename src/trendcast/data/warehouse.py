@@ -252,8 +252,11 @@ class Warehouse:
                 f"The sales are {periods.kind(native)} data ({native}); they cannot be split into "
                 f"{freq} periods. Use --freq {native} or a coarser frequency."
             )
-        if freq == native:
+        if freq == native and freq != "MS":
             rows = "SELECT store_id, item_id, date AS ds, units, price, promo FROM sales"
+        elif freq == native:  # monthly sales may be dated on any day of their month
+            rows = (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, sum(units) AS units, "
+                    "avg(price) AS price, max(promo) AS promo FROM sales GROUP BY ALL")
         else:
             # a trailing period the data does not cover to its end would look like a slump
             rows = (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, "
