@@ -145,3 +145,25 @@ def test_fill_rate_policy_loses_the_allowed_share_of_a_cycle() -> None:
     assert fill_plan["order_up_to"] < cycle_plan["order_up_to"]
     with pytest.raises(ConfigError, match="'cycle' or 'fill'"):
         InventoryPolicy(measure="both")
+
+
+def test_discontinued_item_plans_no_negative_stock_and_raises_no_alert() -> None:
+    # ~0.001 units a day with a long upper tail: the 95% quantile of demand is below its mean
+    fc = pd.concat([flat_forecast(0.001, 0.05, ids=("S1/GONE",)), flat_forecast(10.0, 2.0, ids=("S1/A",))])
+    stock = pd.DataFrame({"unique_id": ["S1/GONE", "S1/A"], "on_hand": [0.0, 0.0]})
+    policy = InventoryPolicy(lead_time=7, review_period=7)
+    plan = compute_plan(fc, policy, stock).set_index("unique_id")
+    assert (plan["safety_stock"] >= 0).all() and (plan["order_up_to"] >= 0).all()
+    assert not np.signbit(plan.loc["S1/GONE", "order_up_to"])  # 0.0, not -0.0
+    assert plan.loc["S1/GONE", "order_qty"] == 0.0
+    alerts = stockout_alerts(fc, stock, policy)
+    assert alerts["unique_id"].tolist() == ["S1/A"]  # nothing worth covering for GONE
+
+
+def test_plan_without_stock_counts_leaves_order_quantity_unknown() -> None:
+    plan = compute_plan(flat_forecast(), InventoryPolicy(lead_time=2, review_period=3))
+    assert plan["on_hand"].isna().all() and plan["order_qty"].isna().all()
+    assert "unknown" in plan.attrs["note"]
+    partial = compute_plan(flat_forecast(ids=("S1/A", "S1/B")), InventoryPolicy(lead_time=2, review_period=3),
+                           pd.DataFrame({"unique_id": ["S1/A"], "on_hand": [5.0]})).set_index("unique_id")
+    assert partial.loc["S1/A", "order_qty"] > 0 and np.isnan(partial.loc["S1/B", "order_qty"])

@@ -90,7 +90,7 @@ def test_recommend_prices_moves_elastic_item_towards_margin_optimum() -> None:
     products = pd.DataFrame({"item_id": ["A"], "unit_cost": [5.0]})
     rec = recommend_prices(panel, est, products, objective="margin", max_change=0.5).iloc[0]
     assert rec["recommended_price"] == pytest.approx(7.5, rel=0.01)  # 5 * -3 / -2
-    assert rec["daily_margin_change"] >= 0
+    assert rec["margin_change_per_period"] >= 0
     with pytest.raises(ConfigError, match="max_change"):
         recommend_prices(panel, est, products, max_change=1.5)
 

@@ -2,7 +2,8 @@
 
 The elasticity comes from the decisions stage's table when it wrote one, else it is estimated
 on the spot with :func:`trendcast.decide.pricing.estimate_elasticities` on the item's
-category (so an item whose price never moved gets the category's pooled estimate). The demand
+category (so an item whose price never moved gets the category's pooled estimate; a
+discontinued item, or one whose whole category kept its price, has none to give). The demand
 curve itself is :func:`trendcast.decide.pricing.what_if`.
 """
 
@@ -46,6 +47,8 @@ def estimate_for_item(data: ShopData, panel: Callable[[], pd.DataFrame], item_id
         raise NotReadyError(f"No price history for item '{item_id}' to estimate an elasticity from.")
     est = estimate_elasticities(frame[frame["category"] == category.iloc[0]])
     row = est[est["item_id"] == item_id].iloc[0]
+    if pd.isna(row["elasticity"]):  # discontinued, or its category's price never moved
+        raise NotReadyError(f"No price elasticity for item '{item_id}': {row['basis']}.")
     return {k: float(row[k]) for k in ("elasticity", "elasticity_low", "elasticity_high")
             if k in row and pd.notna(row[k])}
 

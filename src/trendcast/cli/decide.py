@@ -107,7 +107,7 @@ def price_cmd(
     with _busy("estimating elasticities"):
         est, recs = price_recommendations(db, objective=objective, max_change=max_change, items=item or None, method=method, bounds=bounds)
     merged = recs.merge(est[["item_id", "basis", "elasticity_low", "elasticity_high", "promo_uplift"]], on="item_id", how="left")
-    _show(merged, "Price elasticity and recommendation", ["item_id", "elasticity", "elasticity_low", "elasticity_high", "basis", "current_price", "recommended_price", "objective", "daily_margin_change"])
+    _show(merged, "Price elasticity and recommendation", ["item_id", "elasticity", "elasticity_low", "elasticity_high", "basis", "current_price", "recommended_price", "objective", "margin_change_per_period"])
     _write(merged, out)
     if curves is not None:
         from trendcast.decide.pricing import what_if_curves

@@ -1,7 +1,8 @@
 """Where decisions get their quantile forecasts from.
 
-Decisions never forecast on their own terms: they read the latest forecast run the forecasting
-service stored (:func:`trendcast.forecasting.latest_forecasts`), or ask that service to fit a
+Decisions never forecast on their own terms: they read the newest forecast run the forecasting
+service stored at the warehouse's frequency (:func:`trendcast.forecasting.latest_forecasts`), or
+ask that service to fit a
 registered model (:func:`trendcast.forecasting.fit_predict`), so a decision sees the frequency,
 frames and covariates a ``trendcast forecast`` would. ``attrs['source']`` of the returned frame
 says which.
@@ -76,35 +77,64 @@ def fit_forecast(
     return out
 
 
-def stored_forecasts(db: str | Path, panel: pd.DataFrame) -> pd.DataFrame | None:
-    """The latest stored forecast run (:func:`trendcast.forecasting.latest_forecasts`) for the
-    panel's series and the days after its last sale, or None when there is none usable.
+def _runs(db: str | Path) -> pd.DataFrame:
+    """``run_id, created_at, model, freq`` of every stored forecast run, newest first (runs
+    stored before frequencies existed were daily)."""
+    from trendcast.data.warehouse import Warehouse
 
-    A run made before newer sales were ingested only keeps its days after the last sale, so a
-    stale run ends up too short and :func:`get_forecasts` refits instead.
-    """
-    from trendcast.forecasting import latest_forecasts
+    with Warehouse(db, read_only=True) as wh:
+        if not (wh.has_table("forecast_runs") and wh.has_table("forecasts")):
+            return pd.DataFrame(columns=["run_id", "created_at", "model", "freq"])
+        runs = wh.con.execute("SELECT run_id, created_at, model, freq FROM forecast_runs ORDER BY created_at DESC").df()
+    runs["freq"] = runs["freq"].fillna("D")
+    return runs
 
-    try:
-        df = latest_forecasts(db)
-    except NotReadyError:
-        return None
+
+def _usable(df: pd.DataFrame, panel: pd.DataFrame, h: int) -> pd.DataFrame | None:
+    """A stored run's rows for the panel's series after its last sale, or None unless every
+    series has ``h`` periods there and an upper quantile (safety stock needs one)."""
     df = df.rename(columns={"date": "ds"})
     if not {"unique_id", "ds", "forecast"} <= set(df.columns):
         return None
     qcols = quantile_columns(df)
-    if not any(q > 0.5 for q in qcols):  # safety stock needs an upper quantile
+    if not any(q > 0.5 for q in qcols):
         return None
     df["ds"] = pd.to_datetime(df["ds"]).astype("datetime64[ns]")
     df = df[df["unique_id"].isin(panel["unique_id"].unique()) & (df["ds"] > panel["ds"].max())]
-    if df.empty:
-        return None
-    model = str(df["model"].iloc[0]) if "model" in df.columns else "?"
     cols = ["unique_id", "ds", "forecast", *qcols.values()]
     out = df[cols].drop_duplicates(["unique_id", "ds"]).sort_values(["unique_id", "ds"])
-    out = out.reset_index(drop=True)
-    out.attrs["source"] = f"stored forecast run (model '{model}')"
-    return out
+    size = out.groupby("unique_id").size()
+    if len(size) < panel["unique_id"].nunique() or size.min() < h:
+        return None
+    return out.groupby("unique_id").head(h).reset_index(drop=True)
+
+
+def stored_forecasts(db: str | Path, panel: pd.DataFrame, h: int = 1) -> tuple[pd.DataFrame | None, str]:
+    """The newest stored forecast run usable for ``panel``, and why none was when None.
+
+    Usable: made at the panel's frequency (a weekly run cannot feed a daily plan, and a newer
+    run at another frequency must not hide an older one that fits) and covering ``h`` periods
+    after the last sale for every series (a run made before newer sales were ingested keeps
+    only its days after the last sale, so a stale run ends up too short).
+    """
+    from trendcast.features.frequency import describe, unit
+    from trendcast.forecasting import latest_forecasts
+
+    runs = _runs(db)
+    if runs.empty:
+        return None, "no forecast run stored"
+    freq = panel.attrs.get("freq", "D")
+    for run in runs[runs["freq"] == freq].itertuples():
+        try:
+            out = _usable(latest_forecasts(db, run.run_id), panel, h)
+        except NotReadyError:
+            continue
+        if out is not None:
+            out.attrs["source"] = f"stored forecast run of {pd.Timestamp(run.created_at):%Y-%m-%d %H:%M} (model '{run.model}')"
+            out.attrs["run_id"] = run.run_id
+            return out, ""
+    return None, (f"no stored {describe(freq)} run covers the next {h} {unit(freq)}s of every series; "
+                  f"the latest run is '{runs['model'].iloc[0]}', {describe(runs['freq'].iloc[0])}")
 
 
 def get_forecasts(
@@ -114,14 +144,16 @@ def get_forecasts(
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     model: str | None = None,
 ) -> pd.DataFrame:
-    """Stored forecasts when they cover ``h`` periods for every series (and no model was asked
-    for), else a fresh fit of ``model`` (default: a fast registered model)."""
+    """The newest stored run that fits (:func:`stored_forecasts`) when no model was asked for,
+    else a fresh fit of ``model`` (default: a fast registered model, as the CLI help and README
+    promise). ``attrs['source']`` names the run, or the model fitted now and why no stored run
+    was used, so a decision never switches models silently."""
+    why = ""
     if model is None:
-        stored = stored_forecasts(db, panel)
+        stored, why = stored_forecasts(db, panel, h)
         if stored is not None:
-            days = stored.groupby("unique_id").size()
-            if len(days) == panel["unique_id"].nunique() and days.min() >= h:
-                out = stored.groupby("unique_id").head(h).reset_index(drop=True)
-                out.attrs["source"] = stored.attrs["source"]
-                return out
-    return fit_forecast(panel, h, quantiles, model=model, db=db)
+            return stored
+    out = fit_forecast(panel, h, quantiles, model=model, db=db)
+    if why:
+        out.attrs["source"] += f" fitted now ({why}; run `trendcast forecast` to store one)"
+    return out

@@ -210,7 +210,8 @@ def compute_plan(
     """Safety stock, reorder point, order-up-to level and order quantity per series.
 
     ``forecast``: ``unique_id, ds, forecast, q...`` (at least ``L + R`` days per series);
-    ``on_hand``: ``unique_id, on_hand``; ``economics`` (for ``objective="profit"``):
+    ``on_hand``: ``unique_id, on_hand`` (series without a count get ``order_qty`` NaN, and
+    ``attrs['note']`` says so); ``economics`` (for ``objective="profit"``):
     ``unique_id, price, unit_cost``.
     """
     L, P = policy.lead_time, policy.protection
@@ -252,18 +253,22 @@ def compute_plan(
             "target_service": np.round(target, 4),
             "mean_demand": prot["mean"],
             "sd_demand": prot["sd"],
-            "safety_stock": upto - prot["mean"].to_numpy(),
+            # a level below the mean (skewed slow movers, fill-rate targets) holds no safety
+            # stock rather than a negative one; `+ 0.0` turns ceil's -0.0 into 0.0
+            "safety_stock": np.clip(upto - prot["mean"].to_numpy(), 0.0, None),
             "reorder_point": rop,
             "lead_time_demand": lead_mean,
-            "order_up_to": np.ceil(upto - 1e-9),
+            "order_up_to": np.clip(np.ceil(upto - 1e-9), 0.0, None) + 0.0,
         }
     )
-    if on_hand is not None:
-        plan = plan.merge(on_hand[["unique_id", "on_hand"]], on="unique_id", how="left")
-        plan["order_qty"] = np.clip(plan["order_up_to"] - plan["on_hand"].fillna(0.0), 0.0, None)
-    else:
-        plan["on_hand"] = np.nan
-        plan["order_qty"] = plan["order_up_to"]
+    counts = on_hand[["unique_id", "on_hand"]] if on_hand is not None else pd.DataFrame({"unique_id": [], "on_hand": []})
+    plan = plan.merge(counts, on="unique_id", how="left")
+    # unknown stock (NaN) leaves the order quantity unknown: guessing 0 on hand would order everything
+    plan["order_qty"] = np.clip(plan["order_up_to"] - plan["on_hand"], 0.0, None)
+    plan.attrs["note"] = "" if plan["on_hand"].notna().all() else (
+        f"On-hand stock is unknown for {int(plan['on_hand'].isna().sum())} of {len(plan)} series (no inventory "
+        "count): their order quantity is left blank; order up to `order_up_to` minus what you hold. "
+        "Load counts with `trendcast ingest --inventory FILE`.")
     return plan
 
 
@@ -290,7 +295,9 @@ def stockout_alerts(forecast: pd.DataFrame, on_hand: pd.DataFrame, policy: Inven
 
     ``critical``: runs out within the lead time (even an order placed today arrives too late);
     ``order now``: runs out before the next review's order would arrive (``L + R`` days).
-    ``p_stockout_lead`` is the probability demand over the lead time exceeds stock on hand.
+    Expected demand over that window must round to at least one unit, else there is nothing to
+    alert about. ``p_stockout_lead`` is the probability demand over the lead time exceeds stock
+    on hand.
     """
     cover = days_of_cover(forecast, on_hand)
     days = max(policy.lead_time, 1)
@@ -305,8 +312,14 @@ def stockout_alerts(forecast: pd.DataFrame, on_hand: pd.DataFrame, policy: Inven
         p[ok.to_numpy()] = stats.gamma.sf(x, m**2 / s**2, scale=s**2 / m)
     p[(~ok).to_numpy()] = (cover.loc[~ok, "on_hand"] < cover.loc[~ok, "mean"]).astype(float)
     cover["p_stockout_lead"] = np.round(p, 3)
+    # an alert needs demand worth covering: a discontinued item with no stock expects under half
+    # a unit before the order lands (or before the next one does) and is not short of anything
+    prot = protection_demand(forecast, policy.protection, policy.rho).set_index("unique_id")["mean"]
+    worth_lead = cover["mean"].round().to_numpy() > 0
+    worth_prot = prot.reindex(cover["unique_id"]).round().to_numpy() > 0
     cover["status"] = np.select(
-        [cover["days_of_cover"] < policy.lead_time, cover["days_of_cover"] < policy.protection],
+        [(cover["days_of_cover"] < policy.lead_time) & worth_lead,
+         (cover["days_of_cover"] < policy.protection) & worth_prot],
         ["critical", "order now"],
         "ok",
     )

@@ -19,6 +19,19 @@ below ``min_log_price_sd`` or the item has too few selling days, the category's 
 With ``shrink=True`` (default) every item estimate is also pulled towards its category's pooled
 estimate in proportion to its own uncertainty (empirical Bayes: precision-weighted average with
 the between-item variance estimated by moments), which cuts the error of noisy slow movers.
+
+Only a series' selling life is evidence: the warehouse zero-fills every period up to the last
+date, so an item launched late or discontinued carries months of zero rows at a constant price
+and without promotions. Those rows made demand look like it vanished at that price, which broke
+the category's pooled fit and, through shrinkage, every item of the category. Periods before a
+series' first sale are dropped, and so are the periods after its last sale once the silence is
+too long to be chance at its usual selling rate (see :func:`selling_life`). An item all of whose
+series have stopped is marked ``discontinued`` and gets no estimate and no recommendation.
+
+Where no series of an item or its category has any regular-price variation, the price cannot
+be told apart from the item x store intercepts (the fit used to return a meaningless, narrow
+estimate): the row says ``no price variation``, the elasticity is missing and the price is kept.
+Promotion uplift is likewise missing where the history has no promotion days.
 """
 
 from __future__ import annotations
@@ -30,6 +43,11 @@ import pandas as pd
 from scipy import stats
 
 from trendcast.errors import ConfigError, InputError
+from trendcast.features.frequency import check_freq, periods_from_days
+
+NO_VARIATION_LOG_SD = 1e-3
+"""Within-series sd of the log regular price below which a price counts as never changing
+(0.1%: cent rounding on a 10.00 price), so a fit cannot identify an elasticity from it."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +75,16 @@ class ElasticityConfig:
 # -- regression -----------------------------------------------------------------------------
 
 
-def design(df: pd.DataFrame, group: str, season: str = "month") -> tuple[np.ndarray, list[str]]:
-    """Columns ``log_price, promo, trend`` plus day-of-week, month and ``group`` dummies (no intercept)."""
+def design(df: pd.DataFrame, group: str, season: str = "month", price: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Columns ``log_price, promo, trend`` plus day-of-week, month and ``group`` dummies (no intercept).
+
+    Constant columns are left out (a promotion flag that is always 0 says nothing); so is
+    ``log_price`` with ``price=False``, when it does not vary within any group and would only
+    duplicate the group dummies.
+    """
     ds = pd.to_datetime(df["ds"])
     parts = {
-        "log_price": np.log(df["price"].to_numpy(float)),
+        **({"log_price": np.log(df["price"].to_numpy(float))} if price else {}),
         "promo": df["promo"].to_numpy(float),
         "trend": ((ds - ds.min()).dt.days / 365.25).to_numpy(float),
     }
@@ -77,9 +100,6 @@ def design(df: pd.DataFrame, group: str, season: str = "month") -> tuple[np.ndar
     ]
     frame = pd.concat([frame.reset_index(drop=True), *[d.reset_index(drop=True) for d in dummies]], axis=1)
     frame = frame.loc[:, frame.std() > 0] if len(frame) > 1 else frame
-    for must in ("log_price", "promo"):
-        if must not in frame.columns:
-            frame.insert(0 if must == "log_price" else 1, must, parts[must])
     return frame.to_numpy(float), list(frame.columns)
 
 
@@ -143,11 +163,16 @@ def _poisson_newton(Xc: np.ndarray, y: np.ndarray, max_iter: int = 50, tol: floa
 
 
 def _estimate(df: pd.DataFrame, group: str, cfg: ElasticityConfig) -> dict[str, float]:
-    X, names = design(df, group, cfg.season)
+    """Elasticity and promotion coefficient with intervals; NaN for one the data cannot show
+    (price never moving within a ``group``, no promotion day)."""
+    X, names = design(df, group, cfg.season, price=_price_variation(df, group) >= NO_VARIATION_LOG_SD)
     beta, cov = fit_log_linear(df["y"].to_numpy(float), X, cfg.method)
     z = stats.norm.ppf(0.5 + cfg.confidence / 2)
     out: dict[str, float] = {}
     for name, key in (("log_price", "elasticity"), ("promo", "promo_coef")):
+        if name not in names:
+            out.update({key: np.nan, f"{key}_se": np.nan, f"{key}_low": np.nan, f"{key}_high": np.nan})
+            continue
         j = names.index(name) + 1
         se = float(np.sqrt(max(cov[j, j], 0.0)))
         out[key], out[f"{key}_se"] = float(beta[j]), se
@@ -156,9 +181,41 @@ def _estimate(df: pd.DataFrame, group: str, cfg: ElasticityConfig) -> dict[str, 
     return out
 
 
-def _price_variation(g: pd.DataFrame) -> float:
-    regular = g.loc[g["promo"] == 0, "price"]
-    return float(np.log(regular).std()) if len(regular) > 1 else 0.0
+def _price_variation(g: pd.DataFrame, group: str = "store_id") -> float:
+    """Sd of the log regular price within each ``group`` (store, or store x item): prices that
+    only differ between stores or items are absorbed by their intercepts and show nothing."""
+    regular = g.loc[g["promo"] == 0, ["price", group]]
+    if len(regular) < 2:
+        return 0.0
+    log_price = np.log(regular["price"])
+    return float((log_price - log_price.groupby(regular[group]).transform("mean")).std())
+
+
+def selling_life(panel: pd.DataFrame, chance: float = 1e-3, min_quiet_days: int = 28) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows of each series within its selling life, and the last sale of discontinued items.
+
+    A series lives from its first sale to its last one, or to the end of the data while it may
+    still be selling: it has stopped when the quiet spell since its last sale lasts at least
+    ``min_quiet_days`` (and 2 periods) and is so long that at its usual rate (share of selling
+    periods in its life) it would happen by chance less than ``chance``, so neither a slow
+    mover's usual gaps nor a short stock-out count as a stop. Returns ``(rows to use, last sale
+    per item whose every series has stopped or never sold)``.
+    """
+    freq = check_freq(panel.attrs.get("freq", "D"))
+    end = panel["ds"].max()
+    sold = panel[panel["y"] > 0]
+    first, last = sold.groupby("unique_id")["ds"].min(), sold.groupby("unique_id")["ds"].max()
+    first_row, last_row = panel["unique_id"].map(first), panel["unique_id"].map(last)
+    life = (panel["ds"] >= first_row) & (panel["ds"] <= last_row)
+    rate = sold.groupby("unique_id").size() / life.groupby(panel["unique_id"]).sum()[first.index]
+    periods = {d: len(pd.date_range(d, end, freq=freq)) - 1 for d in last.unique()}
+    quiet = last.map(periods)
+    stopped = (quiet >= max(2, periods_from_days(min_quiet_days, freq))) & ((1 - rate) ** quiet < chance)
+    running = stopped.index[~stopped]
+    keep = life | ((panel["ds"] > last_row) & panel["unique_id"].isin(running))
+    alive = panel.loc[panel["unique_id"].isin(running), "item_id"].unique()
+    last_sale = sold.groupby("item_id")["ds"].max().reindex(panel["item_id"].unique())
+    return panel[keep], last_sale[~last_sale.index.isin(alive)]
 
 
 def repair_unsold_prices(panel: pd.DataFrame) -> pd.DataFrame:
@@ -187,34 +244,67 @@ def repair_unsold_prices(panel: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def estimate_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None = None) -> pd.DataFrame:
-    """Elasticity and promotion uplift per item, with confidence intervals.
-
-    ``panel``: ``unique_id, ds, y, item_id, store_id, category, price, promo``. Returns one row
-    per item: ``elasticity`` (+ ``_se``, ``_low``, ``_high``), ``promo_uplift = exp(b) - 1`` with
-    its interval, ``basis`` ("item" or "category pooled") and the price variation seen.
-    """
-    cfg = config or ElasticityConfig()
+def require_history(panel: pd.DataFrame, promo: bool = False) -> None:
+    """Stop with what the sales file lacks: prices (always), promotion days (with ``promo``)."""
     need = {"ds", "y", "item_id", "store_id", "category", "price", "promo"}
     if missing := need - set(panel.columns):
         raise InputError(f"Sales panel lacks {sorted(missing)}; elasticities need prices and promotions.")
-    df = panel.dropna(subset=["price"])
-    df = repair_unsold_prices(df[df["price"] > 0])
-    if df.empty:
-        raise InputError("No positive prices in the sales history: cannot estimate price elasticity.")
-    df = df.assign(series=df["store_id"].astype(str) + "/" + df["item_id"].astype(str))
+    lacks = []
+    if panel["price"].isna().all():
+        lacks.append("no price column (or it is empty): add a 'price' column with the unit selling price of each row")
+    elif not (panel["price"] > 0).any():
+        lacks.append("no positive price: the 'price' column must hold the unit selling price of each row")
+    if promo and not (panel["promo"] > 0).any():
+        lacks.append("no promotion days (no 'promo' column, or it is always 0): add a 'promo' column, 1 on promotion days, else 0")
+    if lacks:
+        what = "promotion uplift" if promo else "price elasticity"
+        raise InputError(f"The sales history has {'; and '.join(lacks)}; then ingest the sales file again to estimate {what}.")
+
+
+def _prepare(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Selling-life rows with a positive price, unsold days' prices repaired, a ``series`` key;
+    and the last sale of discontinued items (:func:`selling_life`)."""
+    require_history(panel)
+    df, gone = selling_life(panel.dropna(subset=["price"]).query("price > 0"))
+    df = repair_unsold_prices(df)
+    return df.assign(series=df["store_id"].astype(str) + "/" + df["item_id"].astype(str)), gone
+
+
+def estimate_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None = None) -> pd.DataFrame:
+    """Elasticity and promotion uplift per item, with confidence intervals.
+
+    ``panel``: ``unique_id, ds, y, item_id, store_id, category, price, promo`` (``attrs['freq']``
+    its period). Returns one row per item: ``elasticity`` (+ ``_se``, ``_low``, ``_high``),
+    ``promo_uplift = exp(b) - 1`` with its interval, ``basis`` and the price variation seen.
+    ``basis`` is "item", "category pooled", "no price variation" (no elasticity: the price
+    never moved in the item's category) or "discontinued" (no estimate; ``last_sale`` says
+    since when). A missing estimate is NaN.
+    """
+    cfg = config or ElasticityConfig()
+    df, gone = _prepare(panel)
     pooled = {str(c): _estimate(g, "series", cfg) for c, g in df.groupby("category", sort=True)}
     rows = []
-    for item, g in df.groupby("item_id", sort=True):
-        sd = _price_variation(g)
-        selling = int((g["y"] > 0).sum())
+    for item, g in panel.groupby("item_id", sort=True):
         cat = str(g["category"].iloc[0])
+        if item in gone.index:
+            last = gone[item]
+            rows.append({"item_id": item, "category": cat, "basis": "discontinued",
+                         "last_sale": None if pd.isna(last) else f"{last:%Y-%m-%d}"})
+            continue
+        g = df[df["item_id"] == item]
+        sd, selling = _price_variation(g), int((g["y"] > 0).sum())
         if sd >= cfg.min_log_price_sd and selling >= cfg.min_selling_days:
             est, basis = _estimate(g, "store_id", cfg), "item"
         else:
-            est, basis = dict(pooled[cat]), "category pooled"
+            est = dict(pooled[cat])
+            basis = "category pooled" if np.isfinite(est["elasticity"]) else "no price variation"
         rows.append({"item_id": item, "category": cat, "basis": basis, "log_price_sd": round(sd, 4), "selling_days": selling, **est})
     out = pd.DataFrame(rows)
+    for key in ("elasticity", "promo_coef"):
+        for col in (key, f"{key}_se", f"{key}_low", f"{key}_high"):
+            out[col] = out[col].astype(float) if col in out else np.nan
+    if "last_sale" not in out:
+        out["last_sale"] = None
     if cfg.shrink:
         out = _shrink(out, pooled, cfg)
     for col in ("promo_coef", "promo_coef_low", "promo_coef_high"):
@@ -225,15 +315,19 @@ def estimate_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None =
 
 
 def _shrink(out: pd.DataFrame, pooled: dict[str, dict[str, float]], cfg: ElasticityConfig) -> pd.DataFrame:
-    """Precision-weighted average of each item estimate with its category's pooled estimate."""
+    """Precision-weighted average of each item estimate with its category's pooled estimate
+    (only where both exist)."""
     out = out.copy()
     z = stats.norm.ppf(0.5 + cfg.confidence / 2)
     for key in ("elasticity", "promo_coef"):
-        for cat, idx in out[out["basis"] == "item"].groupby("category").groups.items():
+        known = (out["basis"] == "item") & np.isfinite(out[key]) & (out[f"{key}_se"] > 0)
+        for cat, idx in out[known].groupby("category").groups.items():
+            prior = pooled[cat][key]
+            if not np.isfinite(prior):
+                continue
             est, se = out.loc[idx, key], out.loc[idx, f"{key}_se"]
             tau2 = max(float(est.var(ddof=1)) - float((se**2).mean()), 0.01) if len(idx) > 2 else 0.25
             w = (1 / se**2) / (1 / se**2 + 1 / tau2)
-            prior = pooled[cat][key]
             out.loc[idx, key] = w * est + (1 - w) * prior
             out.loc[idx, f"{key}_se"] = np.sqrt(1 / (1 / se**2 + 1 / tau2))
         out[f"{key}_low"] = out[key] - z * out[f"{key}_se"]
@@ -242,10 +336,10 @@ def _shrink(out: pd.DataFrame, pooled: dict[str, dict[str, float]], cfg: Elastic
 
 
 def category_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None = None) -> pd.DataFrame:
-    """One pooled elasticity and promotion uplift per category (item x store intercepts)."""
+    """One pooled elasticity and promotion uplift per category (item x store intercepts), from
+    the series' selling lives; NaN where the category shows no price change or promotion."""
     cfg = config or ElasticityConfig()
-    df = repair_unsold_prices(panel.dropna(subset=["price"]).query("price > 0"))
-    df = df.assign(series=df["store_id"].astype(str) + "/" + df["item_id"].astype(str))
+    df, _ = _prepare(panel)
     rows = [{"category": c, **_estimate(g, "series", cfg)} for c, g in df.groupby("category", sort=True)]
     out = pd.DataFrame(rows)
     for col in ("promo_coef", "promo_coef_low", "promo_coef_high"):
@@ -321,17 +415,19 @@ def recommend_prices(
 ) -> pd.DataFrame:
     """Recommended price per item within ``current x (1 +/- max_change)`` (or explicit ``bounds``).
 
-    Base demand is the mean daily units (all stores) on regular-price days of the last
-    ``recent_days``; the current price is the latest regular price. Items whose elasticity
-    interval reaches zero or above keep their price (the data does not show demand falling
-    with price, so any move would be a guess).
+    Base demand is the mean units per period of the data (day, week or month; all stores) on
+    regular-price periods of the last ``recent_days``; the current price is the latest regular
+    price. Hence ``units_per_period_now/new`` and ``revenue/margin_change_per_period``. Items
+    keep their price, with the reason in ``objective``, when they are discontinued, when their
+    category's price never moved (no elasticity) or when the elasticity interval reaches zero
+    or above (the data does not show demand falling with price, so any move would be a guess).
     """
     if not 0 < max_change < 1:
         raise ConfigError(f"max_change must be between 0 and 1 (0.2 = +/-20%); got {max_change}.")
     last = panel["ds"].max()
     recent = panel[(panel["ds"] > last - pd.Timedelta(days=recent_days)) & (panel["promo"] == 0)]
-    daily = recent.groupby(["item_id", "ds"])["y"].sum().groupby("item_id").mean()
-    regular = panel[panel["promo"] == 0].sort_values("ds").groupby("item_id")["price"].last()
+    per_period = recent.groupby(["item_id", "ds"])["y"].sum().groupby("item_id").mean()
+    regular = panel[panel["promo"] == 0].dropna(subset=["price"]).sort_values("ds").groupby("item_id")["price"].last()
     cost = products.set_index("item_id")["unit_cost"] if products is not None and "unit_cost" in products else pd.Series(dtype=float)
     rows = []
     for r in elasticities.itertuples():
@@ -342,12 +438,17 @@ def recommend_prices(
         c = float(cost.get(r.item_id, np.nan))
         obj = objective if (objective == "revenue" or np.isfinite(c)) else "revenue"
         check_bounds(low, high)
-        if r.elasticity_high >= 0:  # demand not shown to fall with price: no basis to move it
+        e = float(r.elasticity) if np.isfinite(r.elasticity) else 0.0
+        if getattr(r, "basis", "") == "discontinued":
+            best, obj = price, f"keep (discontinued: no sales since {getattr(r, 'last_sale', None) or 'ever'})"
+        elif not np.isfinite(r.elasticity):
+            best, obj = price, "keep (no price variation in the item's or its category's history: no evidence)"
+        elif r.elasticity_high >= 0:  # demand not shown to fall with price: no basis to move it
             best, obj = float(np.clip(price, low, high)), "keep (no evidence demand falls with price)"
         else:
-            best = optimal_price(r.elasticity, low, high, c if np.isfinite(c) else None, obj)
-        base = float(daily.get(r.item_id, 0.0))
-        demand_now, demand_new = base, base * (best / price) ** r.elasticity
+            best = optimal_price(e, low, high, c if np.isfinite(c) else None, obj)
+        base = float(per_period.get(r.item_id, 0.0))
+        demand_now, demand_new = base, base * (best / price) ** e
         rows.append(
             {
                 "item_id": r.item_id,
@@ -356,14 +457,13 @@ def recommend_prices(
                 "current_price": round(price, 2),
                 "recommended_price": round(best, 2),
                 "objective": obj,
-                "daily_units_now": round(demand_now, 2),
-                "daily_units_new": round(demand_new, 2),
-                "daily_revenue_change": round(best * demand_new - price * demand_now, 2),
-                "daily_margin_change": round((best - c) * demand_new - (price - c) * demand_now, 2) if np.isfinite(c) else np.nan,
+                "units_per_period_now": round(demand_now, 2),
+                "units_per_period_new": round(demand_new, 2),
+                "revenue_change_per_period": round(best * demand_new - price * demand_now, 2),
+                "margin_change_per_period": round((best - c) * demand_new - (price - c) * demand_now, 2) if np.isfinite(c) else np.nan,
             }
         )
     return pd.DataFrame(rows)
-
 
 
 def what_if_curves(
@@ -374,22 +474,26 @@ def what_if_curves(
     points: int = 21,
 ) -> pd.DataFrame:
     """:func:`what_if` for every item of :func:`recommend_prices`, stacked: ``item_id, price,
-    demand, revenue[, margin], demand_low, demand_high`` (daily, all stores) over
-    ``current x (1 +/- max_change)``; the demand band comes from the elasticity's interval."""
+    demand, revenue[, margin], demand_low, demand_high`` (per period of the data, all stores) over
+    ``current x (1 +/- max_change)``; the demand band comes from the elasticity's interval.
+    Items without an elasticity (discontinued, price never moved) have no curve to draw."""
     has_cost = products is not None and "unit_cost" in products
     cost = products.set_index("item_id")["unit_cost"] if has_cost else pd.Series(dtype=float)
     est = elasticities.set_index("item_id")
     frames = []
     for r in recommendations.itertuples():
         e = est.loc[r.item_id]
+        if not np.isfinite(e["elasticity"]):
+            continue
         c = float(cost.get(r.item_id, np.nan))
         price = float(r.current_price)
         curve = what_if(
-            float(e["elasticity"]), price, float(r.daily_units_now),
+            float(e["elasticity"]), price, float(r.units_per_period_now),
             unit_cost=c if np.isfinite(c) else None,
             low=price * (1 - max_change), high=price * (1 + max_change), points=points,
             elasticity_range=(float(e["elasticity_low"]), float(e["elasticity_high"])),
         )
         curve.insert(0, "item_id", r.item_id)
         frames.append(curve)
-    return pd.concat(frames, ignore_index=True).round(4) if frames else pd.DataFrame()
+    empty = pd.DataFrame(columns=["item_id", "price", "demand", "revenue", "demand_low", "demand_high"])
+    return pd.concat(frames, ignore_index=True).round(4) if frames else empty

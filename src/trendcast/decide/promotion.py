@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from trendcast.data.periods import period_label
-from trendcast.decide.pricing import ElasticityConfig, category_elasticities, estimate_elasticities
+from trendcast.decide.pricing import (
+    ElasticityConfig,
+    category_elasticities,
+    estimate_elasticities,
+    require_history,
+)
 from trendcast.errors import InputError
 from trendcast.features.frequency import check_freq, season_length
 
@@ -21,7 +26,12 @@ UPLIFT_COLUMNS = ["promo_uplift", "promo_uplift_low", "promo_uplift_high"]
 
 
 def promo_uplift(panel: pd.DataFrame, config: ElasticityConfig | None = None, by: str = "item") -> pd.DataFrame:
-    """Uplift of a promotion day (beyond its price cut) per item or per category, with CI."""
+    """Uplift of a promotion day (beyond its price cut) per item or per category, with CI.
+
+    Stops with what is missing when the history has no prices or no promotion day at all;
+    discontinued items and items without a promotion in their evidence get NaN (``basis`` says).
+    """
+    require_history(panel, promo=True)
     if by == "category":
         est = category_elasticities(panel, config)
         return est[["category", *UPLIFT_COLUMNS, "n_obs"]]

@@ -1,10 +1,15 @@
 """Rising and falling items and categories: forecast level against the recent level.
 
-``change = mean daily forecast over the next `horizon` days / mean daily sales over the last
-`recent_days` - 1``; above ``rise`` is *rising*, below ``fall`` is *falling*. Evidence from the
-text stage is attached when its tables exist: sentiment change (last 28 days vs the 28 before,
-weighted by text counts) and social-post volume change from ``signals_item_daily`` /
-``signals_category_daily``; :func:`emerging_terms` lists the text stage's bursting terms.
+``change = mean forecast over the next `horizon` periods / mean sales over the last `horizon`
+periods - 1`` at the data's frequency (default 28 days, 13 weeks or 6 months, so both sides
+span the same time); above ``rise`` is *rising*, below ``fall`` is *falling*. Columns are named
+by the period (``recent_per_day``, ``forecast_per_week``, ...). An item launched inside the
+recent window is averaged over the periods since its first sale, not the whole window. Items
+too slow to call (under ``min_recent_units`` a day) keep their numbers with the label
+``low volume``. Evidence from the text stage is attached when its tables exist: sentiment
+change (last 28 days vs the 28 before, weighted by text counts) and social-post volume change
+from ``signals_item_daily`` / ``signals_category_daily``; :func:`emerging_terms` lists the
+text stage's bursting terms.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import pandas as pd
 
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError
+from trendcast.features.frequency import DAYS_PER_PERIOD, default_horizon, kind, unit
+
+LOW_VOLUME = "low volume"
 
 
 def classify(change: pd.Series, rise: float = 0.10, fall: float = -0.10) -> pd.Series:
@@ -23,40 +31,70 @@ def classify(change: pd.Series, rise: float = 0.10, fall: float = -0.10) -> pd.S
     return pd.Series(np.select([change > rise, change < fall], ["rising", "falling"], "stable"), index=change.index)
 
 
+def rate_columns(freq: str) -> tuple[str, str]:
+    """``(recent, forecast)`` column names for the data's period, e.g. ``recent_per_week``."""
+    u = unit(freq)
+    return f"recent_per_{u}", f"forecast_per_{u}"
+
+
+def recent_rates(panel: pd.DataFrame, periods: int) -> pd.Series:
+    """Mean units per period over the last ``periods`` periods, per series, counting only the
+    periods since the series' first row: a product launched 20 days ago sold its units in 20
+    days, and dividing by the whole window would make every launch look like it is rising."""
+    dates = np.sort(panel["ds"].unique())[-periods:]
+    first = panel.groupby("unique_id")["ds"].min()
+    alive = len(dates) - np.searchsorted(dates, first.to_numpy(dtype=dates.dtype), side="left")
+    units = panel[panel["ds"] >= dates[0]].groupby("unique_id")["y"].sum().reindex(first.index, fill_value=0.0)
+    return units / np.maximum(alive, 1)
+
+
 def trend_table(
     panel: pd.DataFrame,
     forecast: pd.DataFrame,
     level: str = "item",
-    recent_days: int = 28,
-    horizon: int = 28,
+    horizon: int | None = None,
     rise: float = 0.10,
     fall: float = -0.10,
     min_recent_units: float = 1.0,
+    freq: str | None = None,
 ) -> pd.DataFrame:
-    """One row per item or category: recent and forecast daily units, change and label.
+    """One row per item or category: recent and forecast units per period, change and label.
 
-    Series are summed over stores first. Items selling fewer than ``min_recent_units`` a day
-    over the recent window are left out (a change from 0.1 to 0.2 units is noise, not a trend).
+    ``freq`` defaults to ``panel.attrs['freq']`` (else daily) and ``horizon`` to its default
+    (28 days, 13 weeks, 6 months); the last ``horizon`` periods are compared with the next
+    ``horizon``. Series are summed over stores first. Rows selling under ``min_recent_units``
+    a *day* are labelled ``low volume`` (a change from 0.1 to 0.2 units is noise, not a trend).
+    ``attrs``: ``window`` (what the numbers are) and ``note`` (how many rows are low volume).
     """
     if level not in ("item", "category"):
         raise ConfigError(f"Trend level must be 'item' or 'category'; got '{level}'.")
+    freq = freq or panel.attrs.get("freq", "D")
+    horizon = horizon or default_horizon(freq)
+    if horizon < 1:
+        raise ConfigError(f"The trend horizon must be at least 1 period; got {horizon}.")
+    recent_col, forecast_col = rate_columns(freq)
     keys = panel.groupby("unique_id")[["item_id", "category"]].first()
-    last = panel["ds"].max()
-    recent = panel[panel["ds"] > last - pd.Timedelta(days=recent_days)]
-    periods = max(recent["ds"].nunique(), 1)  # days, or weeks/months at a coarser frequency
-    rec = recent.groupby("unique_id")["y"].sum() / periods  # per period, like the forecast
     fc = forecast.sort_values(["unique_id", "ds"]).groupby("unique_id").head(horizon)
     fut = fc.groupby("unique_id")["forecast"].mean()
-    frame = keys.join(rec.rename("recent_daily")).join(fut.rename("forecast_daily")).dropna()
+    frame = keys.join(recent_rates(panel, horizon).rename(recent_col)).join(fut.rename(forecast_col)).dropna()
     key = "item_id" if level == "item" else "category"
-    agg = frame.groupby(key)[["recent_daily", "forecast_daily"]].sum()
-    agg = agg[agg["recent_daily"] >= min_recent_units]
-    agg["change_pct"] = 100 * (agg["forecast_daily"] / agg["recent_daily"] - 1)
-    agg["trend"] = classify(agg["change_pct"] / 100, rise, fall)
-    agg = agg.round({"recent_daily": 3, "forecast_daily": 3, "change_pct": 1})
+    agg = frame.groupby(key)[[recent_col, forecast_col]].sum()
+    agg["change_pct"] = 100 * (agg[forecast_col] / agg[recent_col].where(agg[recent_col] > 0) - 1)
+    agg["trend"] = classify(agg["change_pct"].fillna(0.0) / 100, rise, fall)
+    low = agg[recent_col] < min_recent_units * DAYS_PER_PERIOD[kind(freq)]
+    agg.loc[low, "trend"] = LOW_VOLUME
+    agg = agg.round({recent_col: 3, forecast_col: 3, "change_pct": 1})
     if level == "item":
-        agg["category"] = frame.groupby("item_id")["category"].first()
-    return agg.sort_values("change_pct", ascending=False).reset_index()
+        agg = agg.join(frame.groupby("item_id")["category"].first())
+    out = agg.assign(_low=low).sort_values(["_low", "change_pct"], ascending=[True, False]).drop(columns="_low")
+    out = out.reset_index()
+    u = unit(freq)
+    out.attrs["window"] = f"units per {u}: the last {horizon} {u}s against the forecast for the next {horizon}"
+    per = "a day" if u == "day" else f"a day ({min_recent_units * DAYS_PER_PERIOD[kind(freq)]:g} a {u})"
+    out.attrs["note"] = (f"{int(low.sum())} of {len(out)} {'items' if level == 'item' else 'categories'} sell under "
+                         f"{min_recent_units:g} unit {per}: too little volume to call a trend, "
+                         f"labelled '{LOW_VOLUME}'.") if low.any() else ""
+    return out
 
 
 def _sentiment_column(df: pd.DataFrame) -> str | None:
@@ -131,6 +169,8 @@ def trends_with_evidence(wh: Warehouse, panel: pd.DataFrame, forecast: pd.DataFr
     sent = sentiment_change(wh, level)
     key = "item_id" if level == "item" else "category"
     if sent is not None:
+        attrs = dict(out.attrs)
         out = out.merge(sent, on=key, how="left")
+        out.attrs.update(attrs)
     out.attrs["evidence"] = "text signals" if sent is not None else "none (no text signals in the warehouse)"
     return out

@@ -73,7 +73,8 @@ def _economics(wh: Warehouse, panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def plan_inventory(db: Path, policy: InventoryPolicy | None = None, model: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(plan per series, stock-out alerts). Alerts are empty when there are no stock counts."""
+    """(plan per series, stock-out alerts). Without stock counts ``on_hand`` and ``order_qty``
+    are NaN (unknown, said in ``attrs['note']``) and the alerts are empty."""
     asked = policy or InventoryPolicy()
     with Warehouse(db, read_only=True) as wh:
         panel = _panel(wh)
@@ -84,6 +85,7 @@ def plan_inventory(db: Path, policy: InventoryPolicy | None = None, model: str |
         on_hand = latest_on_hand(wh)
         econ = _economics(wh, panel) if policy.objective == "profit" else None
     plan = compute_plan(fc, policy, on_hand, econ)
+    note = " ".join(n for n in (note, plan.attrs.get("note", "")) if n)  # e.g. on-hand unknown
     keys = panel.groupby("unique_id")[["item_id", "store_id"]].first().reset_index()
     plan = keys.merge(plan, on="unique_id")
     alerts = stockout_alerts(fc, on_hand, policy) if on_hand is not None else pd.DataFrame()
@@ -154,7 +156,8 @@ def new_product(db: Path, item: dict[str, object], h: int = 28, k: int = 5, laun
 
 
 def trends(db: Path, level: str = "item", horizon: int | None = None, model: str | None = None, rise: float = 0.10, fall: float = -0.10) -> pd.DataFrame:
-    """Rising and falling items over ``horizon`` periods (default by the data's frequency)."""
+    """Rising and falling items: the last ``horizon`` periods against the next ``horizon``
+    (default by the data's frequency); ``attrs``: ``window``, ``note``, ``source``, terms."""
     from trendcast.decide.trends import trends_with_evidence
 
     with Warehouse(db, read_only=True) as wh:
@@ -181,6 +184,7 @@ def alerts(db: Path, model: str | None = None) -> tuple[pd.DataFrame, list[str]]
 def recommendations(db: Path, users: Sequence[str] | None = None, k: int = 10, n_users: int = 5, trend_boost: float = 0.2) -> pd.DataFrame:
     """Top-``k`` items for ``users`` (default: the ``n_users`` most active), boosted by item trends."""
     from trendcast.decide.recommend import recommend_for_users
+    from trendcast.decide.trends import LOW_VOLUME
 
     with Warehouse(db, read_only=True) as wh:
         if wh.count("events") == 0:
@@ -191,6 +195,7 @@ def recommendations(db: Path, users: Sequence[str] | None = None, k: int = 10, n
     if trend_boost:
         try:
             t = trends(db, level="item")
+            t = t[t["trend"] != LOW_VOLUME]  # a slow item's change is noise, not a trend to boost
             trend = t.set_index("item_id")["change_pct"] / 100
         except Exception:  # noqa: BLE001 - recommendations still work without trends
             trend = None

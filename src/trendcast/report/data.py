@@ -416,10 +416,10 @@ class ShopData:
         if recs.empty:
             return recs
         recs["change_pct"] = (100 * (recs["recommended_price"] / recs["current_price"] - 1)).round(1)
-        gain = recs["daily_margin_change"].fillna(recs["daily_revenue_change"])
+        gain = recs["margin_change_per_period"].fillna(recs["revenue_change_per_period"])
         cols = ["item_id", "category", "current_price", "recommended_price", "change_pct",
-                "daily_revenue_change", "daily_margin_change", "elasticity", "daily_units_now",
-                "daily_units_new", "objective"]
+                "revenue_change_per_period", "margin_change_per_period", "elasticity", "units_per_period_now",
+                "units_per_period_new", "objective"]
         return recs.assign(_gain=gain).sort_values("_gain", ascending=False)[cols].reset_index(drop=True)
 
     def elasticities(self) -> pd.DataFrame:
@@ -496,6 +496,9 @@ class ShopData:
         """This period's orders: series at or below their reorder point (or short before
         replenishment), with the quantity to order and the day stock runs out."""
         plan = self.inventory_plan().copy()
+        if "on_hand" not in plan.columns or plan["on_hand"].isna().all():  # no counts: not "order all"
+            raise NotReadyError("Stock on hand is unknown (no inventory counts), so no order can be "
+                                "sized — load them with `trendcast ingest --inventory FILE`.")
         last = pd.Timestamp(self.con.execute("SELECT max(date) FROM sales").fetchone()[0])
         try:
             alerts = self.alerts()
@@ -505,12 +508,10 @@ class ShopData:
             plan = plan.merge(alerts[["unique_id", "days_of_cover", "status"]], on="unique_id", how="left")
         else:
             plan["days_of_cover"], plan["status"] = float("nan"), None
-        due = plan["order_qty"] > 0
-        if plan["on_hand"].notna().any():
-            due &= (plan["on_hand"] <= plan["reorder_point"]) | plan["status"].notna()
+        due = (plan["order_qty"] > 0) & ((plan["on_hand"] <= plan["reorder_point"]) | plan["status"].notna())
         out = plan[due].copy()
-        step = pd.tseries.frequencies.to_offset(self.freq())
-        out["stockout_date"] = [last + step * max(1, math.ceil(d)) if pd.notna(d) else pd.NaT
+        # days_of_cover counts days at every frequency (plan_inventory converts weeks/months)
+        out["stockout_date"] = [last + pd.Timedelta(days=max(1, math.ceil(d))) if pd.notna(d) else pd.NaT
                                 for d in out["days_of_cover"]]
         out["status"] = out["status"].fillna("at reorder point")
         cols = ["unique_id", "item_id", "order_qty", "on_hand", "stockout_date", "status", "reorder_point",

@@ -213,14 +213,14 @@ def uplift_figure(uplift: pd.DataFrame, top: int = 30) -> go.Figure | None:
 
 def trends_figure(trends: pd.DataFrame, key: str = "item_id", top: int = 12) -> go.Figure | None:
     """The strongest risers and fallers: forecast vs recent units, in %."""
-    moving = trends[trends["trend"] != "stable"] if "trend" in trends.columns else trends
+    moving = trends[trends["trend"].isin(["rising", "falling"])] if "trend" in trends.columns else trends
     if moving.empty:
         return None
     df = pd.concat([moving.nlargest(top, "change_pct"), moving.nsmallest(top, "change_pct")]).drop_duplicates(key)
     df = df.sort_values("change_pct")
     colours = ["#2f855a" if v > 0 else "#c53030" for v in df["change_pct"]]
     fig = go.Figure(go.Bar(x=df["change_pct"], y=df[key].astype(str), orientation="h", marker_color=colours))
-    fig.update_layout(title="Forecast against the last 28 days (% change)", xaxis_title="% change",
+    fig.update_layout(title="Forecast against the recent level (% change)", xaxis_title="% change",
                       **{**LAYOUT, "hovermode": "closest", "height": 160 + 22 * len(df)})
     fig.update_yaxes(automargin=True)
     return fig

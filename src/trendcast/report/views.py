@@ -88,8 +88,14 @@ def _lead(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
     return df[lead + [c for c in df.columns if c not in lead]]
 
 
+def _rates(df: pd.DataFrame) -> list[str]:
+    """The trend table's units-per-period columns (``recent_per_week``...: named by the data's period)."""
+    return [c for c in df.columns if c.startswith(("recent_per_", "forecast_per_"))]
+
+
 def _trends_items(data: ShopData) -> pd.DataFrame:
-    return _lead(data.trends("item"), ["item_id", "trend", "change_pct", "recent_daily", "forecast_daily"])
+    t = data.trends("item")
+    return _lead(t, ["item_id", "trend", "change_pct", *_rates(t)])
 
 
 TABLES: dict[str, tuple[str, Callable[[ShopData], pd.DataFrame]]] = {
@@ -265,24 +271,24 @@ def actions(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
     def moving(direction: str) -> pd.DataFrame:
         t = data.trends("item")
         t = t[t["trend"] == direction].sort_values("change_pct", ascending=direction == "falling")
-        return _lead(t, ["item_id", "change_pct", "recent_daily", "forecast_daily"])
+        return _lead(t, ["item_id", "change_pct", *_rates(t)])
 
     blocks = [
         ("Orders to place", titled(data.orders), ["unique_id", "title", "order_qty", "on_hand", "stockout_date",
                                                  "status"], "/alerts", "No series needs an order this period."),
         ("Price changes", titled(lambda: data.price_recommendations().loc[
             lambda d: d["change_pct"].abs() >= 0.5]),
-         ["item_id", "title", "current_price", "recommended_price", "change_pct", "daily_revenue_change",
-          "daily_margin_change"], "/pricing", "No price change is supported by the data."),
+         ["item_id", "title", "current_price", "recommended_price", "change_pct", "revenue_change_per_period",
+          "margin_change_per_period"], "/pricing", "No price change is supported by the data."),
         ("Promotions worth running", titled(lambda: data.promotions().loc[lambda d: d["worth_running"]]),
          ["item_id", "title", "uplift_pct", "uplift_low_pct", "uplift_high_pct"], "/promotions",
          "No promotion shows an uplift clearly above zero."),
         ("Rising items", titled(lambda: moving("rising")),
-         ["item_id", "title", "change_pct", "recent_daily", "forecast_daily", "sentiment_change",
+         ["item_id", "title", "change_pct", f"recent_per_{unit}", f"forecast_per_{unit}", "sentiment_change",
           "social_posts_change_pct"], "/trends",
          "No item is forecast to rise by more than 10%."),
         ("Falling items", titled(lambda: moving("falling")),
-         ["item_id", "title", "change_pct", "recent_daily", "forecast_daily", "sentiment_change",
+         ["item_id", "title", "change_pct", f"recent_per_{unit}", f"forecast_per_{unit}", "sentiment_change",
           "social_posts_change_pct"], "/trends",
          "No item is forecast to fall by more than 10%."),
         ("Risk warnings", titled(data.risk_warnings), ["unique_id", "title", "kind", "severity", "detail"],
@@ -292,8 +298,8 @@ def actions(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
     sections += [_safe(t, block(t, f, c, p, e)) for t, f, c, p, e in blocks]
     for s in sections[1:]:
         if s.title in ("Rising items", "Falling items") and not s.missing:
-            s.html = Markup(f'<p class="source">daily units: last 28 days against the forecast ({unit}ly data)</p>'
-                            if unit != "day" else "") + s.html
+            window = data.trends("item").attrs.get("window", "")
+            s.html = Markup(f'<p class="source">{escape(window)}</p>' if unit != "day" and window else "") + s.html
     return sections
 
 
@@ -340,7 +346,8 @@ def item(data: ShopData, unique_id: str, dom_prefix: str = "") -> list[Section]:
             return Section("Stock and plan", missing="No plan row for this series.", kind="missing")
         r = row.iloc[0]
         values = {"On hand": "not counted" if pd.isna(r.get("on_hand")) else f"{r['on_hand']:,.0f}",
-                  "Order now": f"{r['order_qty']:,.0f}", "Order up to": f"{r['order_up_to']:,.0f}",
+                  "Order now": "unknown" if pd.isna(r["order_qty"]) else f"{r['order_qty']:,.0f}",
+                  "Order up to": f"{r['order_up_to']:,.0f}",
                   "Reorder point": f"{r['reorder_point']:,.0f}", "Safety stock": f"{r['safety_stock']:,.1f}",
                   f"Demand over {int(r['protection_days'])} {unit}s": f"{r['mean_demand']:,.1f}"}
         try:
@@ -363,12 +370,13 @@ def item(data: ShopData, unique_id: str, dom_prefix: str = "") -> list[Section]:
             r = rec.iloc[0]
             values["Current price"] = f"{r['current_price']:,.2f}"
             values["Recommended"] = f"{r['recommended_price']:,.2f} ({r['change_pct']:+.1f}%)"
-            if pd.notna(r["daily_margin_change"]):
-                values[f"Margin per {unit}"] = f"{r['daily_margin_change']:+,.2f}"
-            values[f"Revenue per {unit}"] = f"{r['daily_revenue_change']:+,.2f}"
+            if pd.notna(r["margin_change_per_period"]):
+                values[f"Margin per {unit}"] = f"{r['margin_change_per_period']:+,.2f}"
+            values[f"Revenue per {unit}"] = f"{r['revenue_change_per_period']:+,.2f}"
         if not e.empty:
             x = e.iloc[0]
-            values["Elasticity"] = (f"{x['elasticity']:.2f} [{x['elasticity_low']:.2f}, {x['elasticity_high']:.2f}]"
+            values["Elasticity"] = (str(x.get("basis", "none")) if pd.isna(x["elasticity"])  # discontinued, ...
+                                    else f"{x['elasticity']:.2f} [{x['elasticity_low']:.2f}, {x['elasticity_high']:.2f}]"
                                     + (" (category)" if x.get("basis", "item") != "item" else ""))
         if not values:
             return Section("Price and elasticity", missing="No price history for this item.", kind="missing")
@@ -482,6 +490,12 @@ def promotions(data: ShopData, item_id: str | None = None, periods: int = 7, mod
                 "worth running when the whole interval is above zero.")))]
 
 
+def _trend_window(data: ShopData) -> str:
+    """What the trend numbers are, e.g. "units per week: the last 13 weeks against ..."."""
+    window = str(data.trends("item").attrs.get("window", "units per period: recent against the forecast"))
+    return window[:1].upper() + window[1:]
+
+
 def trends(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
     def chart() -> Section | None:
         t = data.trends("item")
@@ -493,8 +507,7 @@ def trends(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
 
     return [_safe("Rising and falling", chart),
             _safe("Rising and falling items", lambda: _table(data, "trends", mode, note=(
-                "Daily units: the last 28 days against the forecast; evidence columns come from the text "
-                "signals when present."))),
+                f"{_trend_window(data)}; evidence columns come from the text signals when present."))),
             _safe("Category trends", lambda: _table(data, "category-trends", mode))]
 
 
