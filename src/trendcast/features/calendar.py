@@ -122,9 +122,20 @@ def calendar_features(ds: pd.Series | pd.DatetimeIndex) -> pd.DataFrame:
     return out
 
 
-def add_calendar(df: pd.DataFrame, time_col: str = "ds") -> pd.DataFrame:
-    """A copy of ``df`` with the calendar columns appended (existing ones are replaced)."""
-    feats = calendar_features(df[time_col])
+def calendar_columns(freq_kind: str = "D") -> tuple[str, ...]:
+    """The :data:`CALENDAR_COLUMNS` that mean something for periods of ``freq_kind`` (D, W, M).
+
+    A month labelled by its first day has no weekday and no festival day of its own: the
+    weekday of the 1st would only tell one month-year from another, which a model can memorise.
+    Monthly data keeps the month; festivals reach it through the fused calendar, counted per
+    period (:mod:`trendcast.features.fusion`).
+    """
+    return ("cal_month",) if freq_kind == "M" else CALENDAR_COLUMNS
+
+
+def add_calendar(df: pd.DataFrame, time_col: str = "ds", columns: tuple[str, ...] = CALENDAR_COLUMNS) -> pd.DataFrame:
+    """A copy of ``df`` with the calendar ``columns`` appended (existing ones are replaced)."""
+    feats = calendar_features(df[time_col])[list(columns)]
     feats.index = df.index
     return pd.concat([df.drop(columns=[c for c in feats if c in df]), feats], axis=1)
 

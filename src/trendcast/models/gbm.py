@@ -1,8 +1,9 @@
 """One global LightGBM model over all series, built with Nixtla's mlforecast.
 
 Features: target lags (1, 7, 14, 28 and the season), rolling means/std of the target, calendar
-and shopping-festival flags (:mod:`trendcast.features.calendar`), every covariate column in the
-frame, and the static columns (item, store, category) as LightGBM categoricals.
+and shopping-festival flags (:mod:`trendcast.features.calendar`; the month alone for monthly
+data), every covariate column in the frame, and the static columns (item, store, category) as
+LightGBM categoricals.
 
 The leakage rule for covariates (what is known when):
 - **future-known**: numeric columns that also appear in ``X_future`` (price, promo, ...). They
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from trendcast.errors import ConfigError, InputError
-from trendcast.features.calendar import CALENDAR_COLUMNS, add_calendar
+from trendcast.features.calendar import add_calendar, calendar_columns
 from trendcast.features.frequency import kind
 from trendcast.models.base import (
     FORECAST,
@@ -201,8 +202,9 @@ class LightGBMModel(Forecaster):
             both["price_rel"] = both["price"] / both[ID].map(self.ref_price_).replace(0, np.nan)
             dynamic.append("price_rel")
         if self.calendar:
-            both = add_calendar(both)
-            dynamic += list(CALENDAR_COLUMNS)
+            columns = calendar_columns(kind(self.freq))
+            both = add_calendar(both, columns=columns)
+            dynamic += list(columns)
         both = both.drop(columns=past_cols)
         is_future = both[TARGET].isna()
         static = self.train_.groupby(ID)[self.static_].first().astype("category")
