@@ -9,7 +9,8 @@ one pass, which is also statsforecast's fastest path) and caches the result per 
 Quantiles map to statsforecast levels: q < 0.5 -> ``lo-(100-200q)``, q > 0.5 -> ``hi-(200q-100)``,
 q = 0.5 -> the point forecast. Series too short for two conformal windows (< 2h+1 points) get
 the spread of a Naive model's native interval around their own point forecast instead, so every
-series always gets quantiles.
+series always gets quantiles. The Croston family forecasts a rate, not a median: its quantiles
+are those of the series' own demand, scaled to that rate (:func:`intermittent_quantiles`).
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ class StatsForecastModel(Forecaster):
         model = self._sf_model(key)
         alias = model.alias
         levels = _levels(quantiles)
+        if levels and self.capabilities.intermittent:
+            point = _pick(self._run(df, model, h, [], conformal=False), alias, [])
+            return intermittent_quantiles(point, df, quantiles)
         if not levels or self.native_intervals:
             return _pick(self._run(df, model, h, levels, conformal=False), alias, quantiles)
         sizes = df.groupby(ID).size()
@@ -161,3 +165,26 @@ class StatsForecastModel(Forecaster):
             spread = (naive[col] - naive[FORECAST]).to_numpy()
             point[col] = point[FORECAST].to_numpy() + np.nan_to_num(spread)
         return point
+
+
+def intermittent_quantiles(point: pd.DataFrame, history: pd.DataFrame, quantiles: list[float]) -> pd.DataFrame:
+    """Quantiles of a period's demand for rate forecasts (Croston, TSB, ADIDA, IMAPA).
+
+    A slow mover sells nothing in most periods and a lump in a few: a symmetric interval around
+    a rate of 0.2 units calls 0.2 its median and misses the periods that sell 3. Here demand is
+    0 with the share of periods the series sold nothing in, otherwise a sale size drawn from its
+    own history, the sizes scaled so the mixture's mean is the forecast rate. Quantiles of that
+    mixture: 0 up to the share of empty periods, then the sizes' empirical quantiles.
+    """
+    hist = history[[ID, TARGET]]
+    sold = hist[hist[TARGET] > 0]
+    p = (sold.groupby(ID).size() / hist.groupby(ID).size()).reindex(point[ID].unique()).fillna(0.0)
+    sizes = {uid: np.sort(g.to_numpy(dtype=float)) for uid, g in sold.groupby(ID)[TARGET]}
+    out = point.copy()
+    rate = out[FORECAST].clip(lower=0.0).to_numpy(dtype=float)
+    for q in quantiles:
+        # per unit of forecast rate (the mixture's mean is the forecast): 0 up to the empty share
+        per_rate = pd.Series({uid: float(np.quantile(s, (q - 1.0 + p[uid]) / p[uid])) / (p[uid] * s.mean())
+                             for uid, s in sizes.items() if uid in p.index and q > 1.0 - p[uid]}, dtype=float)
+        out[quantile_column(q)] = rate * out[ID].map(per_rate).fillna(0.0).to_numpy()
+    return out
