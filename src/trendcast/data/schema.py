@@ -100,7 +100,7 @@ EVENTS = Source(
 TEXTS = Source(
     name="texts",
     table="texts",
-    doc="Dated text: reviews, social posts, news. Chinese and English.",
+    doc="Dated text: reviews, social posts, news; Chinese, English and other languages.",
     columns=(
         Column("date", "date", True, "publication day"),
         Column("text", "str", True, "the text itself"),
