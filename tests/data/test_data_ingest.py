@@ -267,3 +267,13 @@ def test_cli_ingest_ok_and_error(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["ingest", "--sales", str(bad), "--db", str(db), "--on-error", "skip",
                  "--rejects", str(rejects)]) == 0
     assert "negative" in rejects.read_text(encoding="utf-8")
+
+
+def test_sold_items_missing_from_the_catalogue_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sales = write(tmp_path / "s.csv", SALES + "S1,0001,2024-01-01,2,5.0,0\n")
+    products = write(tmp_path / "p.csv", PRODUCTS)
+    rep = ingest(tmp_path / "wh.duckdb", sales=sales, products=products)
+    assert rep.uncatalogued == ["0001"] and "0001" in rep.summary()["not in the catalogue"]
+    assert ingest(tmp_path / "wh.duckdb", products=write(tmp_path / "p2.csv", "item_id,category\n0001,tea\n")).uncatalogued == []
+    assert main(["ingest", "--db", str(tmp_path / "cli.duckdb"), "--sales", str(sales)]) == 0
+    assert "Not in the catalogue" in capsys.readouterr().out

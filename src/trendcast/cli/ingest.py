@@ -58,3 +58,5 @@ def ingest(
         console.print(f"Rejected rows and reasons: {report.rejects}")
     if report.freq:
         console.print(f"Frequency: {report.summary()['frequency']}")
+    if report.uncatalogued:
+        console.print(f"[yellow]Not in the catalogue:[/] {report.summary()['not in the catalogue']}", highlight=False)

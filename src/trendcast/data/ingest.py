@@ -75,6 +75,7 @@ class IngestReport:
     sources: dict[str, SourceReport]
     rejects: str | None = None
     freq: str | None = None  # the warehouse's frequency after this load (when sales were given)
+    uncatalogued: list[str] = field(default_factory=list)  # sold items the products table lacks
 
     def summary(self) -> dict[str, str]:
         """Human-readable lines, label -> value."""
@@ -86,10 +87,14 @@ class IngestReport:
             lines["rejects"] = self.rejects
         if self.freq:
             lines["frequency"] = f"{describe(self.freq)} ({self.freq})"
+        if self.uncatalogued:
+            shown = ", ".join(self.uncatalogued[:5]) + (", ..." if len(self.uncatalogued) > 5 else "")
+            lines["not in the catalogue"] = (f"{len(self.uncatalogued):,} sold item(s) ({shown}): forecast under "
+                                             "category 'unknown'; add them to the products file")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"db": self.db, "rejects": self.rejects, "freq": self.freq,
+        return {"db": self.db, "rejects": self.rejects, "freq": self.freq, "uncatalogued": self.uncatalogued,
                 "sources": {k: asdict(v) for k, v in self.sources.items()}}
 
 
@@ -201,7 +206,10 @@ def ingest(
                 if _bad_rows(con, bad):
                     _raise_first(con, st, bad)
             raise
-        return IngestReport(str(wh.path), reports, str(rejects_path) if rejects_path else None, freq)
+        missing = [r[0] for r in wh.con.execute(
+            "SELECT DISTINCT item_id FROM sales WHERE item_id NOT IN (SELECT item_id FROM products) ORDER BY 1"
+        ).fetchall()] if ("sales" in staged or "products" in staged) else []
+        return IngestReport(str(wh.path), reports, str(rejects_path) if rejects_path else None, freq, missing)
     finally:
         for st, _ in staged.values():
             run_cleanup(wh.con, st.cleanup)
