@@ -284,14 +284,16 @@ def estimate_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None =
     df, gone = _prepare(panel)
     pooled = {str(c): _estimate(g, "series", cfg) for c, g in df.groupby("category", sort=True)}
     rows = []
-    for item, g in panel.groupby("item_id", sort=True):
-        cat = str(g["category"].iloc[0])
+    lives = dict(tuple(df.groupby("item_id", sort=True)))
+    for item, cat in panel.groupby("item_id", sort=True)["category"].first().astype(str).items():
         if item in gone.index:
             last = gone[item]
             rows.append({"item_id": item, "category": cat, "basis": "discontinued",
                          "last_sale": None if pd.isna(last) else f"{last:%Y-%m-%d}"})
             continue
-        g = df[df["item_id"] == item]
+        if item not in lives:  # no positive price in its selling life
+            continue
+        g = lives[item]
         sd, selling = _price_variation(g), int((g["y"] > 0).sum())
         if sd >= cfg.min_log_price_sd and selling >= cfg.min_selling_days:
             est, basis = _estimate(g, "store_id", cfg), "item"
