@@ -77,6 +77,9 @@ def fit_forecast(
     return out
 
 
+RUNS_TRIED = 10  # newest runs at the warehouse's frequency looked at: older ones predate its sales
+
+
 def _runs(db: str | Path) -> pd.DataFrame:
     """``run_id, created_at, model, freq`` of every stored forecast run, newest first (runs
     stored before frequencies existed were daily)."""
@@ -124,7 +127,7 @@ def stored_forecasts(db: str | Path, panel: pd.DataFrame, h: int = 1) -> tuple[p
     if runs.empty:
         return None, "no forecast run stored"
     freq = panel.attrs.get("freq", "D")
-    for run in runs[runs["freq"] == freq].itertuples():
+    for run in runs[runs["freq"] == freq].head(RUNS_TRIED).itertuples():
         try:
             out = _usable(latest_forecasts(db, run.run_id), panel, h)
         except NotReadyError:
