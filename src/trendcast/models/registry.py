@@ -32,7 +32,7 @@ MODELS: dict[str, str] = {
     "lstm": "trendcast.models.deep:LSTMModel",
     "tcn": "trendcast.models.deep:TCNModel",
     "transformer": "trendcast.models.deep:TransformerModel",
-    "ensemble": "trendcast.models.ensemble:EnsembleModel",
+    "ensemble": "trendcast.evaluate.ensemble:EnsembleModel",
 }
 
 
