@@ -122,3 +122,19 @@ def test_cli_promo_plan_lifts_the_planned_days(decide_db: Path, tmp_path: Path) 
     promo_rows = fc[(fc["item_id"] == "I001") & (fc["promo"] == 1)]
     assert len(promo_rows) == 2 * 3 and (promo_rows["uplift_units"] > 0).all()
     assert (fc.loc[fc["promo"] == 0, "uplift_units"].abs() < 1e-9).all()
+
+
+def test_a_shop_without_prices_still_gets_its_plan_and_trends(tmp_path: Path, small_demo: dict) -> None:
+    path = tmp_path / "noprice.duckdb"
+    with Warehouse(path) as wh:
+        for name in ("sales", "products"):
+            frame = small_demo[name].copy()
+            if name == "sales":
+                frame = frame.drop(columns=["price"])
+            wh.con.register("frame", frame)
+            wh.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")
+            wh.con.unregister("frame")
+    summary = demo_step(path, tmp_path)
+    assert summary["elasticities"].startswith("skipped: ") and "price" in summary["elasticities"]
+    assert summary["warehouse tables"] == "inventory_plan"  # no stock counts: no alerts to store
+    assert (tmp_path / "decisions" / "inventory_plan.csv").exists() and "trends" in summary

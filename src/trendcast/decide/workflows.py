@@ -15,7 +15,7 @@ from trendcast.data.export import write_csv
 from trendcast.data.warehouse import Warehouse
 from trendcast.decide.forecasts import DEFAULT_QUANTILES, get_forecasts
 from trendcast.decide.inventory import InventoryPolicy, compute_plan, stockout_alerts
-from trendcast.errors import InputError, NotReadyError
+from trendcast.errors import InputError, NotReadyError, TrendcastError
 from trendcast.features.frequency import DAYS_PER_PERIOD, default_horizon, kind, unit
 
 _FORECASTS: dict[tuple[str, float, int, str | None], pd.DataFrame] = {}
@@ -242,32 +242,44 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
     critical = int((stock_alerts.get("status", pd.Series(dtype=str)) == "critical").sum())
     summary["stock-out alerts"] = f"{len(stock_alerts)} series short before replenishment ({critical} critical) -> {path}"
 
-    est, recs = price_recommendations(db)
-    path = save(est, "elasticities.csv")
-    save(recs, "price_recommendations.csv")
-    pooled = int((est["basis"] != "item").sum())
-    summary["elasticities"] = f"median {est['elasticity'].median():.2f} over {len(est)} items ({pooled} pooled by category) -> {path}"
-    from trendcast.decide.pricing import what_if_curves
+    tables = {"inventory_plan": plan, "alerts": stock_alerts}
 
-    with Warehouse(db, read_only=True) as wh:
-        products = wh.table("products")
-    save(what_if_curves(recs, est, products), "price_whatif.csv")
-    moved = recs[recs["recommended_price"] != recs["current_price"]]
-    summary["price recommendations"] = (
-        f"{len(moved)} of {len(recs)} items change price within +/-20% -> "
-        f"{folder / 'price_recommendations.csv'}, curves {folder / 'price_whatif.csv'}"
-    )
-    up = est[["item_id", "category", "basis", "promo_uplift", "promo_uplift_low", "promo_uplift_high"]]
-    path = save(up, "promo_uplift.csv")
-    summary["promotion uplift"] = f"median +{100 * up['promo_uplift'].median():.0f}% per promotion day beyond the price cut -> {path}"
+    def prices() -> None:
+        est, recs = price_recommendations(db)
+        path = save(est, "elasticities.csv")
+        save(recs, "price_recommendations.csv")
+        pooled = int((est["basis"] != "item").sum())
+        summary["elasticities"] = f"median {est['elasticity'].median():.2f} over {len(est)} items ({pooled} pooled by category) -> {path}"
+        from trendcast.decide.pricing import what_if_curves
 
-    item = demo_product(db)
-    fc_new = new_product(db, item, h=28)
-    path = save(fc_new, "new_product_forecast.csv")
-    summary["new product"] = (
-        f"{item['category']} at {item['price']}: {fc_new['forecast'].sum():.0f} units in 28 days from "
-        f"{', '.join(fc_new.attrs['neighbours'])} -> {path}"
-    )
+        with Warehouse(db, read_only=True) as wh:
+            products = wh.table("products")
+        save(what_if_curves(recs, est, products), "price_whatif.csv")
+        moved = recs[recs["recommended_price"] != recs["current_price"]]
+        summary["price recommendations"] = (
+            f"{len(moved)} of {len(recs)} items change price within +/-20% -> "
+            f"{folder / 'price_recommendations.csv'}, curves {folder / 'price_whatif.csv'}"
+        )
+        up = est[["item_id", "category", "basis", "promo_uplift", "promo_uplift_low", "promo_uplift_high"]]
+        path = save(up, "promo_uplift.csv")
+        summary["promotion uplift"] = f"median +{100 * up['promo_uplift'].median():.0f}% per promotion period beyond the price cut -> {path}"
+        tables["elasticities"] = est
+
+    def launch() -> None:
+        item = demo_product(db)
+        fc_new = new_product(db, item, h=28)
+        path = save(fc_new, "new_product_forecast.csv")
+        summary["new product"] = (
+            f"{item['category']} at {item['price']}: {fc_new['forecast'].sum():.0f} units over the forecast from "
+            f"{', '.join(fc_new.attrs['neighbours'])} -> {path}"
+        )
+
+    # a shop without prices (or without comparable items) still gets its plan, trends and alerts
+    for name, step in (("elasticities", prices), ("new product", launch)):
+        try:
+            step()
+        except TrendcastError as exc:
+            summary[name] = f"skipped: {exc}"
 
     tr = trends(db, level="item")
     cat = trends(db, level="category")
@@ -287,6 +299,6 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
     else:
         path = save(recs_u, "recommendations.csv")
         summary["recommendations"] = f"top-10 for {recs_u['user_token'].nunique()} users -> {path}"
-    stored = store_tables(db, {"inventory_plan": plan, "alerts": stock_alerts, "elasticities": est})
+    stored = store_tables(db, tables)
     summary["warehouse tables"] = ", ".join(stored)
     return summary
