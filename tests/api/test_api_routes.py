@@ -57,6 +57,8 @@ def test_validation_errors_are_clear_422(client: TestClient) -> None:
     assert res.status_code == 422 and "body field 'kind'" in res.json()["detail"]
     res = client.get("/api/v1/history", params={"unique_id": "S9/NOPE"})
     assert res.status_code == 422 and "Unknown series 'S9/NOPE'" in res.json()["detail"]
+    res = client.get("/api/v1/history", params={"unique_id": "S1/café crème"})  # inner spaces are a valid id
+    assert res.status_code == 422 and "Unknown series 'S1/café crème'" in res.json()["detail"]
     res = client.get("/api/v1/decisions/price-whatif", params={"unique_id": "S1/I001", "price_change": -5})
     assert res.status_code == 422 and "price_change" in res.json()["detail"]
 

@@ -46,3 +46,16 @@ def test_missing_categories_are_said_plainly(api_db: Path, tmp_path: Path) -> No
     finally:
         con.close()
     assert "without product categories" in text and "0 categories" not in text
+
+
+def test_a_shop_without_promotion_days_says_so(api_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "nopromo.duckdb"
+    shutil.copy(api_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE sales SET promo = 0")
+    try:
+        sections = views.promotions(ShopData(con, db=db))
+        planned = next(s for s in sections if s.title == "A planned promotion's effect")
+        assert planned.kind == "missing" and "No promotion days" in planned.missing
+    finally:
+        con.close()

@@ -36,7 +36,8 @@ Reader = Annotated[TokenInfo, Depends(reader)]
 Writer = Annotated[TokenInfo, Depends(writer)]
 Admin = Annotated[TokenInfo, Depends(admin)]
 
-SERIES_ID = r"^[^\s]{1,128}$"
+# ids may hold inner spaces ("café crème": ingest keeps them), not edge spaces or control characters
+SERIES_ID = r"^\S(?:[^\x00-\x1f\x7f]{0,126}\S)?$"
 UniqueId = Annotated[str, Query(description="Series id as in /series, e.g. 'S1/I001'.", pattern=SERIES_ID)]
 UPLOAD_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv", ".tsv.gz", ".txt")
 

@@ -6,6 +6,7 @@ figure's data, so it opens offline and can be mailed around. See :func:`build_re
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,16 +68,17 @@ def top_series(data: ShopData, n: int = REPORT_ITEMS) -> list[str]:
     return [r[0] for r in data.con.execute(sql, [n]).fetchall()]
 
 
-def _example_product(data: ShopData) -> dict[str, object] | None:
-    """The report's new-product example: the best-selling category at its median price."""
+def _example_product(data: ShopData) -> tuple[dict[str, object] | None, str]:
+    """The report's new-product example (the best-selling category at its median price), or
+    None and why there is none."""
     if data.db is None:
-        return None
+        return None, "No warehouse file to read a product from."
     from trendcast.decide.workflows import demo_product
 
     try:
-        return demo_product(data.db)
-    except NotReadyError:
-        return None
+        return demo_product(data.db), ""
+    except NotReadyError as exc:
+        return None, f"No new-product example: {exc}"
 
 
 def build_report(db: Path, out: Path, llm: LLMConfig | None = None, items: int = REPORT_ITEMS) -> ReportResult:
@@ -91,12 +93,14 @@ def build_report(db: Path, out: Path, llm: LLMConfig | None = None, items: int =
                  _Page("Promotions", "promotions", views.promotions(data)),
                  _Page("Trends", "trends", views.trends(data)),
                  _Page("Voice of the customer", "voice", views.voice(data))]
-        pages.append(_Page("New product", "new-product", views.new_product(data, _example_product(data))))
+        product, why = _example_product(data)
+        pages.append(_Page("New product", "new-product", views.new_product(data, product, why=why)))
         users = data.active_users(1)
         if users:
             pages.append(_Page("Recommendations", "recommendations", views.recommendations(data, users[0])))
         for uid in top_series(data, items):
-            anchor = "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", uid)
+            # readable, and unique even for ids that differ only in characters the slug drops
+            anchor = f"item-{re.sub(r'[^A-Za-z0-9_-]', '-', uid)}-{hashlib.sha1(uid.encode()).hexdigest()[:6]}"
             pages.append(_Page(f"Item {uid}", anchor, views.item(data, uid, dom_prefix=f"{anchor}-")))
         pages.append(_Page("Hot spots", "hotspots", views.hotspots(data)))
         story = narrative(data, llm)

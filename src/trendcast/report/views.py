@@ -349,7 +349,7 @@ def item(data: ShopData, unique_id: str, dom_prefix: str = "") -> list[Section]:
                   "Order now": "unknown" if pd.isna(r["order_qty"]) else f"{r['order_qty']:,.0f}",
                   "Order up to": f"{r['order_up_to']:,.0f}",
                   "Reorder point": f"{r['reorder_point']:,.0f}", "Safety stock": f"{r['safety_stock']:,.1f}",
-                  f"Demand over {int(r['protection_days'])} {unit}s": f"{r['mean_demand']:,.1f}"}
+                  f"Demand over {int(r['protection_days'])} days": f"{r['mean_demand']:,.1f}"}  # the plan speaks days
         try:
             orders = data.orders()
             hit = orders[orders["unique_id"] == unique_id]
@@ -466,6 +466,9 @@ def promotions(data: ShopData, item_id: str | None = None, periods: int = 7, mod
 
     def plan() -> Section:
         up = data.promotions()
+        if up.empty:  # prices but no promotion day in the history
+            return Section("A planned promotion's effect", missing="No promotion days in the sales history, "
+                           "so there is no uplift to plan with.", kind="missing")
         chosen = item_id if item_id in set(up["item_id"]) else str(up["item_id"].iloc[0])
         eff = promotion_effect(data, chosen, periods)
         values = {"Item": chosen, f"Promotion {unit}s": str(periods),
@@ -530,8 +533,10 @@ def voice(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
             _safe("What customers said", lambda: _table(data, "voice-examples", mode))]
 
 
-def new_product(data: ShopData, product: dict[str, object] | None, form: bool = False) -> list[Section]:
-    """The cold-start form (dashboard) and the forecast with its nearest items."""
+def new_product(data: ShopData, product: dict[str, object] | None, form: bool = False,
+                why: str = "") -> list[Section]:
+    """The cold-start form (dashboard) and the forecast with its nearest items; without a
+    product, ``why`` there is none (the report says it rather than show an empty page)."""
     unit = data.unit()
     sections: list[Section] = []
     if form:
@@ -549,6 +554,8 @@ def new_product(data: ShopData, product: dict[str, object] | None, form: bool = 
   <button type="submit" id="np-submit">Forecast</button>
 </form>"""), kind="form"))
     if product is None:
+        if why:
+            sections.append(Section("New product forecast", missing=why, kind="missing"))
         return sections
 
     def forecast() -> Section:
