@@ -193,8 +193,8 @@ def price_curves_figure(curve: pd.DataFrame, current: float, recommended: float 
     return fig
 
 
-def uplift_figure(uplift: pd.DataFrame, top: int = 30) -> go.Figure | None:
-    """Promotion uplift (% units per promotion day) with its interval."""
+def uplift_figure(uplift: pd.DataFrame, unit: str = "day", top: int = 30) -> go.Figure | None:
+    """Promotion uplift (% units per promotion period: day, week, month) with its interval."""
     if uplift.empty:
         return None
     df = uplift.sort_values("uplift_pct", ascending=False).head(top)
@@ -205,7 +205,7 @@ def uplift_figure(uplift: pd.DataFrame, top: int = 30) -> go.Figure | None:
                      arrayminus=(df["uplift_pct"] - df["uplift_low_pct"]).to_numpy()), name="uplift"))
     fig.add_vline(x=0, line=dict(color="#a0aec0", dash="dot"))
     fig.update_layout(title="Promotion uplift with 95% interval (blue: interval above zero)",
-                      xaxis_title="% more units on a promotion day (beyond the price cut)",
+                      xaxis_title=f"% more units in a promotion {unit} (beyond the price cut)",
                       **{**LAYOUT, "hovermode": "closest", "height": 160 + 20 * len(df)})
     fig.update_yaxes(autorange="reversed", automargin=True)
     return fig

@@ -487,9 +487,9 @@ def promotions(data: ShopData, item_id: str | None = None, periods: int = 7, mod
         return Section("A planned promotion's effect", html, kind="kpis")
 
     return [_safe("A planned promotion's effect", plan),
-            _safe("Promotion uplift", lambda: _fig("Promotion uplift", figures.uplift_figure(data.promotions()))),
+            _safe("Promotion uplift", lambda: _fig("Promotion uplift", figures.uplift_figure(data.promotions(), unit))),
             _safe("Promotion uplift table", lambda: _table(data, "promotions", mode, note=(
-                "Uplift: % more units on a promotion day beyond the price cut, with its 95% interval; "
+                f"Uplift: % more units in a promotion {unit} beyond the price cut, with its 95% interval; "
                 "worth running when the whole interval is above zero.")))]
 
 
