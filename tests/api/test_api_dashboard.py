@@ -52,6 +52,8 @@ def test_item_page_has_every_block_with_readable_units(client: TestClient) -> No
         assert block in html, block
     assert "units per day" in html
     assert '"tickvals":[1,2,3,4,5]' in html.replace(" ", "")  # star ratings on whole-star ticks
+    assert "No series or item" not in html
+    assert "No series or item &#39;NOPE&#39; in this shop" in client.get("/item?item_id=NOPE").text
 
 
 def test_table_paging_sorting_filtering(client: TestClient) -> None:

@@ -170,8 +170,13 @@ def item(request: Request, svc: Svc,
             uid = unique_id if unique_id in known else None
             if uid is None and item_id is not None and item_id in set(options["item_id"]):
                 uid = data.first_series(item_id)
+            asked = unique_id or item_id
+            unknown = asked is not None and uid is None
             uid = uid or options["unique_id"].iloc[0]
             sections = views.item(data, uid)
+            if unknown:  # say so rather than show another item as if it were the one asked for
+                sections.insert(0, views.Section("Not found", missing=f"No series or item '{asked}' in this "
+                                                 f"shop; showing {uid}. Pick one below.", kind="missing"))
         labels = [(u, f"{u} · {t} · {c}") for u, c, t in
                   zip(options["unique_id"], options["category"], options["title"], strict=True)]
         picker = {"action": "/item", "options": labels, "selected": uid}
