@@ -34,13 +34,19 @@ def test_mixed_or_irregular_dates_follow_no_frequency() -> None:
     assert detect(pd.date_range("2024-01-15", periods=8, freq="QS") + pd.Timedelta(days=14)) is None  # quarters
 
 
+def _loaded(path: Path, sales: pd.DataFrame) -> Warehouse:
+    """A warehouse holding ``sales``, its frequency detected (the caller closes it)."""
+    wh = Warehouse(path)
+    wh.con.register("frame", sales)
+    wh.con.execute("INSERT INTO sales BY NAME SELECT * FROM frame")
+    wh.set_config("freq", wh.detect_frequency())
+    return wh
+
+
 def test_monthly_sales_dated_mid_month_are_labelled_by_month(tmp_path: Path) -> None:
     days = pd.date_range("2024-01-01", periods=6, freq="MS") + pd.Timedelta(days=14)
     sales = pd.DataFrame({"store_id": "", "item_id": "A", "date": days.delete([2]).date, "units": 5.0})
-    with Warehouse(tmp_path / "m.duckdb") as wh:
-        wh.con.register("frame", sales)
-        wh.con.execute("INSERT INTO sales BY NAME SELECT * FROM frame")
-        wh.set_config("freq", wh.detect_frequency())
+    with _loaded(tmp_path / "m.duckdb", sales) as wh:
         panel = wh.sales_panel()
     assert list(panel["ds"].dt.strftime("%m-%d")) == ["01-01", "02-01", "03-01", "04-01", "05-01", "06-01"]
     assert panel["y"].tolist() == [5.0, 5.0, 0.0, 5.0, 5.0, 5.0]  # the last month (15 June) is kept
@@ -56,10 +62,7 @@ def test_period_labels() -> None:
 def test_weekly_panel_fills_missing_weeks_not_days(tmp_path: Path) -> None:
     weeks = pd.date_range("2024-01-05", periods=10, freq="W-FRI")
     sales = pd.DataFrame({"store_id": "", "item_id": "A", "date": weeks.delete([4]).date, "units": 3.0})
-    with Warehouse(tmp_path / "w.duckdb") as wh:
-        wh.con.register("frame", sales)
-        wh.con.execute("INSERT INTO sales BY NAME SELECT * FROM frame")
-        wh.set_config("freq", wh.detect_frequency())
+    with _loaded(tmp_path / "w.duckdb", sales) as wh:
         panel = wh.sales_panel()
         monthly = wh.sales_panel("MS")
     assert panel.attrs["freq"] == "W-FRI" and list(panel["ds"]) == list(weeks)

@@ -19,11 +19,16 @@ def test_period_unit(freq: str, unit: str) -> None:
     assert period_unit(freq) == unit
 
 
-def test_weekly_warehouse_speaks_in_weeks(api_db: Path, tmp_path: Path) -> None:
-    db = tmp_path / "weekly.duckdb"
+def _changed_copy(api_db: Path, db: Path, sql: str) -> duckdb.DuckDBPyConnection:
+    """A connection to a copy of the small shop with ``sql`` applied (the caller closes it)."""
     shutil.copy(api_db, db)
     con = duckdb.connect(str(db))
-    con.execute("INSERT OR REPLACE INTO config VALUES ('freq', 'W-SUN')")
+    con.execute(sql)
+    return con
+
+
+def test_weekly_warehouse_speaks_in_weeks(api_db: Path, tmp_path: Path) -> None:
+    con = _changed_copy(api_db, tmp_path / "weekly.duckdb", "INSERT OR REPLACE INTO config VALUES ('freq', 'W-SUN')")
     try:
         data = ShopData(con, db=None)
         k = views.kpis(data)
@@ -37,10 +42,7 @@ def test_weekly_warehouse_speaks_in_weeks(api_db: Path, tmp_path: Path) -> None:
 
 
 def test_missing_categories_are_said_plainly(api_db: Path, tmp_path: Path) -> None:
-    db = tmp_path / "nocat.duckdb"
-    shutil.copy(api_db, db)
-    con = duckdb.connect(str(db))
-    con.execute("DELETE FROM products")  # sales without a products file (e.g. Walmart)
+    con = _changed_copy(api_db, tmp_path / "nocat.duckdb", "DELETE FROM products")  # no products file (e.g. Walmart)
     try:
         text = " ".join(builtin_text(facts(ShopData(con))))
     finally:
@@ -50,9 +52,7 @@ def test_missing_categories_are_said_plainly(api_db: Path, tmp_path: Path) -> No
 
 def test_a_shop_without_promotion_days_says_so(api_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "nopromo.duckdb"
-    shutil.copy(api_db, db)
-    con = duckdb.connect(str(db))
-    con.execute("UPDATE sales SET promo = 0")
+    con = _changed_copy(api_db, db, "UPDATE sales SET promo = 0")
     try:
         sections = views.promotions(ShopData(con, db=db))
         planned = next(s for s in sections if s.title == "A planned promotion's effect")
