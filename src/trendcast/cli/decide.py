@@ -157,8 +157,11 @@ def new_product_cmd(
     price: float = typer.Option(..., help="Planned selling price."),
     title: str = typer.Option("", help="Product title (improves matching)."),
     description: str = typer.Option("", help="Product description."),
-    launch: str | None = typer.Option(None, help="Launch date YYYY-MM-DD (default: the day after the last sale)."),
-    days: int = typer.Option(28, help="Days to forecast."),
+    launch: str | None = typer.Option(
+        None, help="Launch date YYYY-MM-DD (default: the period after the last sale; weekly/monthly: its period)."),
+    days: int | None = typer.Option(
+        None, "--days", "--periods",
+        help="Periods to forecast, at the data's frequency (default 28 days, 13 weeks, 6 months)."),
     k: int = typer.Option(5, help="Number of similar items to learn from."),
     out: Path | None = typer.Option(None, help=OUT_HELP),
 ) -> None:
@@ -168,10 +171,13 @@ def new_product_cmd(
     item = {"category": category, "price": price, "title": title, "description": description}
     with _busy("finding similar items"):
         fc = new_product(db, item, h=days, k=k, launch=launch)
-    total = fc.groupby("store_id")["forecast"].sum().reset_index().rename(columns={"forecast": f"units_{days}d"})
-    _show(total, "New product forecast per store", ["store_id", f"units_{days}d"])
-    console.print(f"Similar items: {', '.join(fc.attrs['neighbours'])} (text: {fc.attrs['text_method']}; launch curve from {fc.attrs['launches_in_curve']} launches).")
-    _write(fc, out)
+    per = fc.attrs.get("unit", "day")  # day, week or month
+    column = f"units_{fc['day'].max()}{per[0]}"  # units_28d, units_13w, units_6m
+    total = fc.groupby("store_id")["forecast"].sum().reset_index().rename(columns={"forecast": column})
+    _show(total, "New product forecast per store", ["store_id", column])
+    console.print(f"Similar items: {', '.join(fc.attrs['neighbours'])} (text: {fc.attrs['text_method']}; launch curve from "
+                  f"{fc.attrs['launches_in_curve']} launches; level {fc.attrs.get('level', float('nan')):,.2f} units per {per}).")
+    _write(fc if per == "day" else fc.rename(columns={"day": per}), out)
 
 
 @app.command("trends")

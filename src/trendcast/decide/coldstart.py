@@ -6,10 +6,15 @@ embeddings (:func:`trendcast.text.embeddings.embed_products`, multilingual) when
 its encoder load; otherwise a character n-gram TF-IDF cosine (works for Chinese and English
 without a tokenizer). The result says which one was used.
 
-Forecast = similarity-weighted mean (``statistic="median"``: weighted median) daily level of the ``k`` nearest items (their mean daily sales
-over the 28 days before the launch date) x a launch-curve shape: the median, over items whose
-launch falls inside the history, of sales on day ``d`` after launch divided by their level in
-the following weeks. With fewer than three observed launches the shape is flat.
+Everything is counted in periods of the data's frequency (``panel.attrs["freq"]``, else read
+from the dates; see :mod:`trendcast.features.frequency`): daily, weekly or monthly.
+
+Forecast = similarity-weighted mean (``statistic="median"``: weighted median) level of the ``k``
+nearest items (their mean sales per period over the :data:`LEVEL_WINDOW` periods before the launch
+period: 28 days, 8 weeks or 3 months) x a launch-curve shape: the median, over items whose
+launch falls inside the history, of sales in period ``d`` after launch divided by their level in
+the following periods. With fewer than three observed launches the shape is flat. Forecast dates
+are period labels at the data's frequency, starting with the period the launch falls in.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trendcast.data.periods import check_freq, detect, kind, period_label
 from trendcast.errors import ConfigError, InputError
+from trendcast.features.frequency import default_horizon, unit
 
 WEIGHTS = {"text": 0.4, "category": 0.4, "price": 0.2}
+LEVEL_WINDOW = {"D": 28, "W": 8, "M": 3}  # periods before launch giving a neighbour's level
+SMOOTH = {"D": 7, "W": 1, "M": 1}  # launch-curve smoothing (periods): the weekday pattern in daily data
 
 
 @dataclass
@@ -80,40 +89,81 @@ def build_similarity(products: pd.DataFrame, prices: pd.Series, db: object = Non
     return Similarity(sim, products["item_id"].astype(str).tolist(), method)
 
 
+def panel_freq(panel: pd.DataFrame) -> str:
+    """The panel's frequency: ``attrs["freq"]`` (set by the warehouse), else read from its dates."""
+    freq = panel.attrs.get("freq")
+    if freq:
+        return check_freq(freq)
+    return (detect(panel["ds"]) or "D") if len(panel) else "D"
+
+
+def _shift(ts: pd.Timestamp, n: int, freq: str) -> pd.Timestamp:
+    """``ts`` moved ``n`` (non-zero) periods; daily data moves by exact days."""
+    if kind(freq) == "D":
+        return ts + pd.Timedelta(days=n)
+    return ts + n * pd.tseries.frequencies.to_offset(check_freq(freq))
+
+
+def launch_period(launch: str | pd.Timestamp, freq: str) -> pd.Timestamp:
+    """The label of the period a launch date falls in (a Wednesday in ``W-MON`` data: the next
+    Monday; the 15th in ``MS`` data: the 1st). Daily dates are kept as given."""
+    ts = pd.Timestamp(launch)
+    if kind(freq) == "D":
+        return ts
+    return pd.Timestamp(period_label(pd.Series([ts]), check_freq(freq)).iloc[0])
+
+
 def item_daily(panel: pd.DataFrame) -> pd.DataFrame:
-    """Daily units per item summed over stores (``item_id x ds`` wide frame, NaN before launch)."""
+    """Units per item and period summed over stores (``item_id x ds`` wide frame, NaN before
+    launch). The name is historical: the periods are the panel's (days, weeks or months)."""
     return panel.pivot_table(index="ds", columns="item_id", values="y", aggfunc="sum").sort_index()
 
 
-def level_before(daily: pd.DataFrame, as_of: pd.Timestamp, days: int = 28) -> pd.Series:
-    """Mean daily units per item over the ``days`` before ``as_of`` (or the ``days`` after it when
-    there is no earlier history, e.g. items evaluated at the very start of the data)."""
-    before = daily[(daily.index < as_of) & (daily.index >= as_of - pd.Timedelta(days=days))]
-    after = daily[(daily.index >= as_of) & (daily.index < as_of + pd.Timedelta(days=days))]
+def level_before(
+    daily: pd.DataFrame, as_of: pd.Timestamp, periods: int | None = None, freq: str = "D", min_rows: int | None = None
+) -> pd.Series:
+    """Mean units per period and item over the ``periods`` periods before ``as_of`` (default
+    :data:`LEVEL_WINDOW`: 28 days, 8 weeks, 3 months), or over the ``periods`` from ``as_of`` on
+    when fewer than ``min_rows`` periods came before (e.g. items evaluated at the very start of
+    the data). ``min_rows`` defaults to half the window (14 days, 4 weeks, 2 months)."""
+    k = kind(freq)
+    n = LEVEL_WINDOW[k] if periods is None else int(periods)
+    if n < 1:
+        raise ConfigError("The level window must be at least one period.")
+    if min_rows is None:
+        min_rows = n // 2 if k == "D" else -(-n // 2)
+    before = daily[(daily.index < as_of) & (daily.index >= _shift(as_of, -n, freq))]
+    after = daily[(daily.index >= as_of) & (daily.index < _shift(as_of, n, freq))]
     lvl = before.mean()
-    return lvl.where(before.notna().sum() >= days // 2, after.mean())
+    return lvl.where(before.notna().sum() >= min_rows, after.mean())
 
 
-def launch_curve(daily: pd.DataFrame, days: int = 28, exclude: str | None = None) -> tuple[np.ndarray, int]:
-    """Median sales shape over the first ``days`` after launch relative to the next weeks' level.
+def launch_curve(
+    daily: pd.DataFrame, periods: int = 28, exclude: str | None = None, freq: str = "D"
+) -> tuple[np.ndarray, int]:
+    """Median sales shape over the first ``periods`` after launch relative to the level of the
+    next ``2 x periods``.
 
-    Only items first selling after the data's first ``days`` days count as launches. Returns
-    (shape, number of launches used); flat when fewer than three launches.
+    Only items first selling after the data's first ``periods`` periods (and selling for at
+    least ``3 x periods``) count as launches. Returns (shape, number of launches used); flat
+    when fewer than three launches. Daily shapes are smoothed over 7 days (weekday pattern).
     """
     start = daily.index.min()
+    first = _shift(start, periods, freq)
     shapes = []
     for item in daily.columns:
         if item == exclude:
             continue
         s = daily[item].dropna()
-        if s.empty or s.index[0] < start + pd.Timedelta(days=days) or len(s) < 3 * days:
+        if s.empty or s.index[0] < first or len(s) < 3 * periods:
             continue
-        later = s.iloc[days : 3 * days].mean()
+        later = s.iloc[periods : 3 * periods].mean()
         if later > 0:
-            shapes.append(s.iloc[:days].to_numpy() / later)
+            shapes.append(s.iloc[:periods].to_numpy() / later)
     if len(shapes) < 3:
-        return np.ones(days), len(shapes)
-    shape = pd.Series(np.median(np.vstack(shapes), axis=0)).rolling(7, min_periods=1, center=True).mean()
+        return np.ones(periods), len(shapes)
+    smooth = SMOOTH[kind(freq)]
+    shape = pd.Series(np.median(np.vstack(shapes), axis=0)).rolling(smooth, min_periods=1, center=True).mean()
     return shape.to_numpy(), len(shapes)
 
 
@@ -137,16 +187,23 @@ def cold_start_forecast(
     panel: pd.DataFrame,
     products: pd.DataFrame,
     new_item: dict[str, object],
-    h: int = 28,
+    h: int | None = None,
     k: int = 5,
     launch: str | pd.Timestamp | None = None,
     db: object = None,
 ) -> pd.DataFrame:
-    """Daily forecast per store for a product with no sales.
+    """Forecast per store and period for a product with no sales, at the panel's frequency.
 
-    ``new_item`` needs ``category`` and ``price``; ``title``/``description`` improve matching.
-    Returns ``store_id, ds, day, forecast`` with ``attrs`` naming the neighbours and method.
+    ``h`` periods (default: 28 days, 13 weeks or 6 months) from the period ``launch`` falls in
+    (default: the period after the last one in the data). ``new_item`` needs ``category`` and
+    ``price``; ``title``/``description`` improve matching. Returns ``store_id, ds, day, forecast``
+    (``day``: the period number after launch, 1 = launch period, whatever the frequency) with
+    ``attrs`` naming the neighbours and method, ``freq``, ``unit`` and ``level`` (units per
+    period; also under its old name ``daily_level``).
     """
+    freq = panel_freq(panel)
+    if h is None:
+        h = default_horizon(freq)
     if k < 1 or h < 1:
         raise ConfigError("k and h must be at least 1.")
     for key in ("category", "price"):
@@ -159,32 +216,40 @@ def cold_start_forecast(
     prices[new_id] = float(new_item["price"])
     sim = build_similarity(catalogue, prices, db)
     daily = item_daily(panel)
-    start = pd.Timestamp(launch) if launch is not None else daily.index.max() + pd.Timedelta(days=1)
-    levels = level_before(daily, start)
+    start = launch_period(launch, freq) if launch is not None else _shift(daily.index.max(), 1, freq)
+    levels = level_before(daily, start, freq=freq)
     i = sim.items.index(new_id)
     sim_row = sim.matrix[i].copy()
     sim_row[i] = -np.inf
     level, neighbours = _weighted_level(sim_row, sim.items, levels, set(daily.columns), k)
-    shape, n_launch = launch_curve(daily, h)
+    shape, n_launch = launch_curve(daily, h, freq=freq)
     store_share = panel[panel["item_id"].isin(neighbours)].groupby("store_id")["y"].sum()
     store_share = store_share / store_share.sum() if store_share.sum() > 0 else store_share * 0 + 1 / len(store_share)
-    dates = pd.date_range(start, periods=h, freq="D")
+    dates = pd.date_range(start, periods=h, freq="D" if kind(freq) == "D" else freq)
     out = pd.concat(
         [pd.DataFrame({"store_id": s, "ds": dates, "day": np.arange(1, h + 1), "forecast": level * share * shape[:h]}) for s, share in store_share.items()],
         ignore_index=True,
     )
-    out.attrs.update({"neighbours": neighbours, "text_method": sim.text_method, "launches_in_curve": n_launch, "daily_level": level})
+    out.attrs.update({"neighbours": neighbours, "text_method": sim.text_method, "launches_in_curve": n_launch,
+                      "daily_level": level, "level": level, "freq": freq, "unit": unit(freq)})
     return out
 
 
 def evaluate_cold_start(
-    panel: pd.DataFrame, products: pd.DataFrame, days: int = 28, k: int = 5, db: object = None, statistic: str = "mean"
+    panel: pd.DataFrame, products: pd.DataFrame, days: int | None = None, k: int = 5, db: object = None,
+    statistic: str = "mean",
 ) -> dict[str, object]:
-    """Leave-one-item-out: hide each item's history, forecast its first ``days`` days of sales.
+    """Leave-one-item-out: hide each item's history, forecast its first ``days`` periods of sales.
 
-    Compared with the category average (mean level of the other items in the category over the
-    same window). Both see only the same information; WAPE is over items' first-``days`` totals.
+    ``days`` counts periods of the panel's frequency (the name is kept from the daily-only
+    version; default 28 days, 13 weeks or 6 months); the neighbours' level is taken over as
+    many periods before the launch. Compared with the category average (mean level of the other
+    items in the category over the same window). Both see only the same information; WAPE is
+    over items' first-``days`` totals.
     """
+    freq = panel_freq(panel)
+    if days is None:
+        days = default_horizon(freq)
     daily = item_daily(panel)
     prices = panel.groupby("item_id")["price"].median()
     cat_of = products.set_index("item_id")["category"].astype(str)
@@ -197,12 +262,12 @@ def evaluate_cold_start(
             continue
         launch = s.index[0]
         actual = float(s.iloc[:days].sum())
-        levels = level_before(daily.drop(columns=item), launch, days)
+        levels = level_before(daily.drop(columns=item), launch, days, freq=freq)
         others = set(levels.index)
         sim_row = sim.matrix[i].copy()
         sim_row[i] = -np.inf
         level, _ = _weighted_level(sim_row, sim.items, levels, others, k, statistic)
-        shape, _ = launch_curve(daily, days, exclude=item)
+        shape, _ = launch_curve(daily, days, exclude=item, freq=freq)
         same_cat = [j for j in levels.index if cat_of.get(j) == cat_of[item] and np.isfinite(levels[j])]
         baseline = float(levels[same_cat].mean() * days) if same_cat else float(levels.mean() * days)
         rows.append({"item_id": item, "actual": actual, "forecast": level * float(shape[:days].sum()), "forecast_flat": level * days, "baseline": baseline})
@@ -214,6 +279,8 @@ def evaluate_cold_start(
 
     return {
         "items": len(res),
+        "periods": days,
+        "unit": unit(freq),
         "wape_similar_items": round(wape("forecast"), 4),
         "wape_similar_items_flat": round(wape("forecast_flat"), 4),
         "wape_category_average": round(wape("baseline"), 4),

@@ -145,8 +145,9 @@ def promo_uplifts(db: Path, by: str = "item") -> pd.DataFrame:
     return promo_uplift(panel, by=by)
 
 
-def new_product(db: Path, item: dict[str, object], h: int = 28, k: int = 5, launch: str | None = None) -> pd.DataFrame:
-    """Cold-start daily forecast per store for a product with no sales."""
+def new_product(db: Path, item: dict[str, object], h: int | None = None, k: int = 5, launch: str | None = None) -> pd.DataFrame:
+    """Cold-start forecast per store and period for a product with no sales (``h`` periods;
+    default 28 days, 13 weeks or 6 months)."""
     from trendcast.decide.coldstart import cold_start_forecast
 
     with Warehouse(db, read_only=True) as wh:
@@ -267,7 +268,7 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
 
     def launch() -> None:
         item = demo_product(db)
-        fc_new = new_product(db, item, h=28)
+        fc_new = new_product(db, item)
         path = save(fc_new, "new_product_forecast.csv")
         summary["new product"] = (
             f"{item['category']} at {item['price']}: {fc_new['forecast'].sum():.0f} units over the forecast from "

@@ -475,7 +475,7 @@ class ShopData:
         rows = self.con.execute("SELECT DISTINCT category FROM products WHERE category IS NOT NULL ORDER BY 1").fetchall()
         return [r[0] for r in rows]
 
-    def new_product(self, item: dict[str, object], h: int = 28) -> pd.DataFrame:
+    def new_product(self, item: dict[str, object], h: int | None = None) -> pd.DataFrame:
         """Cold-start forecast (per store) for a product with no sales; ``attrs`` name its neighbours."""
         from trendcast.decide.workflows import new_product
 
