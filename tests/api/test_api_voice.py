@@ -25,6 +25,10 @@ def test_voice_reads_and_page(fresh_warehouse: Path) -> None:
         aspects = client.get("/api/v1/aspects", params={"freq": "W"}).json()
         assert aspects and {"period", "aspect", "mentions", "share", "sent_mean", "examples"} <= set(aspects[0])
         assert all(-1 <= r["sent_mean"] <= 1 for r in aspects)
+        assert len(aspects[0]["period"]) == 10  # a day, YYYY-MM-DD, like every other endpoint
+        res = client.get("/api/v1/signals/items/NOPE")
+        assert res.status_code == 422 and "Unknown item 'NOPE'" in res.json()["detail"]  # not an empty 200
+        assert client.get("/api/v1/signals/categories", params={"category": "nope"}).status_code == 422
         rivals = client.get("/api/v1/competitors").json()
         assert rivals and {"competitor", "share_of_voice", "sent_mean"} <= set(rivals[0])
         assert client.get("/api/v1/aspects", params={"freq": "Q"}).status_code == 422

@@ -10,6 +10,7 @@ they came from changes.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -165,4 +166,8 @@ def records_json(df: pd.DataFrame) -> str:
         ts = out[col]
         whole_days = bool((ts.dropna() == ts.dropna().dt.normalize()).all())
         out[col] = ts.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%dT%H:%M:%S")
+    for col in out.select_dtypes(include="object").columns:  # Python dates (e.g. aspect periods)
+        values = out[col].dropna()
+        if len(values) and values.map(lambda v: type(v) is dt.date).all():
+            out[col] = out[col].map(lambda v: v.isoformat() if type(v) is dt.date else v)
     return out.to_json(orient="records", date_format="iso", double_precision=6, force_ascii=False)

@@ -325,7 +325,18 @@ class ShopData:
     def signals_item(self, item_id: str) -> pd.DataFrame:
         table = self.require("signals_item_daily", "Item text signals")
         df = _normalise(self.con.execute(f'SELECT * FROM "{table}" WHERE item_id = ?', [item_id]).df())
+        if df.empty:
+            self._known("item_id", item_id)
         return df.sort_values("ds") if "ds" in df.columns else df
+
+    def _known(self, column: str, value: str) -> None:
+        """An InputError (HTTP 422) when neither the sales nor the catalogue know ``value``, so an
+        empty answer means "no texts about it", never "no such item"."""
+        tables = ("sales", "products") if column == "item_id" else ("products",)
+        sql = " UNION ALL ".join(f"SELECT 1 FROM {t} WHERE {column} = ?" for t in tables) + " LIMIT 1"
+        if self.con.execute(sql, [value] * len(tables)).fetchone() is None:
+            raise InputError(f"Unknown {column.replace('_id', '')} '{value}': use one from /api/v1/series.",
+                             column=column)
 
     def signals_category(self, category: str | None = None) -> pd.DataFrame:
         table = self.require("signals_category_daily", "Category text signals")
@@ -333,6 +344,8 @@ class ShopData:
             df = self.con.execute(f'SELECT * FROM "{table}"').df()
         else:
             df = self.con.execute(f'SELECT * FROM "{table}" WHERE category = ?', [category]).df()
+            if df.empty:
+                self._known("category", category)
         df = _normalise(df)
         return df.sort_values("ds") if "ds" in df.columns else df
 
