@@ -108,3 +108,17 @@ def test_copy_cli(scored_db: Path, chat_url: str, monkeypatch: pytest.MonkeyPatc
                  "--lang", "zh"]) == 0
     assert "COPY for New tea" in capsys.readouterr().out
     assert main(["copy", "--db", str(scored_db), "--lang", "zh"]) == 1  # neither an item nor a product
+
+
+def test_trend_looks_back_a_span_that_fits_the_data_period(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from trendcast.data.ingest import ingest
+
+    months = pd.date_range("2023-01-01", periods=12, freq="MS")
+    sales = tmp_path / "s.csv"
+    pd.DataFrame({"item_id": "M1", "date": months.date, "units": [10.0] * 6 + [10.0, 10.0, 10.0, 20.0, 20.0, 20.0]}).to_csv(sales, index=False)
+    (tmp_path / "p.csv").write_text("item_id,category,title\nM1,outdoor,Tent\n")
+    ingest(tmp_path / "m.duckdb", sales=sales, products=tmp_path / "p.csv")
+    f = gather_facts(tmp_path / "m.duckdb", item_id="M1")
+    assert f.trend_window == "3 months" and f.trend_pct == pytest.approx(100.0)  # 60 units against 30

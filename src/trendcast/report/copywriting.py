@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
+from trendcast.data.periods import kind
 from trendcast.errors import ConfigError, InputError
 from trendcast.report import open_readonly
 from trendcast.report.narrative import LLMConfig, chat
@@ -54,7 +55,8 @@ class ProductFacts:
     hot_terms: list[str] = field(default_factory=list)
     rating: float | None = None
     reviews: int = 0
-    trend_pct: float | None = None  # sales of the last 28 days against the 28 before
+    trend_pct: float | None = None  # sales of the last `trend_window` against the one before
+    trend_window: str = "28 days"  # 8 weeks on weekly data, 3 months on monthly data
     basis: str = "item"  # item | category (a new product borrows its category's voice)
 
 
@@ -106,11 +108,26 @@ def _voice(con, where: str, params: list[object]) -> dict[str, object]:
     return out
 
 
+# how far back "trend" looks, by the data's period: (days, words)
+TREND_WINDOWS = {"D": (28, "28 days"), "W": (56, "8 weeks"), "M": (91, "3 months")}
+
+
+def _trend(con, days: int, where: str, params: list[object]) -> tuple | None:  # noqa: ANN001 - DuckDB connection
+    """Units sold in the last ``days`` days and in the ``days`` before, by the rows ``where`` picks."""
+    return con.execute(
+        f"""WITH last AS (SELECT max(date) AS d FROM sales)
+            SELECT sum(s.units) FILTER (WHERE s.date > d - INTERVAL {int(days)} DAY),
+                   sum(s.units) FILTER (WHERE s.date <= d - INTERVAL {int(days)} DAY AND s.date > d - INTERVAL {2 * int(days)} DAY)
+            FROM sales s JOIN products p USING (item_id), last WHERE {where}""", params).fetchone()
+
+
 def gather_facts(db: Path, item_id: str | None = None, product: dict[str, object] | None = None) -> ProductFacts:
     """Facts for a catalogue item (``item_id``) or a new product (``category``, ``price``, title...)."""
     if (item_id is None) == (product is None):
         raise ConfigError("Give either an item id or a new product (category and price), not both.")
     with open_readonly(Path(db)) as con:
+        row = con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
+        days, window = TREND_WINDOWS[kind(row[0] if row else "D")]
         if item_id is not None:
             row = con.execute("SELECT title, category, description FROM products WHERE item_id = ?",
                               [item_id]).fetchone()
@@ -122,11 +139,7 @@ def gather_facts(db: Path, item_id: str | None = None, product: dict[str, object
             price = None if price_row is None else float(price_row[0])
             voice = _voice(con, "{a}.item_id = ?", [item_id])
             basis = "item"
-            trend = con.execute(
-                """WITH last AS (SELECT max(date) AS d FROM sales)
-                   SELECT sum(units) FILTER (WHERE date > d - INTERVAL 28 DAY),
-                          sum(units) FILTER (WHERE date <= d - INTERVAL 28 DAY AND date > d - INTERVAL 56 DAY)
-                   FROM sales, last WHERE item_id = ?""", [item_id]).fetchone()
+            trend = _trend(con, days, "s.item_id = ?", [item_id])
         else:
             assert product is not None
             if not product.get("category") or product.get("price") in (None, ""):
@@ -135,11 +148,7 @@ def gather_facts(db: Path, item_id: str | None = None, product: dict[str, object
             description, price = str(product.get("description") or ""), float(product["price"])  # type: ignore[arg-type]
             voice = _voice(con, "p.category = ?", [category])
             basis = "category"
-            trend = con.execute(
-                """WITH last AS (SELECT max(date) AS d FROM sales)
-                   SELECT sum(s.units) FILTER (WHERE s.date > d - INTERVAL 28 DAY),
-                          sum(s.units) FILTER (WHERE s.date <= d - INTERVAL 28 DAY AND s.date > d - INTERVAL 56 DAY)
-                   FROM sales s JOIN products p USING (item_id), last WHERE p.category = ?""", [category]).fetchone()
+            trend = _trend(con, days, "p.category = ?", [category])
         prices = con.execute(
             """SELECT median(s.price) AS price FROM sales s JOIN products p USING (item_id)
                WHERE p.category = ? GROUP BY s.item_id""", [category]).df()["price"]
@@ -147,7 +156,8 @@ def gather_facts(db: Path, item_id: str | None = None, product: dict[str, object
     trend_pct = round(100 * (float(recent) / float(before) - 1), 1) if recent and before else None
     voice_fields = {k: voice[k] for k in ("praised", "criticised", "hot_terms", "rating", "reviews")}
     return ProductFacts(title=title, category=category, item_id=item_id, description=description, price=price,
-                        price_position=_position(price, prices), trend_pct=trend_pct, basis=basis, **voice_fields)
+                        price_position=_position(price, prices), trend_pct=trend_pct, trend_window=window, basis=basis,
+                        **voice_fields)
 
 
 # -- built-in templates -------------------------------------------------------------------------

@@ -628,7 +628,7 @@ def copy_page(data: ShopData, item_id: str | None, product: dict[str, object] | 
         facts = {"praised": ", ".join(f.praised) or "–", "criticised": ", ".join(f.criticised) or "–",
                  "buyers' words": ", ".join(f.hot_terms[:6]) or "–",
                  "price position": f.price_position or "–",
-                 "trend (28 days)": "–" if f.trend_pct is None else f"{f.trend_pct:+.1f}%",
+                 f"trend ({f.trend_window})": "–" if f.trend_pct is None else f"{f.trend_pct:+.1f}%",
                  "rating": "–" if f.rating is None else f"{f.rating:.1f} ({f.reviews:,} reviews)"}
         html = Markup(f'<blockquote class="copy" id="copy-text" lang="{escape(lang)}">{escape(result.text)}</blockquote>'
                       f'<p class="source">{escape(result.source)}</p><h3>Facts given to the writer</h3>'
