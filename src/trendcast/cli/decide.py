@@ -201,9 +201,9 @@ def trends_cmd(
     cols = [key, *rates, "change_pct", "trend", "sentiment_change", "social_posts_change_pct"]
     _show(tr[tr["trend"] == "rising"], "Rising", cols, limit=10)
     _show(tr[tr["trend"] == "falling"].sort_values("change_pct"), "Falling", cols, limit=10)
-    console.print(f"{tr.attrs.get('window', '')} (forecasts: {tr.attrs.get('source', '')}).")
+    console.print(f"{tr.attrs.get('window', '')} (forecasts: {tr.attrs.get('source', '')}).", markup=False)
     if tr.attrs.get("note"):
-        console.print(tr.attrs["note"])
+        console.print(tr.attrs["note"], markup=False)
     if tr.attrs.get("emerging_terms"):
         console.print(f"Emerging terms in texts: {', '.join(tr.attrs['emerging_terms'])}")
     _write(tr, out)
