@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from trendcast.data.warehouse import Warehouse
 from trendcast.errors import InputError, NotReadyError
 from trendcast.report.data import ShopData
 
@@ -91,3 +92,35 @@ def test_explanations_per_series_else_shop_wide(run_db: Path) -> None:
         assert list(fig.data[0].customdata) == ["lag7", "price"] and list(fig.data[0].x) == [2.0, 3.0]  # mean |value|
     finally:
         con.close()
+
+
+def _shop(path: Path, sales: pd.DataFrame, freq: str) -> Warehouse:
+    """A warehouse holding daily ``sales`` (with a products row per item), forecast at ``freq``."""
+    wh = Warehouse(path)
+    wh.con.register("frame", sales)
+    wh.con.execute("INSERT INTO sales BY NAME SELECT * FROM frame")
+    wh.con.execute("INSERT INTO products BY NAME SELECT DISTINCT item_id, 'toys' AS category FROM frame")
+    wh.set_config("data_freq", "D")
+    wh.set_config("freq", freq)
+    return wh
+
+
+def test_history_counts_empty_days_as_zero(tmp_path: Path) -> None:
+    days = pd.date_range("2024-03-01", periods=10)
+    sales = pd.DataFrame({"store_id": "S1", "item_id": "A", "date": days.delete([3, 4]).date, "units": 2.0})
+    with _shop(tmp_path / "d.duckdb", sales, "D") as wh:
+        data = ShopData(wh.con)
+        hist, cats = data.history(unique_id="S1/A"), data.category_history()
+    assert list(hist["ds"]) == list(days) and hist["y"].tolist() == [2.0] * 3 + [0.0] * 2 + [2.0] * 5
+    assert cats["category"].eq("toys").all() and cats["y"].tolist() == hist["y"].tolist()
+
+
+def test_history_of_daily_sales_forecast_weekly_is_weekly(tmp_path: Path) -> None:
+    """The chart sits next to a weekly forecast: weeks summed, an unsold week 0, a part week left out."""
+    days = pd.date_range("2024-03-04", "2024-04-02")  # Monday 4 March .. Tuesday 2 April
+    sales = pd.DataFrame({"store_id": "S1", "item_id": "A", "date": days.date, "units": 1.0})
+    sales = sales[~sales["date"].between(pd.Timestamp("2024-03-18").date(), pd.Timestamp("2024-03-24").date())]
+    with _shop(tmp_path / "w.duckdb", sales, "W-SUN") as wh:
+        hist = ShopData(wh.con).history(days=365)
+    assert list(hist["ds"].dt.strftime("%m-%d")) == ["03-10", "03-17", "03-24", "03-31"]
+    assert hist["y"].tolist() == [7.0, 7.0, 0.0, 7.0]  # the week ending 7 April is not over

@@ -105,6 +105,20 @@ def _ddl(source: Source) -> str:
     return f"CREATE TABLE IF NOT EXISTS {source.table} ({', '.join(cols)}, PRIMARY KEY ({keys}))"
 
 
+def period_sales_sql(freq: str, native: str) -> str:
+    """SQL: the ``sales`` rows summed into periods of ``freq`` (``store_id, item_id, ds, units,
+    price, promo``), for sales loaded at ``native`` frequency (which must not be coarser).
+
+    Monthly sales may be dated on any day of their month; a trailing period the data does not
+    cover to its end is left out, because it would look like a slump.
+    """
+    if freq == native and freq != "MS":
+        return "SELECT store_id, item_id, date AS ds, units, price, promo FROM sales"
+    cut = "" if freq == native else f"WHERE {periods.end_sql('date', freq)} <= (SELECT max(date) FROM sales) "
+    return (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, sum(units) AS units, "
+            f"avg(price) AS price, max(promo) AS promo FROM sales {cut}GROUP BY ALL")
+
+
 class Warehouse:
     """A DuckDB file holding every source plus derived tables (signals, forecasts, ...).
 
@@ -252,17 +266,7 @@ class Warehouse:
                 f"The sales are {periods.kind(native)} data ({native}); they cannot be split into "
                 f"{freq} periods. Use --freq {native} or a coarser frequency."
             )
-        if freq == native and freq != "MS":
-            rows = "SELECT store_id, item_id, date AS ds, units, price, promo FROM sales"
-        elif freq == native:  # monthly sales may be dated on any day of their month
-            rows = (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, sum(units) AS units, "
-                    "avg(price) AS price, max(promo) AS promo FROM sales GROUP BY ALL")
-        else:
-            # a trailing period the data does not cover to its end would look like a slump
-            rows = (f"SELECT store_id, item_id, {periods.label_sql('date', freq)} AS ds, "
-                    "sum(units) AS units, avg(price) AS price, max(promo) AS promo FROM sales "
-                    f"WHERE {periods.end_sql('date', freq)} <= (SELECT max(date) FROM sales) "
-                    "GROUP BY ALL")
+        rows = period_sales_sql(freq, native)
         sep = SERIES_SEP
         grid = periods.grid_sql("b.first_day", "last.last_day", freq)
         sql = f"""

@@ -20,8 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from trendcast.data import periods
 from trendcast.data.schema import NO_STORE
-from trendcast.data.warehouse import SERIES_SEP
+from trendcast.data.warehouse import SERIES_SEP, period_sales_sql
 from trendcast.errors import InputError, NotReadyError
 from trendcast.features.frequency import unit as period_unit
 
@@ -160,6 +161,17 @@ class ShopData:
             self._memo["freq"] = (row[0] if row and row[0] else "D")
         return str(self._memo["freq"])
 
+    def data_freq(self) -> str:
+        """The sales dates' own period (config ``data_freq``): finer than :meth:`freq` when daily
+        sales are forecast weekly or monthly."""
+        if "data_freq" not in self._memo:
+            try:
+                row = self.con.execute("SELECT value FROM config WHERE key = 'data_freq'").fetchone()
+            except duckdb.Error:
+                row = None
+            self._memo["data_freq"] = (row[0] if row and row[0] else self.freq())
+        return str(self._memo["data_freq"])
+
     def unit(self) -> str:
         """``day``/``week``/``month``: what one row of the sales panel covers."""
         return period_unit(self.freq())
@@ -225,20 +237,37 @@ class ShopData:
             where, params = "s.store_id = ? AND s.item_id = ?", [store, item]
         elif category is not None:
             where, params = "p.category = ?", [category]
-        sql = f"""
-        WITH last AS (SELECT max(date) AS d FROM sales)
-        SELECT s.date AS ds, sum(s.units) AS y FROM sales s LEFT JOIN products p USING (item_id), last
-        WHERE {where} AND s.date > last.d - INTERVAL {int(days)} DAY GROUP BY s.date ORDER BY s.date"""
-        return _normalise(self.con.execute(sql, params).df())
+        return self._units_per_period(where, params, days).drop(columns="category")
 
     def category_history(self, days: int = 180) -> pd.DataFrame:
+        """Units per period ``category, ds, y`` for every category (last ``days``)."""
         self.require("sales", "Sales")
+        return self._units_per_period("1=1", [], days, by_category=True)
+
+    def _units_per_period(self, where: str, params: list[object], days: int,
+                          by_category: bool = False) -> pd.DataFrame:
+        """Units summed into the forecast's periods, a period without sales rows counted as 0.
+
+        Daily sales forecast weekly are shown as weeks, next to the weekly forecast; and a
+        missing row in an order log means nothing was sold, so a chart must not draw a line
+        across it. Each selection starts at its first sale within the window.
+        """
+        freq = self.freq()
+        category = "coalesce(p.category, 'unknown')" if by_category else "''"
+        grid = periods.grid_sql("sp.first", "last.d", freq)
         sql = f"""
-        WITH last AS (SELECT max(date) AS d FROM sales)
-        SELECT coalesce(p.category, 'unknown') AS category, s.date AS ds, sum(s.units) AS y
-        FROM sales s LEFT JOIN products p USING (item_id), last
-        WHERE s.date > last.d - INTERVAL {int(days)} DAY GROUP BY ALL ORDER BY 1, 2"""
-        return _normalise(self.con.execute(sql).df())
+        WITH s AS ({period_sales_sql(freq, self.data_freq())}),
+        last AS (SELECT max(ds) AS d FROM s),
+        rows AS (
+            SELECT {category} AS category, s.ds, sum(s.units) AS y
+            FROM s LEFT JOIN products p USING (item_id), last
+            WHERE {where} AND s.ds > last.d - INTERVAL {int(days)} DAY GROUP BY ALL),
+        span AS (SELECT category, min(ds) AS first FROM rows GROUP BY category)
+        SELECT sp.category, CAST(g.ds AS DATE) AS ds, coalesce(r.y, 0) AS y
+        FROM span sp, last, LATERAL ({grid}) g
+        LEFT JOIN rows r ON r.category = sp.category AND r.ds = CAST(g.ds AS DATE)
+        ORDER BY 1, 2"""
+        return _normalise(self.con.execute(sql, params).df())
 
     # -- forecasts -------------------------------------------------------------------------
     def _forecast_run(self) -> tuple[str, str, list[object]]:
