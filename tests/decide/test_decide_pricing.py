@@ -122,3 +122,21 @@ def test_unsold_days_take_the_regular_or_other_store_price() -> None:
     assert out.loc[("S1", ds[2]), "price"] == 7.5 and out.loc[("S1", ds[2]), "promo"] == 1  # other store
     assert out.loc[("S1", ds[3]), "price"] == 10.0 and out.loc[("S1", ds[3]), "promo"] == 0  # last regular
     assert out.loc[("S1", ds[1]), "price"] == 8.0  # selling days are left alone
+
+
+def test_monthly_base_demand_is_the_last_three_regular_months() -> None:
+    """A promotion in the last month must not leave a monthly shop with no base demand."""
+    ds = pd.date_range("2023-01-01", periods=12, freq="MS")
+    units = [50.0] * 8 + [40.0, 60.0, 80.0, 300.0]
+    panel = pd.DataFrame({"unique_id": "A", "ds": ds, "y": units, "item_id": "A", "store_id": "", "category": "c",
+                          "price": [10.0] * 11 + [8.0], "promo": [0] * 11 + [1]})
+    panel.attrs["freq"] = "MS"
+    est = pd.DataFrame({"item_id": ["A"], "category": ["c"], "elasticity": [-2.0], "elasticity_low": [-2.5],
+                        "elasticity_high": [-1.5], "basis": ["item"]})
+    rec = recommend_prices(panel, est, objective="revenue", max_change=0.1).iloc[0]
+    assert rec["current_price"] == 10.0
+    assert rec["units_per_period_now"] == pytest.approx(70.0)  # (60 + 80) / 2: the promotion month is left out
+    weekly = panel.assign(ds=pd.date_range("2023-01-06", periods=12, freq="W-FRI"))
+    weekly.attrs["freq"] = "W-FRI"
+    assert recommend_prices(weekly, est, objective="revenue").iloc[0]["units_per_period_now"] == pytest.approx(
+        np.mean(units[4:11]), abs=0.01)  # 8 weeks less the promotion week (figures rounded to cents)

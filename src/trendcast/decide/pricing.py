@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from trendcast.errors import ConfigError, InputError
-from trendcast.features.frequency import check_freq, periods_from_days
+from trendcast.features.frequency import check_freq, periods_from_days, recent_periods
 
 NO_VARIATION_LOG_SD = 1e-3
 """Within-series sd of the log regular price below which a price counts as never changing
@@ -413,12 +413,13 @@ def recommend_prices(
     objective: str = "margin",
     max_change: float = 0.2,
     bounds: dict[str, tuple[float, float]] | None = None,
-    recent_days: int = 28,
+    recent: int | None = None,
 ) -> pd.DataFrame:
     """Recommended price per item within ``current x (1 +/- max_change)`` (or explicit ``bounds``).
 
     Base demand is the mean units per period of the data (day, week or month; all stores) on
-    regular-price periods of the last ``recent_days``; the current price is the latest regular
+    regular-price periods of the last ``recent`` periods (default: 28 days, 8 weeks or 3 months,
+    by ``panel.attrs["freq"]``); the current price is the latest regular
     price. Hence ``units_per_period_now/new`` and ``revenue/margin_change_per_period``. Items
     keep their price, with the reason in ``objective``, when they are discontinued, when their
     category's price never moved (no elasticity) or when the elasticity interval reaches zero
@@ -426,9 +427,10 @@ def recommend_prices(
     """
     if not 0 < max_change < 1:
         raise ConfigError(f"max_change must be between 0 and 1 (0.2 = +/-20%); got {max_change}.")
-    last = panel["ds"].max()
-    recent = panel[(panel["ds"] > last - pd.Timedelta(days=recent_days)) & (panel["promo"] == 0)]
-    per_period = recent.groupby(["item_id", "ds"])["y"].sum().groupby("item_id").mean()
+    recent = recent or recent_periods(panel.attrs.get("freq", "D"))
+    window = np.sort(panel["ds"].unique())[-recent:]
+    regular_recent = panel[panel["ds"].isin(window) & (panel["promo"] == 0)]
+    per_period = regular_recent.groupby(["item_id", "ds"])["y"].sum().groupby("item_id").mean()
     regular = panel[panel["promo"] == 0].dropna(subset=["price"]).sort_values("ds").groupby("item_id")["price"].last()
     cost = products.set_index("item_id")["unit_cost"] if products is not None and "unit_cost" in products else pd.Series(dtype=float)
     rows = []

@@ -17,17 +17,24 @@ from trendcast.data.periods import check_freq, describe, kind
 
 __all__ = [
     "check_freq", "default_horizon", "describe", "kind", "period_grid", "period_of",
-    "periods_from_days", "season_length", "season_lengths", "shift_periods", "unit",
+    "periods_from_days", "recent_periods", "season_length", "season_lengths", "shift_periods", "unit",
 ]
 
 DAYS_PER_PERIOD = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 HORIZONS = {"D": 28, "W": 13, "M": 6}
 YEAR = {"D": 365, "W": 52, "M": 12}
+RECENT = {"D": 28, "W": 8, "M": 3}
 
 
 def unit(freq: str) -> str:
     """``"day"``, ``"week"`` or ``"month"``: for labels such as "units per week"."""
     return {"D": "day", "W": "week", "M": "month"}[kind(freq)]
+
+
+def recent_periods(freq: str) -> int:
+    """Periods that make "recent" for a current level: 28 days, 8 weeks or 3 months (one
+    week or one month alone is too noisy, and a month may be a promotion month)."""
+    return RECENT[kind(freq)]
 
 
 def default_horizon(freq: str) -> int:

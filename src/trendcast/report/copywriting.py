@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from trendcast.data.periods import kind
 from trendcast.errors import ConfigError, InputError
+from trendcast.features.frequency import DAYS_PER_PERIOD, kind, recent_periods, unit
 from trendcast.report import open_readonly
 from trendcast.report.narrative import LLMConfig, chat
 
@@ -108,10 +108,6 @@ def _voice(con, where: str, params: list[object]) -> dict[str, object]:
     return out
 
 
-# how far back "trend" looks, by the data's period: (days, words)
-TREND_WINDOWS = {"D": (28, "28 days"), "W": (56, "8 weeks"), "M": (91, "3 months")}
-
-
 def _trend(con, days: int, where: str, params: list[object]) -> tuple | None:  # noqa: ANN001 - DuckDB connection
     """Units sold in the last ``days`` days and in the ``days`` before, by the rows ``where`` picks."""
     return con.execute(
@@ -127,7 +123,9 @@ def gather_facts(db: Path, item_id: str | None = None, product: dict[str, object
         raise ConfigError("Give either an item id or a new product (category and price), not both.")
     with open_readonly(Path(db)) as con:
         row = con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
-        days, window = TREND_WINDOWS[kind(row[0] if row else "D")]
+        freq = row[0] if row else "D"  # the trend looks back 28 days, 8 weeks or 3 months
+        n = recent_periods(freq)
+        days, window = round(n * DAYS_PER_PERIOD[kind(freq)]), f"{n} {unit(freq)}s"
         if item_id is not None:
             row = con.execute("SELECT title, category, description FROM products WHERE item_id = ?",
                               [item_id]).fetchone()
