@@ -10,7 +10,7 @@ Everything is counted in periods of the data's frequency (``panel.attrs["freq"]`
 from the dates; see :mod:`trendcast.features.frequency`): daily, weekly or monthly.
 
 Forecast = similarity-weighted mean (``statistic="median"``: weighted median) level of the ``k``
-nearest items (their mean sales per period over the :data:`LEVEL_WINDOW` periods before the launch
+nearest items (their mean sales per period over the recent periods before the launch
 period: 28 days, 8 weeks or 3 months) x a launch-curve shape: the median, over items whose
 launch falls inside the history, of sales in period ``d`` after launch divided by their level in
 the following periods. With fewer than three observed launches the shape is flat. Forecast dates
@@ -26,10 +26,9 @@ import pandas as pd
 
 from trendcast.data.periods import check_freq, detect, kind, period_label
 from trendcast.errors import ConfigError, InputError
-from trendcast.features.frequency import default_horizon, unit
+from trendcast.features.frequency import default_horizon, recent_periods, unit
 
 WEIGHTS = {"text": 0.4, "category": 0.4, "price": 0.2}
-LEVEL_WINDOW = {"D": 28, "W": 8, "M": 3}  # periods before launch giving a neighbour's level
 SMOOTH = {"D": 7, "W": 1, "M": 1}  # launch-curve smoothing (periods): the weekday pattern in daily data
 
 
@@ -123,11 +122,11 @@ def level_before(
     daily: pd.DataFrame, as_of: pd.Timestamp, periods: int | None = None, freq: str = "D", min_rows: int | None = None
 ) -> pd.Series:
     """Mean units per period and item over the ``periods`` periods before ``as_of`` (default
-    :data:`LEVEL_WINDOW`: 28 days, 8 weeks, 3 months), or over the ``periods`` from ``as_of`` on
+    :func:`recent_periods`: 28 days, 8 weeks, 3 months), or over the ``periods`` from ``as_of`` on
     when fewer than ``min_rows`` periods came before (e.g. items evaluated at the very start of
     the data). ``min_rows`` defaults to half the window (14 days, 4 weeks, 2 months)."""
     k = kind(freq)
-    n = LEVEL_WINDOW[k] if periods is None else int(periods)
+    n = recent_periods(freq) if periods is None else int(periods)
     if n < 1:
         raise ConfigError("The level window must be at least one period.")
     if min_rows is None:
