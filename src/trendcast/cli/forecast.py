@@ -30,7 +30,7 @@ def _names(text: str | None) -> list[str] | None:
 FREQ_HELP = ("Frequency: D, W-MON..W-SUN, MS or ME (default: the warehouse's, detected at "
              "ingest; a coarser one sums the sales into its periods).")
 COVARIATES_HELP = "Covariates from the warehouse: auto (every source), none, or names comma-separated."
-COUNTRY_HELP = "Country whose holidays and shopping festivals are covariates (CN, US, ...)."
+COUNTRY_HELP = "Country whose public holidays and shopping festivals are covariates: an ISO code (CN, US, DE, JP, ...)."
 
 
 def covariate_choice(text: str) -> str | list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
+import holidays
 import numpy as np
 import pandas as pd
 
@@ -142,7 +143,7 @@ def add_calendar(df: pd.DataFrame, time_col: str = "ds", columns: tuple[str, ...
 
 # -- country calendars at any frequency (used by :mod:`trendcast.features.fusion`) -------------
 # Lunar-calendar public holidays of mainland China, 2015-2030 (checked against the `holidays`
-# package, which cannot be a dependency here: it pins python-dateutil < 3).
+# package, which supplies every other country's calendar).
 QINGMING: dict[int, str] = {
     2015: "04-05", 2016: "04-04", 2017: "04-04", 2018: "04-05", 2019: "04-05", 2020: "04-04",
     2021: "04-04", 2022: "04-05", 2023: "04-05", 2024: "04-04", 2025: "04-04", 2026: "04-05",
@@ -188,7 +189,8 @@ def _days(start: dt.date | pd.Timestamp, n: int) -> list[pd.Timestamp]:
 def national_holidays(country: str, years: range) -> pd.DataFrame:
     """``date, holiday`` of a country's public holidays (days off), one row per day.
 
-    CN and US are built in; other ISO codes use the ``holidays`` package when it is installed.
+    CN and US are built in (CN with the Spring Festival and Golden Week as days off); any other
+    ISO code comes from the ``holidays`` package (DE, FR, JP, GB, BR, ...).
     """
     code = country.upper()
     rows: list[tuple[pd.Timestamp, str]] = []
@@ -219,13 +221,6 @@ def national_holidays(country: str, years: range) -> pd.DataFrame:
             if y >= 2021:
                 rows.append((pd.Timestamp(y, 6, 19), "juneteenth"))
         else:
-            try:
-                import holidays
-            except ImportError:
-                raise ConfigError(
-                    f"No holiday calendar for country '{country}': CN and US are built in; "
-                    "install the 'holidays' package for other countries."
-                ) from None
             try:
                 table = holidays.country_holidays(code, years=list(years))
             except NotImplementedError:

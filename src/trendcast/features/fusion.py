@@ -314,7 +314,7 @@ def calendar_frame(labels: pd.DatetimeIndex, freq: str, country: str | None = No
         tables.append(("holiday", national_holidays(country, years).rename(columns={"holiday": "name"})))
     for what, table in tables:
         table = table.drop_duplicates(["date", "name"])
-        table[TIME] = period_of(table["date"], freq)
+        table = table.assign(**{TIME: period_of(table["date"], freq)})
         days = table.drop_duplicates("date").groupby(TIME).size()
         out[f"cal_{what}_days"] = out[TIME].map(days).fillna(0).to_numpy()
         when = np.sort(table["date"].unique().astype("datetime64[ns]"))
