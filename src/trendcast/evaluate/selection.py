@@ -413,7 +413,8 @@ def explain(sel: Selection, forced: bool = False) -> str:
         note = ", a lower mean but not a clear gain" if diff < 0 else ""
         text += f"Runner-up: {ru_name} {table[ru]['wrmsse']:.3f} ({gap}{note}). "
     cands = sorted((k for k in table if k.startswith("model:")), key=lambda k: table[k]["wrmsse"])
-    text += "Candidates alone (WRMSSE / bottom MASE): " + ", ".join(
+    alone = "Candidates alone, without bias correction" if any(k.endswith("+bias") for k in table) else "Candidates alone"
+    text += f"{alone} (WRMSSE / bottom MASE): " + ", ".join(
         f"{k.split(':', 1)[1]} {table[k]['wrmsse']:.3f} / {table[k]['mase']:.3f}" for k in cands) + "."
     dropped = d.get("dropped")
     if dropped:
