@@ -131,3 +131,15 @@ def test_cli_new_product_on_a_weekly_warehouse(tmp_path: Path) -> None:
     fc = pd.read_csv(out)
     assert len(fc) == 13 * 2 and fc["week"].max() == 13 and "day" not in fc.columns
     assert (pd.to_datetime(fc["ds"]).dt.dayofweek == 0).all()
+
+
+def test_shop_without_a_catalogue_compares_by_category_and_price() -> None:
+    """Sold items missing from the products table are still neighbours; equals are all kept."""
+    panel, _ = shop(MONTHLY, late=0)
+    panel = panel.assign(category="unknown", price=np.nan)
+    empty = pd.DataFrame(columns=["item_id", "category", "title", "description"])
+    fc = cold_start_forecast(panel, empty, {"category": "unknown", "price": 10.0}, k=3)
+    assert sorted(fc.attrs["neighbours"]) == sorted(panel["item_id"].unique())  # 12 equals, not the first 3 by name
+    assert fc.attrs["text_method"].startswith("none")
+    levels = panel.groupby(["item_id", "ds"])["y"].sum().groupby("item_id").apply(lambda s: s.iloc[-3:].mean())
+    assert fc.attrs["level"] == pytest.approx(levels.mean(), rel=1e-6)

@@ -175,7 +175,9 @@ def new_product_cmd(
     column = f"units_{fc['day'].max()}{per[0]}"  # units_28d, units_13w, units_6m
     total = fc.groupby("store_id")["forecast"].sum().reset_index().rename(columns={"forecast": column})
     _show(total, "New product forecast per store", ["store_id", column])
-    console.print(f"Similar items: {', '.join(fc.attrs['neighbours'])} (text: {fc.attrs['text_method']}; launch curve from "
+    near = fc.attrs["neighbours"]
+    named = ", ".join(near[:10]) + (f" and {len(near) - 10} more as similar" if len(near) > 10 else "")
+    console.print(f"Similar items: {named} (text: {fc.attrs['text_method']}; launch curve from "
                   f"{fc.attrs['launches_in_curve']} launches; level {fc.attrs.get('level', float('nan')):,.2f} units per {per}).")
     _write(fc if per == "day" else fc.rename(columns={"day": per}), out)
 

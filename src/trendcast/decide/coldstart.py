@@ -75,8 +75,10 @@ def product_text(products: pd.DataFrame) -> list[str]:
 def build_similarity(products: pd.DataFrame, prices: pd.Series, db: object = None) -> Similarity:
     """Combined similarity between every pair of ``products`` rows (``item_id, category, title...``)."""
     texts = product_text(products)
-    text_sim = _embedding_sim(db, texts)
-    method = "text embeddings (trendcast.text)"
+    if not any(texts):  # no titles or descriptions: nothing to read
+        text_sim, method = np.zeros((len(texts), len(texts))), "none (no titles or descriptions: category and price only)"
+    else:
+        text_sim, method = _embedding_sim(db, texts), "text embeddings (trendcast.text)"
     if text_sim is None:
         text_sim, method = _tfidf(texts), "character n-gram TF-IDF (embeddings unavailable)"
     cat = products["category"].astype(str).to_numpy()
@@ -169,10 +171,12 @@ def launch_curve(
 def _weighted_level(
     sim_row: np.ndarray, items: list[str], levels: pd.Series, candidates: set[str], k: int, statistic: str = "mean"
 ) -> tuple[float, list[str]]:
-    order = [j for j in np.argsort(-sim_row) if items[j] in candidates and np.isfinite(levels.get(items[j], np.nan))]
-    top = order[:k]
-    if not top:
+    order = [j for j in np.argsort(-sim_row, kind="stable")
+             if items[j] in candidates and np.isfinite(levels.get(items[j], np.nan))]
+    if not order:
         raise InputError("No comparable items with sales history were found for this product.")
+    top = order[:k]  # and the items as similar as the k-th: no arbitrary (alphabetical) cut among equals
+    top += [j for j in order[k:] if sim_row[j] >= sim_row[top[-1]] - 1e-9]
     w = np.clip(sim_row[top], 1e-6, None)
     vals = np.array([levels[items[j]] for j in top])
     if statistic == "mean":
@@ -210,7 +214,10 @@ def cold_start_forecast(
             raise InputError(f"A new product needs a '{key}'.")
     new_id = str(new_item.get("item_id", "__new__"))
     row = {"item_id": new_id, "category": new_item["category"], "title": new_item.get("title", ""), "description": new_item.get("description", "")}
-    catalogue = pd.concat([products[products["item_id"] != new_id], pd.DataFrame([row])], ignore_index=True)
+    # sold items the catalogue lacks are still comparable (by their 'unknown' category and price)
+    sold = panel.groupby("item_id", as_index=False)["category"].first()
+    sold = sold[~sold["item_id"].isin(products["item_id"])]
+    catalogue = pd.concat([products[products["item_id"] != new_id], sold, pd.DataFrame([row])], ignore_index=True)
     prices = panel.groupby("item_id")["price"].median()
     prices[new_id] = float(new_item["price"])
     sim = build_similarity(catalogue, prices, db)
