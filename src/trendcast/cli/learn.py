@@ -186,7 +186,10 @@ def explain(
             )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(frame, out)
-    _print_frame(frame.set_index("feature"), f"drivers of {uid}")
+    title = f"drivers of {uid}"
+    if {"ds", "step"} <= set(frame.columns) and len(frame):  # one forecast period: say it once, above the table
+        title += f" for {pd.Timestamp(frame['ds'].iloc[0]):%Y-%m-%d} ({frame['step'].iloc[0]} period(s) ahead)"
+    _print_frame(frame.drop(columns=[c for c in (ID, "ds", "step") if c in frame.columns]).set_index("feature"), title)
     console.print(f"Written to {out}")
 
 

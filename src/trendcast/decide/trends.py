@@ -90,7 +90,7 @@ def trend_table(
     out = out.reset_index()
     u = unit(freq)
     out.attrs["window"] = f"units per {u}: the last {horizon} {u}s against the forecast for the next {horizon}"
-    per = "a day" if u == "day" else f"a day ({min_recent_units * DAYS_PER_PERIOD[kind(freq)]:g} a {u})"
+    per = "a day" if u == "day" else f"a day ({min_recent_units * DAYS_PER_PERIOD[kind(freq)]:.3g} a {u})"
     out.attrs["note"] = (f"{int(low.sum())} of {len(out)} {'items' if level == 'item' else 'categories'} sell under "
                          f"{min_recent_units:g} unit {per}: too little volume to call a trend, "
                          f"labelled '{LOW_VOLUME}'.") if low.any() else ""
