@@ -125,12 +125,16 @@ def test_calendar_counts_festivals_and_holidays_per_period(wh: Warehouse, freq: 
 
 
 def test_other_countries_holidays_come_from_the_holidays_package(wh: Warehouse) -> None:
-    """A German shop gets German days off (Tag der Deutschen Einheit, 3 October); a made-up code is refused."""
+    """A German shop gets German days off (Tag der Deutschen Einheit, 3 October) and the festivals shops
+    run worldwide; a made-up code is refused."""
     panel = _panel("W-SUN", 52, start="2024-01-07")
     de = fuse(wh, panel, future_frame(panel, 3, freq="W-SUN"), "W-SUN", 3, covariates="calendar", country="de")
     weeks = de.panel.drop_duplicates("ds").set_index("ds")["cal_holiday_days"]
     unity = pd.Timestamp(period_of(pd.Series([pd.Timestamp("2024-10-03")]), "W-SUN")[0])
     assert weeks[unity] == 1 and weeks[pd.Timestamp("2024-12-29")] == 2  # 25 and 26 December
+    festivals = {c for c in de.panel.columns if c.startswith("cal_fest_")}  # worldwide ones, not China's or the US's
+    assert {"cal_fest_black_friday", "cal_fest_christmas"} <= festivals
+    assert not festivals & {"cal_fest_spring_festival", "cal_fest_mid_year_618", "cal_fest_thanksgiving"}
     with pytest.raises(ConfigError, match="Unknown country code 'XX'"):
         fuse(wh, panel, future_frame(panel, 3, freq="W-SUN"), "W-SUN", 3, covariates="calendar", country="XX")
 

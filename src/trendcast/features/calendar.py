@@ -159,10 +159,12 @@ MID_AUTUMN: dict[int, str] = {
     2021: "09-21", 2022: "09-10", 2023: "09-29", 2024: "09-17", 2025: "10-06", 2026: "09-25",
     2027: "09-15", 2028: "10-03", 2029: "09-22", 2030: "09-12",
 }  # fmt: skip
-# Shopping festivals per market; None (no --country) uses both markets' festivals.
+# Shopping festivals per market. None (no --country) uses both markets' festivals; any other
+# country the ones shops worldwide run ("other": Mother's Day and Thanksgiving move by country).
 COUNTRY_FESTIVALS: dict[str | None, tuple[str, ...]] = {
     "CN": ("spring_festival", "mid_year_618", "singles_day", "double_12"),
     "US": ("valentines", "mothers_day", "thanksgiving", "black_friday", "cyber_monday", "christmas"),
+    "other": ("valentines", "singles_day", "black_friday", "cyber_monday", "christmas"),
 }
 COUNTRY_FESTIVALS[None] = (*COUNTRY_FESTIVALS["CN"], *COUNTRY_FESTIVALS["US"])
 FESTIVAL_LABELS: dict[str, str] = {
@@ -232,8 +234,8 @@ def national_holidays(country: str, years: range) -> pd.DataFrame:
 def festival_days(country: str | None, years: range) -> pd.DataFrame:
     """``date, festival`` of the shopping festivals of a market (see :data:`COUNTRY_FESTIVALS`)."""
     code = country.upper() if country else None
-    if code not in COUNTRY_FESTIVALS:
-        code = None  # other markets: the global e-commerce festivals
+    if code is not None and code not in COUNTRY_FESTIVALS:
+        code = "other"  # another market: the festivals shops run worldwide
     rows: list[tuple[pd.Timestamp, str]] = []
     for y in years:
         bf = pd.Timestamp(black_friday(y))
