@@ -92,3 +92,20 @@ def test_sentiment_evidence_and_drop_from_signal_tables(tmp_path) -> None:  # no
         drops = sentiment_drops(wh)
     assert change["A"] == pytest.approx(0.0) and change["B"] < -0.3 and "C" not in change.dropna().index
     assert drops["item_id"].tolist() == ["B"] and drops["severity"].iloc[0] == "high"
+
+
+def test_sentiment_change_window_follows_the_data_frequency(tmp_path) -> None:  # noqa: ANN001
+    """A text every 12 days: too few for 28 days against 28, enough for 8 weeks against 8."""
+    from trendcast.data.warehouse import Warehouse
+    from trendcast.decide.trends import sentiment_change
+
+    days = pd.date_range("2024-01-01", periods=90)
+    sparse = pd.DataFrame({"item_id": "D", "date": days, "n_texts": (np.arange(90) % 12 == 0).astype(int),
+                           "sent_mean": np.where(days > days[-1] - pd.Timedelta(days=56), -0.5, 0.5)})
+    with Warehouse(tmp_path / "s.duckdb") as wh:
+        wh.con.register("sig", sparse)
+        wh.con.execute("CREATE TABLE signals_item_daily AS SELECT * FROM sig")
+        daily = sentiment_change(wh, "item").set_index("item_id")["sentiment_change"]
+        weekly = sentiment_change(wh, "item", freq="W-MON").set_index("item_id")["sentiment_change"]
+    assert daily.isna().all()
+    assert weekly["D"] == pytest.approx(-1.0)

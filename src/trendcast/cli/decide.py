@@ -206,6 +206,7 @@ def trends_cmd(
     console.print(f"{tr.attrs.get('window', '')} (forecasts: {tr.attrs.get('source', '')}).", markup=False)
     if tr.attrs.get("note"):
         console.print(tr.attrs["note"], markup=False)
+    console.print(f"Evidence: {tr.attrs.get('evidence', 'none')}.", markup=False)
     if tr.attrs.get("emerging_terms"):
         console.print(f"Emerging terms in texts: {', '.join(tr.attrs['emerging_terms'])}")
     _write(tr, out)

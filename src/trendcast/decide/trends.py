@@ -19,7 +19,14 @@ import pandas as pd
 
 from trendcast.data.warehouse import Warehouse
 from trendcast.errors import ConfigError
-from trendcast.features.frequency import DAYS_PER_PERIOD, default_horizon, kind, unit
+from trendcast.features.frequency import (
+    DAYS_PER_PERIOD,
+    default_horizon,
+    kind,
+    recent_days,
+    recent_periods,
+    unit,
+)
 
 LOW_VOLUME = "low volume"
 
@@ -127,9 +134,13 @@ def signal_table(wh: Warehouse, level: str) -> tuple[pd.DataFrame, str] | None:
     return sig, key
 
 
-def sentiment_change(wh: Warehouse, level: str = "item", days: int = 28) -> pd.DataFrame | None:
+def sentiment_change(wh: Warehouse, level: str = "item", days: int | None = None, freq: str = "D") -> pd.DataFrame | None:
     """Mean sentiment (-1..1) over the last ``days`` minus the ``days`` before, plus the change
-    in social-post volume, from the text stage's daily signal tables; None when absent."""
+    in social-post volume, from the text stage's daily signal tables; None when absent.
+
+    ``days`` defaults to the recent window of the data's frequency (28 days, 8 weeks, 3 months):
+    a weekly or monthly shop usually has too few texts in 28 days to compare."""
+    days = days or recent_days(freq)
     found = signal_table(wh, level)
     if found is None:
         return None
@@ -166,11 +177,14 @@ def emerging_terms(db: object, days: int = 28, top: int = 10) -> list[str]:
 def trends_with_evidence(wh: Warehouse, panel: pd.DataFrame, forecast: pd.DataFrame, level: str = "item", **kwargs: float) -> pd.DataFrame:
     """:func:`trend_table` plus the text evidence available in the warehouse."""
     out = trend_table(panel, forecast, level=level, **kwargs)
-    sent = sentiment_change(wh, level)
+    freq = panel.attrs.get("freq", "D")
+    sent = sentiment_change(wh, level, freq=freq)
     key = "item_id" if level == "item" else "category"
     if sent is not None:
         attrs = dict(out.attrs)
         out = out.merge(sent, on=key, how="left")
         out.attrs.update(attrs)
-    out.attrs["evidence"] = "text signals" if sent is not None else "none (no text signals in the warehouse)"
+    n = recent_periods(freq)
+    out.attrs["evidence"] = (f"text signals (sentiment_change: the last {n} {unit(freq)}s against the {n} before)"
+                             if sent is not None else "none (no text signals in the warehouse)")
     return out

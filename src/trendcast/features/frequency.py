@@ -17,7 +17,7 @@ from trendcast.data.periods import check_freq, describe, kind
 
 __all__ = [
     "check_freq", "default_horizon", "describe", "kind", "period_grid", "period_of",
-    "periods_from_days", "recent_periods", "season_length", "season_lengths", "shift_periods", "unit",
+    "periods_from_days", "recent_days", "recent_periods", "season_length", "season_lengths", "shift_periods", "unit",
 ]
 
 DAYS_PER_PERIOD = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -35,6 +35,11 @@ def recent_periods(freq: str) -> int:
     """Periods that make "recent" for a current level: 28 days, 8 weeks or 3 months (one
     week or one month alone is too noisy, and a month may be a promotion month)."""
     return RECENT[kind(freq)]
+
+
+def recent_days(freq: str) -> int:
+    """:func:`recent_periods` in days (28, 56 or 91), for sources kept by the day such as texts."""
+    return round(recent_periods(freq) * DAYS_PER_PERIOD[kind(freq)])
 
 
 def default_horizon(freq: str) -> int:

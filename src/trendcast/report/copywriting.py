@@ -21,7 +21,7 @@ import httpx
 import pandas as pd
 
 from trendcast.errors import ConfigError, InputError
-from trendcast.features.frequency import DAYS_PER_PERIOD, kind, recent_periods, unit
+from trendcast.features.frequency import recent_days, recent_periods, unit
 from trendcast.report import open_readonly
 from trendcast.report.narrative import LLMConfig, chat
 
@@ -124,8 +124,7 @@ def gather_facts(db: Path, item_id: str | None = None, product: dict[str, object
     with open_readonly(Path(db)) as con:
         row = con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
         freq = row[0] if row else "D"  # the trend looks back 28 days, 8 weeks or 3 months
-        n = recent_periods(freq)
-        days, window = round(n * DAYS_PER_PERIOD[kind(freq)]), f"{n} {unit(freq)}s"
+        days, window = recent_days(freq), f"{recent_periods(freq)} {unit(freq)}s"
         if item_id is not None:
             row = con.execute("SELECT title, category, description FROM products WHERE item_id = ?",
                               [item_id]).fetchone()

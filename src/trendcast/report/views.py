@@ -510,7 +510,7 @@ def trends(data: ShopData, mode: TableMode = STATIC) -> list[Section]:
 
     return [_safe("Rising and falling", chart),
             _safe("Rising and falling items", lambda: _table(data, "trends", mode, note=(
-                f"{_trend_window(data)}; evidence columns come from the text signals when present."))),
+                f"{_trend_window(data)}; evidence: {data.trends('item').attrs.get('evidence', 'none')}."))),
             _safe("Category trends", lambda: _table(data, "category-trends", mode))]
 
 
