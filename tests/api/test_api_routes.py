@@ -120,6 +120,24 @@ def test_upload_ingests(client: TestClient, small_demo: dict) -> None:
     assert res.status_code == 422 and "products.csv" in res.json()["detail"]
 
 
+
+def test_upload_order_lines(tmp_path: Path) -> None:
+    """An order export goes in through the API too: ?orders=true sums its lines per day."""
+    from trendcast.api.auth import create_token
+    from trendcast.data.warehouse import Warehouse
+
+    db = tmp_path / "orders.duckdb"
+    with Warehouse(db) as wh:
+        token = create_token(wh.con, "writer", admin=True)
+    lines = b"item_id,date,units\nI1,2024-01-01,1\nI1,2024-01-01,2\nI1,2024-01-02,5\n"
+    with TestClient(create_app(db)) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
+        res = c.post("/api/v1/uploads/sales", files={"file": ("lines.csv", lines, "text/csv")})
+        assert res.status_code == 422 and "--orders" in res.json()["detail"]
+        res = c.post("/api/v1/uploads/sales", params={"orders": True}, files={"file": ("lines.csv", lines, "text/csv")})
+        assert res.status_code == 200, res.text
+        assert res.json()["summary"]["sales"].startswith("3 rows summed into 2 item-store-day rows: 2 new")
+
 def _wait(client: TestClient, job_id: str, timeout: float = 120.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -51,7 +51,7 @@ BAD_FILES = {
     "promo not 0/1": ("sales", "item_id,date,units,promo\nI1,2024-01-01,3,0\nI1,2024-01-02,3,2\n",
                       2, "promo", "0 or 1"),
     "duplicate key": ("sales", "item_id,date,units\nI1,2024-01-01,3\nI2,2024-01-01,3\nI1,2024-01-01,5\n",
-                      3, "item_id", "same (item_id, date) as row 1"),
+                      3, "item_id", "same (item_id, date) as row 1 (if the rows are order lines, load them with --orders"),
     "bad event": ("events", "user_id,item_id,timestamp,event\nu1,I1,2024-01-01T10:00:00,view\n"
                   "u1,I1,2024-01-01T10:01:00,click\n", 2, "event", "bad event value 'click'"),
     "bad timestamp": ("events", "user_id,item_id,timestamp,event\nu1,I1,yesterday,view\n", 1,
@@ -129,6 +129,32 @@ def test_reingest_is_idempotent_and_updates_changed_values(tmp_path: Path) -> No
         units = wh.con.execute("SELECT units FROM sales WHERE store_id='S1' AND date='2024-01-02'").fetchone()
         assert units[0] == 40.0 and wh.count("sales") == 4
 
+
+
+# -- order lines ---------------------------------------------------------------------------------
+ORDER_LINES = ("order_id,store_id,item_id,date,units,price,promo\n"
+               "O1,S1,I1,2024-01-01 09:12:00,1,10,0\nO2,S1,I1,2024-01-01 17:40:00,3,6,1\n"
+               "O2,S1,I2,2024-01-01 17:40:00,2,5,0\nO3,S1,I1,2024-01-02 08:00:00,2,10,0\n")
+
+
+def test_order_lines_are_summed_per_item_store_and_day(tmp_path: Path) -> None:
+    """An order export (an order_id column, many lines per day) loads as daily sales."""
+    db = tmp_path / "wh.duckdb"
+    path = write(tmp_path / "orders.csv", ORDER_LINES)
+    rep = ingest(db, sales=path).sources["sales"]
+    assert (rep.rows, rep.summed_into, rep.inserted, rep.ignored_columns) == (4, 3, 3, [])
+    with Warehouse(db) as wh:
+        rows = wh.con.execute("SELECT item_id, CAST(date AS VARCHAR), units, price, promo FROM sales ORDER BY ALL").fetchall()
+    assert rows == [("I1", "2024-01-01", 4.0, 7.0, 1), ("I1", "2024-01-02", 2.0, 10.0, 0),
+                    ("I2", "2024-01-01", 2.0, 5.0, 0)]  # price weighted by units: (1 x 10 + 3 x 6) / 4
+    again = ingest(db, sales=path).sources["sales"]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)  # a reload adds nothing
+    no_ids = write(tmp_path / "lines.csv", "\n".join(line.split(",", 1)[1] for line in ORDER_LINES.splitlines()) + "\n")
+    with pytest.raises(InputError, match="--orders"):
+        ingest(tmp_path / "other.duckdb", sales=no_ids)
+    assert ingest(tmp_path / "other.duckdb", sales=no_ids, orders=True).sources["sales"].summed_into == 3
+    with pytest.raises(InputError, match="duplicate key"):  # --no-orders: an order_id column does not sum
+        ingest(tmp_path / "third.duckdb", sales=path, orders=False)
 
 def test_missing_optional_column_does_not_erase_stored_values(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"

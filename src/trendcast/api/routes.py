@@ -254,7 +254,10 @@ def decision_table(svc: Svc, _: Reader, name: Annotated[str, PathParam(pattern=r
              responses={413: {"model": Error}, 422: {"model": Error}},
              summary="Upload a CSV/Parquet file into the warehouse (validated; all-or-nothing)")
 def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"One of {', '.join(SOURCES)}.")],
-           file: Annotated[UploadFile, File(description="CSV (optionally .gz) or Parquet.")]) -> dict[str, Any]:
+           file: Annotated[UploadFile, File(description="CSV (optionally .gz) or Parquet.")],
+           orders: Annotated[bool | None, Query(description=(
+               "sales only: the rows are order lines, summed per item, store and day (default: when the "
+               "file has an order_id column)"))] = None) -> dict[str, Any]:
     if source not in SOURCES:
         raise InputError(f"Unknown source '{source}'. Choose one of: {', '.join(SOURCES)}.")
     name = Path(file.filename or "upload.csv").name
@@ -268,7 +271,7 @@ def upload(svc: Svc, _: Writer, source: Annotated[str, PathParam(description=f"O
         path = receive(file.file, name, Path(tmp), max_bytes, max_rows)
         with svc.write_lock:
             try:
-                report = ingest(svc.db, **{source: path})
+                report = ingest(svc.db, orders=orders, **{source: path})
             finally:
                 svc.changed()
     return {"source": source, "file": name, "summary": {k: str(v) for k, v in report.summary().items()}}

@@ -13,6 +13,10 @@ from trendcast.data.ingest import ingest as run_ingest
 SOURCE_HELP = "CSV/TSV (optionally .gz/.zst), Parquet, or duckdb:PATH::table"
 
 
+ORDERS_HELP = ("The sales rows are order lines (many per item, store and day): sum them per day (units and "
+               "revenue added, price weighted by units). Default: when the sales have an order_id column.")
+
+
 @app.command()
 def ingest(
     db: Path = typer.Option(..., "--db", help="Warehouse file (DuckDB); created when missing."),
@@ -33,6 +37,7 @@ def ingest(
     freq: str = typer.Option(
         None, "--freq", help="Frequency to forecast at: D, W-MON..W-SUN, MS or ME (default: "
                              "detected from the sales dates; a coarser one sums sales per period)."),
+    orders: bool = typer.Option(None, "--orders/--no-orders", help=ORDERS_HELP),
 ) -> None:
     """Check shop files against the input contract and load them into the warehouse.
 
@@ -42,7 +47,7 @@ def ingest(
     with progress() as bar:
         report = run_ingest(db, sales=sales, products=products, events=events, texts=texts,
                             inventory=inventory, covariates=covariates, on_error=on_error,
-                            rejects=rejects, progress=bar, freq=freq)
+                            rejects=rejects, progress=bar, freq=freq, orders=orders)
     table = Table(title=f"Ingested into {report.db}")
     for col in ("source", "rows", "new", "updated", "unchanged", "rejected", "seconds"):
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -51,6 +56,9 @@ def ingest(
                       f"{rep.unchanged:,}", f"{rep.rejected:,}", f"{rep.seconds:.1f}")
     console.print(table)
     for name, rep in report.sources.items():
+        if rep.summed_into is not None:
+            console.print(f"{name}: {rep.rows - rep.rejected:,} order lines summed into {rep.summed_into:,} "
+                          "item-store-day rows (the new/updated/unchanged counts are of those rows)")
         if rep.ignored_columns:
             console.print(f"{name}: ignored columns not in the contract: "
                           f"{', '.join(rep.ignored_columns)}")

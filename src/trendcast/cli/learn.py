@@ -12,6 +12,7 @@ from rich.table import Table
 
 from trendcast.cli.app import app, console, progress
 from trendcast.cli.forecast import COUNTRY_HELP, COVARIATES_HELP, FREQ_HELP, covariate_choice
+from trendcast.cli.ingest import ORDERS_HELP
 from trendcast.data.export import write_csv
 from trendcast.errors import InputError
 from trendcast.evaluate.drift import ERROR_RATIO, MIN_POINTS, PSI_THRESHOLD
@@ -60,6 +61,7 @@ def update(
     min_points: int = typer.Option(MIN_POINTS, help="Judge error drift only with at least this many new points."),
     psi: float = typer.Option(PSI_THRESHOLD, help="PSI above which a covariate counts as shifted."),
     freq: str | None = typer.Option(None, help=FREQ_HELP),
+    orders: bool = typer.Option(None, "--orders/--no-orders", help=ORDERS_HELP),
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
     weights: Path | None = typer.Option(
@@ -74,7 +76,7 @@ def update(
         result = run_update(
             db, sales, texts, products=products, events=events, inventory=inventory,
             model_name=model, name=name, h=horizon, retrain=retrain, ratio=ratio,
-            min_points=min_points, psi_threshold=psi, history_days=history_days, freq=freq,
+            min_points=min_points, psi_threshold=psi, history_days=history_days, freq=freq, orders=orders,
             covariates=covariate_choice(covariates), country=country,
             params=weights_params(model, weights) or None,
         )

@@ -50,6 +50,7 @@ ORDER = ("products", "sales", "inventory", "events", "texts", "covariates")  # l
 CHUNK_ROWS = 1_000_000  # rows per INSERT statement: bounds each step and paces the progress bar
 TEXT_ID_HEX = 32
 ROW_NOTE = "(rows count data rows from 1, header not counted)"
+ORDER_ID = "order_id"  # a sales column that marks the rows as order lines (summed per day)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class SourceReport:
     updated: int = 0  # existing keys whose values changed
     unchanged: int = 0  # existing keys, same values
     rejected: int = 0  # rows not loaded (skip mode)
+    summed_into: int | None = None  # sales given as order lines: the item-store-day rows they made
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -81,7 +83,9 @@ class IngestReport:
         """Human-readable lines, label -> value."""
         lines = {"warehouse": self.db}
         for name, rep in self.sources.items():
-            lines[name] = (f"{rep.rows:,} rows: {rep.inserted:,} new, {rep.updated:,} updated, "
+            summed = (f" summed into {rep.summed_into:,} item-store-day rows"
+                      if rep.summed_into is not None else "")
+            lines[name] = (f"{rep.rows:,} rows{summed}: {rep.inserted:,} new, {rep.updated:,} updated, "
                            f"{rep.unchanged:,} unchanged, {rep.rejected:,} rejected")
         if self.rejects:
             lines["rejects"] = self.rejects
@@ -127,6 +131,7 @@ def ingest(
     chunk_rows: int = CHUNK_ROWS,
     freq: str | None = None,
     window: DateWindow | None = None,
+    orders: bool | None = None,
 ) -> IngestReport:
     """Load the given sources into the warehouse ``db``, all-or-nothing for the call.
 
@@ -137,7 +142,11 @@ def ingest(
     ``freq``: the frequency to forecast at (``D``, ``W-MON``..``W-SUN``, ``MS``, ``ME``) instead
     of the one detected from the sales dates; a coarser one sums the sales into its periods.
     ``window``: plausible dates (default :func:`~trendcast.data.validate.date_window`); a date
-    outside it is a bad value like any other.
+    outside it is a bad value like any other. ``orders``: the sales rows are order lines (many
+    per item, store and day), summed per day: units and revenue added, price weighted by units,
+    promo when any line had one. ``None`` (default) does so when the sales have an ``order_id``
+    column; otherwise a repeated (store, item, day) is an error. A reload replaces a day's
+    totals, so give all of a day's lines in one file.
     """
     if on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
@@ -163,20 +172,23 @@ def ingest(
                 tasks[name] = progress.add_task(f"{name}: reading", total=None)
             st = stage(con, spec, SOURCES[name], partial(projection, window=window))
             staged[name] = (st, "")
+            if name == "sales":
+                st.lines = bool(orders) or (orders is None and ORDER_ID in {c.strip().lower() for c in st.ignored})
             if progress is not None:
                 progress.update(tasks[name], description=f"{name}: checking")
             # Into an empty table, raise mode leaves in-file duplicate keys to the primary key
             # (the load fails on them and they are located then): one pass less on big loads.
             defer = (on_error == "raise" and name != "covariates"  # covariates load long, not by key
-                     and _count(con, st.source.table) == 0)
+                     and _count(con, st.source.table) == 0 and not st.lines)
             if defer:
                 deferred.append(name)
-            bad = _check(con, st, on_error, check_dups=not defer, window=window)
+            bad = _check(con, st, on_error, check_dups=not defer and not st.lines, window=window)
             staged[name] = (st, bad)
             n_bad = _bad_rows(con, bad)
             reports[name] = SourceReport(
                 name, st.label, rows=st.n_rows + st.reader_rejects,
-                rejected=n_bad + st.reader_rejects, ignored_columns=st.ignored,
+                rejected=n_bad + st.reader_rejects,
+                ignored_columns=[c for c in st.ignored if not (st.lines and c.strip().lower() == ORDER_ID)],
                 seconds=time.perf_counter() - t0)
             if progress is not None:
                 progress.update(tasks[name], description=f"{name}: waiting",
@@ -356,6 +368,12 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
     else:
         frm = f"{st.table} s"
         good = f" AND s.rowid NOT IN (SELECT _rid FROM {bad})" if has_bad else ""
+    good_rows = st.n_rows - (rep.rejected - st.reader_rejects)
+    total_rid, pos = st.n_rows, "s.rowid"
+    if st.lines:  # order lines: load their sums per item, store and day instead
+        summed = _sum_lines(con, st, good)
+        frm, good, pos = f"{summed} s", "", "s._n"
+        good_rows = total_rid = rep.summed_into = _count(con, summed)
     keys = list(source.keys)
     updatable = [n for n in names if n not in keys]
     if updatable:
@@ -371,21 +389,41 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
     conflict = "" if before == 0 else f"ON CONFLICT ({', '.join(keys)}) {conflict}"
     cols = ", ".join(f'"{n}"' for n in names)
     select = ", ".join(f"{e} AS \"{n}\"" for n, e in zip(names, exprs, strict=True))
-    total_rid = st.n_rows
     changed_rows = 0
     for start in range(0, max(total_rid, 1), chunk_rows):
         stop = start + chunk_rows
         sql = (f"INSERT INTO {target} ({cols}) SELECT {select} FROM {frm} "
-               f"WHERE s.rowid >= {start} AND s.rowid < {stop}{good} "
+               f"WHERE {pos} >= {start} AND {pos} < {stop}{good} "
                f"{conflict}")
         changed_rows += int(con.execute(sql).fetchone()[0])
         if progress is not None and task is not None:
             progress.update(task, completed=min(stop, total_rid))
     after = _count(con, target)
-    good_rows = st.n_rows - (rep.rejected - st.reader_rejects)
     rep.inserted = after - before
     rep.updated = changed_rows - rep.inserted
     rep.unchanged = good_rows - changed_rows
+
+
+def _sum_lines(con: duckdb.DuckDBPyConnection, st: Staged, good: str) -> str:
+    """TEMP table of the good order lines summed per (store,) item and day (see ``orders``)."""
+    cols = set(st.columns)
+    keys = [c for c in ("store_id", "item_id", "date") if c in cols]
+    aggs = ['sum("units") AS "units"']
+    if "price" in cols:  # the units-weighted price; a day of zero-unit lines keeps their mean price
+        aggs.append('round(coalesce(sum("price" * "units") / nullif(sum("units") FILTER (WHERE "price" IS NOT NULL), 0), '
+                    'avg("price")), 6) AS "price"')
+    if "promo" in cols:
+        aggs.append('max("promo") AS "promo"')
+    if "revenue" in cols:
+        aggs.append('sum("revenue") AS "revenue"')
+    table = f"{PREFIX}lines_{st.source.name}"
+    # _n numbers the rows for chunked loading (a table made inside a transaction has no 0-based rowid)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT row_number() OVER (ORDER BY {", ".join(f'"{k}"' for k in keys)}) - 1 AS _n, * FROM (
+            SELECT {", ".join(f'"{k}"' for k in keys)}, {", ".join(aggs)}
+            FROM {st.table} s WHERE TRUE{good} GROUP BY ALL)""")
+    st.cleanup.append(f"DROP TABLE IF EXISTS {table}")
+    return table
 
 
 def _load_covariates(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceReport) -> None:

@@ -54,7 +54,8 @@ class Source:
 SALES = Source(
     name="sales",
     table="sales",
-    doc="Units sold per item (and store) per day.",
+    doc="Units sold per item (and store) per day. An order export (many lines per item and day) is summed per "
+        "day when it has an `order_id` column or is loaded with `--orders`.",
     columns=(
         Column("item_id", "str", True, "product identifier"),
         Column("date", "date", True, "day of sale (YYYY-MM-DD)"),

@@ -65,6 +65,7 @@ class Staged:
     n_rows: int  # rows staged (reader rejects excluded)
     reader_rejects: int = 0  # rows the reader could not parse (already in the rejects table)
     is_csv: bool = False
+    lines: bool = False  # sales given as order lines: summed per item, store and day on load
     cleanup: list[str] = field(default_factory=list)  # SQL to run when done
 
 

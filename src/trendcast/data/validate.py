@@ -258,12 +258,14 @@ def find_duplicates(
     if not con.execute(f"SELECT count(*) FROM {hashes}").fetchone()[0]:
         return bad_table
     names = ", ".join(k.strip('"') for k in keys)
+    hint = (" (if the rows are order lines, load them with --orders, orders=True in Python, to sum "
+            "them per day)") if staged.source.name == "sales" else ""
     typed_json = ("to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in staged.columns)
                   + "))::VARCHAR")
     where = f"hash({exprs}) IN (SELECT h FROM {hashes})" + (
         f" AND _rid NOT IN (SELECT _rid FROM {bad_table})" if has_bad else "")
     con.execute(f"""INSERT INTO {bad_table}
-        SELECT _rid, _row, {lit(names.split(", ")[0])}, 'duplicate key: same ({names}) as row ' || first_row,
+        SELECT _rid, _row, {lit(names.split(", ")[0])}, 'duplicate key: same ({names}) as row ' || first_row || {lit(hint)},
                raw FROM (
             SELECT _rid, _row, {typed_json} AS raw,
                    min(_row) OVER (PARTITION BY {exprs}) AS first_row

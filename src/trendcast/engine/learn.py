@@ -293,13 +293,14 @@ def update(
     freq: str | None = None,
     covariates: str | list[str] = "auto",
     country: str | None = None,
+    orders: bool | None = None,
 ) -> UpdateResult:
     """Ingest new files, check drift and refresh or retrain model ``name`` (see module doc).
 
     ``params`` are constructor arguments for the first version; retrains reuse the stored ones.
     ``history_days`` trains new versions on only the most recent days (faster on long histories).
-    ``h`` counts periods (default by frequency); ``freq`` is passed to the ingest of the new
-    files; ``covariates`` and ``country`` to the forecasting service, as in ``forecast``.
+    ``h`` counts periods (default by frequency); ``freq`` and ``orders`` are passed to the
+    ingest of the new files; ``covariates`` and ``country`` to the forecasting service, as in ``forecast``.
     """
     name = name or model_name
     messages: list[str] = repair(db, name)
@@ -309,7 +310,7 @@ def update(
     if files:
         from trendcast.data.ingest import ingest
 
-        report = ingest(db, freq=freq, **files)
+        report = ingest(db, freq=freq, orders=orders, **files)
         messages += [f"{k}: {v}" for k, v in report.summary().items()]
     frames = build_frames(db, h, covariates=covariates, country=country)
     panel, h = frames.panel, frames.horizon
