@@ -131,6 +131,18 @@ def test_reingest_is_idempotent_and_updates_changed_values(tmp_path: Path) -> No
 
 
 
+
+def test_tracker_exports_load_as_they_come(tmp_path: Path) -> None:
+    """Taobao-style pv/buy and Unix times (seconds or milliseconds) are the contract's view/purchase and timestamps."""
+    events = write(tmp_path / "ev.csv", "user_id,item_id,timestamp,event\nu1,I1,1704103200,pv\n"
+                   "u1,I1,1704103260000,add-to-cart\nu1,I1,2024-01-01T10:02:00,buy\n")
+    ingest(tmp_path / "wh.duckdb", events=events)
+    with Warehouse(tmp_path / "wh.duckdb") as wh:
+        rows = wh.con.execute("SELECT CAST(timestamp AS VARCHAR), event FROM events ORDER BY 1").fetchall()
+    assert rows == [("2024-01-01 10:00:00", "view"), ("2024-01-01 10:01:00", "cart"), ("2024-01-01 10:02:00", "purchase")]
+    with pytest.raises(InputError, match="Unix seconds"):
+        ingest(tmp_path / "wh.duckdb", events=write(tmp_path / "bad.csv", "user_id,item_id,timestamp,event\nu1,I1,17041,pv\n"))
+
 # -- order lines ---------------------------------------------------------------------------------
 ORDER_LINES = ("order_id,store_id,item_id,date,units,price,promo\n"
                "O1,S1,I1,2024-01-01 09:12:00,1,10,0\nO2,S1,I1,2024-01-01 17:40:00,3,6,1\n"

@@ -91,8 +91,9 @@ EVENTS = Source(
     columns=(
         Column("user_id", "str", True, "shopper id; stored only as a keyed hash (user_token)"),
         Column("item_id", "str", True, "product identifier"),
-        Column("timestamp", "timestamp", True, "when it happened (ISO 8601)"),
-        Column("event", "str", True, "view, cart or purchase", choices=("view", "cart", "purchase")),
+        Column("timestamp", "timestamp", True, "when it happened (ISO 8601, or Unix seconds / milliseconds)"),
+        Column("event", "str", True, "view, cart or purchase (also pv, add_to_cart, buy, order, ...)",
+               choices=("view", "cart", "purchase")),
     ),
     keys=("user_token", "item_id", "timestamp", "event"),
     stored_as={"user_id": "user_token"},

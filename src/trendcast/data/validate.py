@@ -21,14 +21,11 @@ from trendcast.data.staging import PREFIX, Staged
 from trendcast.errors import ConfigError, InputError
 
 # Accepted spellings of behaviour events (case-insensitive) -> stored value.
-EVENT_ALIASES = {
-    "view": "view",
-    "cart": "cart",
-    "addtocart": "cart",
-    "add_to_cart": "cart",
-    "purchase": "purchase",
-    "transaction": "purchase",
-    "buy": "purchase",
+EVENT_ALIASES = {  # what shop trackers call the three events (GA, Taobao's pv/buy, RetailRocket...)
+    **dict.fromkeys(("view", "pv", "pageview", "page_view", "view_item", "product_view", "detail"), "view"),
+    **dict.fromkeys(("cart", "addtocart", "add_to_cart", "add-to-cart", "add", "basket", "add_to_basket",
+                     "addtobasket"), "cart"),
+    **dict.fromkeys(("purchase", "transaction", "buy", "order", "purchased", "sale"), "purchase"),
 }
 
 
@@ -129,8 +126,10 @@ def typed(column: Column, source: Source) -> str:
                 f"WHEN isfinite(TRY_CAST({c} AS DOUBLE)) THEN TRY_CAST({c} AS DOUBLE) END")
     if column.type == "date":
         return f"TRY_CAST({c} AS DATE)"
-    if column.type == "timestamp":
-        return f"TRY_CAST({c} AS TIMESTAMP)"
+    if column.type == "timestamp":  # ISO 8601, or Unix time in seconds or milliseconds (trackers' exports)
+        digits = f"CASE WHEN regexp_full_match(trim({c}), '[0-9]{{9,13}}') THEN CAST(trim({c}) AS BIGINT) END"
+        return (f"coalesce(TRY_CAST({c} AS TIMESTAMP), CASE WHEN {digits} < 1e11 THEN make_timestamp({digits} * 1000000) "
+                f"WHEN {digits} IS NOT NULL THEN make_timestamp({digits} * 1000) END)")
     if column.type == "flag":
         v = f"lower(trim({c}))"
         return (f"CAST(CASE {c} WHEN '0' THEN 0 WHEN '1' THEN 1 ELSE CASE "
@@ -174,7 +173,7 @@ def checks(column: Column, source: Source, window: DateWindow | None = None) -> 
         fast = f"{c} NOT IN ('0', '1') AND " if column.type == "flag" else ""
         reason = {
             "date": f"'unparseable date ' || {raw} || ' (expected YYYY-MM-DD)'",
-            "timestamp": f"'unparseable timestamp ' || {raw} || ' (expected e.g. 2024-05-01T13:45:00)'",
+            "timestamp": f"'unparseable timestamp ' || {raw} || ' (expected e.g. 2024-05-01T13:45:00 or Unix seconds)'",
             "flag": f"'{name} must be 0 or 1, got ' || {raw}",
         }.get(column.type, f"'bad {name} value ' || {raw} || ', expected one of: "
                            f"{', '.join(column.choices)}'")
