@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from trendcast.evaluate.backtest import model_frame, static_of
-from trendcast.evaluate.selection import _choose, clearly_better, select
+from trendcast.evaluate.selection import _choose, clearly_better, select, short_backtest_horizon
 from trendcast.models.registry import make_model
 
 
@@ -381,3 +381,24 @@ def test_statistical_workers_are_the_cores_other_programs_leave_free(monkeypatch
     for load, cores in ((0.3, 2), (1.0, 2), (2.0, 1), (3.9, 1)):  # the load includes auto itself
         monkeypatch.setattr(sel_mod.os, "getloadavg", lambda load=load: (load, load, load))
         assert sel_mod.free_cores() == cores
+
+
+def test_a_young_shop_is_compared_over_a_shorter_horizon() -> None:
+    """45 days cannot hold two 28-day windows: the candidates are compared 12 days ahead instead of
+    auto falling back to seasonal naive, which repeats last week's noise."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-03-01", periods=45)
+    panel = pd.concat([pd.DataFrame({"unique_id": u, "ds": ds, "y": rng.poisson(lam, 45).astype(float)})
+                       for u, lam in (("A", 20.0), ("B", 5.0))], ignore_index=True)
+    assert short_backtest_horizon(panel, 7, 28) == 12  # 45 - 2 x 12 = 21 >= 7 + 12
+    assert short_backtest_horizon(panel, 7, 10) is None  # the full horizon fits
+    assert short_backtest_horizon(panel.groupby("unique_id").head(9), 7, 28) is None
+    model = make_model("auto", candidates=["seasonal_naive", "moving_average"], horizon=28, windows=2)
+    model.fit(panel)
+    assert model.selection.details["backtest_horizon"] == 12
+    assert model.selection.scores["model:moving_average"] < model.selection.scores["model:seasonal_naive"]
+    assert "compared 12 periods ahead" in model.explanation_
+    assert len(model.predict(28)) == 2 * 28
+    young = make_model("auto", candidates=["seasonal_naive", "moving_average"], horizon=28).fit(
+        panel.groupby("unique_id").head(9))
+    assert young.explanation_.startswith("Auto mode could not backtest")

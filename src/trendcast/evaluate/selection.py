@@ -422,6 +422,15 @@ def explain(sel: Selection, forced: bool = False) -> str:
     return text
 
 
+def short_backtest_horizon(panel: pd.DataFrame, season_length: int, h: int) -> int | None:
+    """The longest backtest horizon under ``h`` that leaves two windows to compare on: the longest
+    series must hold a season plus the horizon before the first of two back-to-back windows.
+    None when even one period ahead does not fit, or ``h`` itself does."""
+    longest = int(panel.groupby(ID).size().max())
+    bh = (longest - season_length) // 3
+    return bh if 1 <= bh < h else None
+
+
 def fallback_selection(candidates: Sequence[str], ids: Sequence[str], reason: str) -> Selection:
     """When no backtest is possible: the simplest candidate (seasonal naive if offered) for all."""
     simple = next((m for m in ("seasonal_naive", "naive", "moving_average") if m in candidates),
@@ -706,16 +715,28 @@ class AutoForecaster(Forecaster):
         )
         self.panel_ = panel
         self.backtest_: BudgetedBacktest | None = None
+        h = self.horizon or default_horizon(self.freq)
+        self.backtest_h_ = h
         if self.selection is None:
-            h = self.horizon or default_horizon(self.freq)
-            try:
-                result = budgeted_backtest(
-                    panel, self.candidates, h, self.windows, self.budget_,
-                    season_length=self.season_length, freq=self.freq, future_known=self.known_,
-                    params=self.candidate_params, on_progress=self.on_progress,
-                )
-            except ConfigError as exc:  # too little history to compare: one simple model
-                self.selection = fallback_selection(self.candidates, list(df[ID].unique()), str(exc))
+            result, reason = None, ""
+            # a young shop cannot be backtested at the full horizon: compare the candidates
+            # over a shorter one rather than fall back to a single simple model
+            for bh in dict.fromkeys((h, short_backtest_horizon(panel, self.season_length, h))):
+                if bh is None:
+                    continue
+                try:
+                    result = budgeted_backtest(
+                        panel, self.candidates, bh, self.windows, self.budget_,
+                        season_length=self.season_length, freq=self.freq, future_known=self.known_,
+                        params=self.candidate_params, on_progress=self.on_progress,
+                    )
+                except ConfigError as exc:
+                    reason = reason or str(exc)
+                else:
+                    self.backtest_h_ = bh
+                    break
+            if result is None:  # too little history to compare: one simple model
+                self.selection = fallback_selection(self.candidates, list(df[ID].unique()), reason)
             else:
                 self.backtest_ = result
                 self.on_progress(AutoStep("select", status="start"))
@@ -723,7 +744,12 @@ class AutoForecaster(Forecaster):
                 self.selection = select(result.forecasts, panel, self.season_length, self.strategy, bias=self.bias)
                 self.selection.details["dropped"] = result.dropped
                 self.selection.details["candidate_seconds_per_window"] = result.costs
+                self.selection.details["backtest_horizon"] = self.backtest_h_
                 self.selection.explanation = explain(self.selection, forced=self.strategy != "auto")
+                if self.backtest_h_ < h:
+                    self.selection.explanation += (
+                        f" The history is too short to backtest {h} periods ahead, so the candidates were "
+                        f"compared {self.backtest_h_} periods ahead.")
                 self.on_progress(AutoStep("select", status="done", seconds=time.perf_counter() - t0,
                                           note=self.selection.strategy))
         sel = self.selection
@@ -769,7 +795,7 @@ class AutoForecaster(Forecaster):
         else:
             result = self.backtest_
             choice = choose_reconciliation(
-                self.panel_, result.forecasts, self.selection, h=self.horizon or default_horizon(self.freq),
+                self.panel_, result.forecasts, self.selection, h=self.backtest_h_,
                 freq=self.freq, season_length=self.season_length, future_known=self.known_,
                 params=self.candidate_params, costs=result.costs, on_progress=self.on_progress,
                 time_left=self.budget_ - (time.perf_counter() - start)  # less the final fit still to come
