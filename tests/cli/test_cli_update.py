@@ -44,6 +44,9 @@ def test_update_list_compare_and_rollback_restore_live_forecasts(
     live = read_live_forecasts(db, "seasonal_naive")
     assert live is not None and set(live["version"]) == {2}
     assert live["ds"].min() > v1["ds"].max() - pd.Timedelta(days=7)  # forecasts moved on
+    assert main(["update", *args, "--sales", str(csv)]) == 0  # the same file again (a daily cron job): no error
+    out = capsys.readouterr().out
+    assert "unchanged" in out and "stay as they are" in out and active_version(db, "seasonal_naive") == 2
 
     assert main(["models", "available"]) == 0
     assert "seasonal_naive" in capsys.readouterr().out.split()

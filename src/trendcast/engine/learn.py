@@ -27,7 +27,6 @@ import pandas as pd
 from trendcast.data.export import write_csv
 from trendcast.data.tables import ensure
 from trendcast.data.warehouse import Warehouse
-from trendcast.errors import NotReadyError
 from trendcast.evaluate.drift import (
     ERROR_RATIO,
     KS_MIN,
@@ -213,7 +212,7 @@ class UpdateResult:
     """What ``update`` did, for the CLI and the API."""
 
     name: str
-    action: str  # "trained", "retrained", "refreshed" or "refitted"
+    action: str  # "trained", "retrained", "refreshed", "refitted" or "unchanged" (nothing new)
     version: int
     drift: DriftReport | None
     new_rows: int
@@ -328,21 +327,22 @@ def update(
     last_train = pd.Timestamp(art.meta["data"]["last_ds"])
     df = frames.train()
     new = df[df[TIME] > last_train]
-    if new.empty:
-        raise NotReadyError(
-            f"No data after {last_train.date()} (the end of {name} v{version:04d}'s training data): "
-            "nothing to update."
-        )
-    previous = read_live_forecasts(db, name)
-    if previous is None or int(previous["version"].iloc[0]) != version:
-        previous = art.forecast()
     season = int(art.meta["spec"]["kwargs"].get("season_length", 7))
-    drift = check_drift(
-        previous, new, train, art.meta["metrics"], new,
-        season_length=season, ratio=ratio, min_points=min_points, psi_threshold=psi_threshold,
-        ks_min=ks_min,
-    )
-    if drift.drift or retrain:
+    if new.empty and not retrain:  # a scheduled run with nothing new is not a failure
+        messages.append(f"no sales after {last_train.date()} (the end of {name} v{version:04d}'s training "
+                        "data): the model and its forecasts stay as they are")
+        return UpdateResult(name, "unchanged", version, None, 0, messages)
+    drift = None
+    if not new.empty:
+        previous = read_live_forecasts(db, name)
+        if previous is None or int(previous["version"].iloc[0]) != version:
+            previous = art.forecast()
+        drift = check_drift(
+            previous, new, train, art.meta["metrics"], new,
+            season_length=season, ratio=ratio, min_points=min_points, psi_threshold=psi_threshold,
+            ks_min=ks_min,
+        )
+    if retrain or (drift is not None and drift.drift):
         why = "forced (--retrain)" if retrain else drift.summary()
         messages.append(f"retrained because: {why}")
         _, new_art, _ = train_version(
