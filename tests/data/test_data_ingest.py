@@ -168,6 +168,19 @@ def test_order_lines_are_summed_per_item_store_and_day(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="duplicate key"):  # --no-orders: an order_id column does not sum
         ingest(tmp_path / "third.duckdb", sales=path, orders=False)
 
+
+def test_returns_in_order_lines_are_netted(tmp_path: Path) -> None:
+    """A return is a negative line: netted against the day's sales; more returned than sold is 0 sold."""
+    lines = write(tmp_path / "orders.csv", ORDER_LINES + "R1,S1,I1,2024-01-01 18:00:00,-1,6,0\n"
+                  "R2,S1,I2,2024-01-02 10:00:00,-2,5,0\n")
+    ingest(tmp_path / "wh.duckdb", sales=lines)
+    with Warehouse(tmp_path / "wh.duckdb") as wh:
+        rows = wh.con.execute("SELECT item_id, CAST(date AS VARCHAR), units FROM sales ORDER BY ALL").fetchall()
+    assert rows == [("I1", "2024-01-01", 3.0), ("I1", "2024-01-02", 2.0), ("I2", "2024-01-01", 2.0),
+                    ("I2", "2024-01-02", 0.0)]
+    with pytest.raises(InputError, match="negative value '-1'"):  # daily sales stay >= 0
+        ingest(tmp_path / "daily.duckdb", sales=write(tmp_path / "d.csv", "item_id,date,units\nI1,2024-01-01,-1\n"))
+
 def test_missing_optional_column_does_not_erase_stored_values(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
     ingest(db, sales=write(tmp_path / "s.csv", SALES))

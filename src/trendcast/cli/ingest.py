@@ -13,8 +13,9 @@ from trendcast.data.ingest import ingest as run_ingest
 SOURCE_HELP = "CSV/TSV (optionally .gz/.zst), Parquet, or duckdb:PATH::table"
 
 
-ORDERS_HELP = ("The sales rows are order lines (many per item, store and day): sum them per day (units and "
-               "revenue added, price weighted by units). Default: when the sales have an order_id column.")
+ORDERS_HELP = ("The sales rows are order lines (many per item, store and day; returns negative): sum them per "
+               "day (units and revenue added, price weighted by units sold). Default: when the sales have an "
+               "order_id column.")
 
 
 @app.command()

@@ -33,8 +33,15 @@ from rich.progress import Progress, TaskID
 
 from trendcast.data.periods import check_freq, coarser_or_same, describe
 from trendcast.data.privacy import token_sql
-from trendcast.data.schema import NO_STORE, SOURCES, Source
-from trendcast.data.staging import PREFIX, Staged, reader_rejects_sql, run_cleanup, stage
+from trendcast.data.schema import NO_STORE, SALES_LINES, SOURCES, Source
+from trendcast.data.staging import (
+    PREFIX,
+    Staged,
+    input_columns,
+    reader_rejects_sql,
+    run_cleanup,
+    stage,
+)
 from trendcast.data.validate import (
     DateWindow,
     date_window,
@@ -170,10 +177,12 @@ def ingest(
             t0 = time.perf_counter()
             if progress is not None:
                 tasks[name] = progress.add_task(f"{name}: reading", total=None)
-            st = stage(con, spec, SOURCES[name], partial(projection, window=window))
+            source = SOURCES[name]
+            lines = name == "sales" and (orders if orders is not None else ORDER_ID in {
+                c.strip().lower() for c in input_columns(con, spec, source)})
+            st = stage(con, spec, SALES_LINES if lines else source, partial(projection, window=window))
+            st.lines = lines
             staged[name] = (st, "")
-            if name == "sales":
-                st.lines = bool(orders) or (orders is None and ORDER_ID in {c.strip().lower() for c in st.ignored})
             if progress is not None:
                 progress.update(tasks[name], description=f"{name}: checking")
             # Into an empty table, raise mode leaves in-file duplicate keys to the primary key
@@ -405,13 +414,14 @@ def _load(con: duckdb.DuckDBPyConnection, st: Staged, bad: str, rep: SourceRepor
 
 
 def _sum_lines(con: duckdb.DuckDBPyConnection, st: Staged, good: str) -> str:
-    """TEMP table of the good order lines summed per (store,) item and day (see ``orders``)."""
+    """TEMP table of the good order lines summed per (store,) item and day (see ``orders``);
+    returns (negative lines) are netted, and a day with more returned than sold counts 0."""
     cols = set(st.columns)
     keys = [c for c in ("store_id", "item_id", "date") if c in cols]
-    aggs = ['sum("units") AS "units"']
-    if "price" in cols:  # the units-weighted price; a day of zero-unit lines keeps their mean price
-        aggs.append('round(coalesce(sum("price" * "units") / nullif(sum("units") FILTER (WHERE "price" IS NOT NULL), 0), '
-                    'avg("price")), 6) AS "price"')
+    aggs = ['greatest(sum("units"), 0) AS "units"']  # more returned than sold that day: nothing sold
+    if "price" in cols:  # weighted by the units sold (returns left out); no sale that day: the lines' mean
+        aggs.append('round(coalesce(sum("price" * "units") FILTER (WHERE "units" > 0) / nullif(sum("units") '
+                    'FILTER (WHERE "units" > 0 AND "price" IS NOT NULL), 0), avg("price")), 6) AS "price"')
     if "promo" in cols:
         aggs.append('max("promo") AS "promo"')
     if "revenue" in cols:

@@ -7,7 +7,7 @@ warehouse creates its tables from it and the README documents it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Logical column types. Ingest checks values against them; DuckDB types follow from them.
 DUCK_TYPES = {
@@ -168,5 +168,11 @@ def covariates_source(columns: list[str]) -> Source:
     return Source(COVARIATES.name, COVARIATES.table, (*COVARIATES.columns, *extra), COVARIATES.keys,
                   COVARIATES.doc)
 
+
+# Sales given as order lines (summed per item, store and day on load): a return is a line with
+# negative units, netted against that day's sales.
+SALES_LINES = replace(SALES, columns=tuple(
+    replace(c, non_negative=False, doc="units on the order line; a return is negative") if c.name == "units" else c
+    for c in SALES.columns))
 
 SOURCES: dict[str, Source] = {s.name: s for s in (SALES, PRODUCTS, EVENTS, TEXTS, INVENTORY, COVARIATES)}

@@ -235,6 +235,17 @@ def _match_columns(names: list[str], source: Source) -> tuple[dict[str, str], li
     return found, ignored
 
 
+def input_columns(con: duckdb.DuckDBPyConnection, spec: Any, source: Source) -> list[str]:
+    """The column names of an input as written (a header read, nothing staged)."""
+    relation, cleanup = _relation_sql(con, spec, source)
+    try:
+        return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read it: {_first_line(exc)}", file=_label(spec)) from None
+    finally:
+        run_cleanup(con, cleanup)
+
+
 def stage(con: duckdb.DuckDBPyConnection, spec: Any, source: Source,
           projection: Callable[[Source, list[str]], str]) -> Staged:
     """Stage ``spec`` for ``source``; raise InputError for a missing required column.
