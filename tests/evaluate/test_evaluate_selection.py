@@ -402,3 +402,20 @@ def test_a_young_shop_is_compared_over_a_shorter_horizon() -> None:
     young = make_model("auto", candidates=["seasonal_naive", "moving_average"], horizon=28).fit(
         panel.groupby("unique_id").head(9))
     assert young.explanation_.startswith("Auto mode could not backtest")
+
+
+def test_one_window_drops_candidates_whose_final_fit_no_longer_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Window 1 used 52 of 60 s and the best ('strong') cannot have a second: auto stops there, and
+    'slow' (its final fit 40 s of the 8 left) goes too, instead of running the budget 5x over."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    costs = {"cheap": 1.0, "strong": 15.0, "slow": 35.0}
+    shop = _shop()
+    monkeypatch.setattr(sel_mod, "fit_predict", _offset_fit_predict(
+        clock, costs, shop, {"cheap": 3.0, "strong": 0.5, "slow": 2.0}))
+    res = sel_mod.budgeted_backtest(
+        shop, list(costs), 7, 3, budget=60.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert res.windows == 1 and set(res.dropped) == {"slow"} and "final fit" in res.dropped["slow"]
+    assert set(res.forecasts["model"]) == {"cheap", "strong"}

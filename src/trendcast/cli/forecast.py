@@ -43,11 +43,18 @@ TIME_BUDGET = typer.Option(
 )
 
 
-def _auto_params(time_budget: float | None, view: object) -> dict[str, object]:
-    """Parameters for the ``auto`` model: the time budget and the progress callback."""
+INTERVALS = typer.Option(
+    "backtest", "--intervals", help="Where auto's quantiles come from: backtest (its own backtest errors, "
+    "scaled to each series) or members (the chosen models' own intervals, mixed).",
+)
+
+
+def _auto_params(time_budget: float | None, view: object, intervals: str = "backtest") -> dict[str, object]:
+    """Parameters for the ``auto`` model: the time budget, the intervals and the progress callback."""
     if time_budget is not None and time_budget <= 0:
         raise ConfigError(f"--time-budget must be a positive number of seconds; got {time_budget}.")
-    return {"on_progress": view, **({"time_budget": time_budget} if time_budget is not None else {})}
+    return {"on_progress": view, "intervals": intervals,
+            **({"time_budget": time_budget} if time_budget is not None else {})}
 
 
 WEIGHTS = typer.Option(
@@ -72,6 +79,7 @@ def forecast(
     covariates: str = typer.Option("auto", help=COVARIATES_HELP),
     country: str | None = typer.Option(None, help=COUNTRY_HELP),
     time_budget: float | None = TIME_BUDGET,
+    intervals: str = INTERVALS,
     weights: Path | None = WEIGHTS,
 ) -> None:
     """Forecast every item (and store) HORIZON periods ahead; stores the run in the warehouse."""
@@ -82,7 +90,7 @@ def forecast(
     with step_view("forecast") as view:
         params = weights_params(model, weights)  # {} without --weights; refuses other models
         if model == "auto":
-            params.update(_auto_params(time_budget, view))
+            params.update(_auto_params(time_budget, view, intervals))
         result = run_forecast(
             db, horizon, model=model, quantiles=_floats(quantiles), reconcile=reconcile, out=out,
             future=future, levels=levels, engine=engine, on_step=view.say, model_params=params or None,

@@ -47,6 +47,7 @@ from trendcast.evaluate.backtest import (
     model_frame,
     split_at,
 )
+from trendcast.evaluate.intervals import ResidualBands
 from trendcast.evaluate.metrics import CUTOFF
 from trendcast.evaluate.progress import AutoStep, ProgressCallback, silent
 from trendcast.evaluate.reconciliation import (
@@ -94,6 +95,7 @@ LABELS = {
 DEFAULT_STRATEGY = "ensemble"  # what auto uses unless another way clearly beats it
 BIAS_LIMITS = (0.5, 2.0)
 DEFAULT_WINDOWS = 8
+INTERVALS = ("backtest", "members")  # where auto's quantiles come from (see evaluate/intervals.py)
 FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
 WARM_UP_SERIES = 3  # series timed to predict a statistical candidate's cost
 
@@ -616,7 +618,14 @@ def budgeted_backtest(
         if done < 2 and done + more < 2:
             scores = _window_scores(rows, active, panel, season_length)
             keep = _keep_within(active, mean_cost, scores, left, done)
-            if not keep:  # one window of every candidate (auto's default ensemble) beats two of the weak ones
+            if not keep:  # one window of every candidate (auto's default ensemble) beats two of the weak ones,
+                # less those whose own final fit no longer fits (the best one stays whatever it costs)
+                best = min(active, key=lambda m: np.nan_to_num(scores.get(m, np.inf), nan=np.inf))
+                for slow in [m for m in active if m != best and FINAL_FIT_FACTOR * mean_cost[m] > left]:
+                    active.remove(slow)
+                    dropped[slow] = (f"its final fit ({mean_cost[slow]:.1f} s a window) would not fit in the "
+                                     f"{max(left, 0):.0f} s left of the time budget of {budget:g} s")
+                    on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
                 break
             for slow in [m for m in active if m not in keep]:
                 active.remove(slow)
@@ -646,7 +655,9 @@ class AutoForecaster(Forecaster):
     skip the backtest), ``model_params`` (name -> extra parameters), ``reconcile`` (``auto``:
     bottom-up unless MinT clearly wins the backtest, see :mod:`trendcast.evaluate.reconciliation`;
     ``bottom_up``; ``mint``). With MinT the bottom forecasts come back already reconciled, so
-    their sums are MinT's forecasts of every level.
+    their sums are MinT's forecasts of every level. ``intervals``: ``backtest`` (quantiles from
+    the chosen combination's backtest errors, :mod:`trendcast.evaluate.intervals`) or
+    ``members`` (the chosen models' own quantiles, mixed like the forecasts).
     """
 
     name = "auto"
@@ -670,9 +681,13 @@ class AutoForecaster(Forecaster):
         on_progress: ProgressCallback | None = None,
         bias: str = "auto",
         reconcile: str = "auto",
+        intervals: str = "backtest",
         **params: object,
     ) -> None:
         super().__init__(season_length=season_length, freq=freq, **params)
+        if intervals not in INTERVALS:
+            raise ConfigError(f"Auto's intervals come from 'backtest' or 'members'; got '{intervals}'.")
+        self.intervals = intervals
         self.candidates = list(candidates) if candidates else default_candidates()
         if not self.candidates:
             raise ConfigError("Auto mode found no candidate models registered.")
@@ -753,6 +768,11 @@ class AutoForecaster(Forecaster):
                 self.on_progress(AutoStep("select", status="done", seconds=time.perf_counter() - t0,
                                           note=self.selection.strategy))
         sel = self.selection
+        self.bands_ = self._bands(panel) if self.backtest_ is not None and self.intervals == "backtest" else None
+        if self.bands_ is not None:
+            sel.details["intervals"] = {"method": "backtest errors", **self.bands_.to_dict()}
+            sel.explanation += (f" Quantiles: from this choice's own {len(self.bands_.errors[-1]):,} backtest errors, "
+                                "scaled to each series.")
         self.reconcile_ = self._reconciliation(start)
         self.explanation_ = sel.explanation
         self.models_: dict[str, Forecaster] = {}
@@ -781,6 +801,18 @@ class AutoForecaster(Forecaster):
                                   for m in sel.models_for_unseen}
             self.on_progress(AutoStep("fit", "aggregated series", status="done", seconds=time.perf_counter() - t0))
         self.seconds_ = time.perf_counter() - start
+
+    def _bands(self, panel: pd.DataFrame) -> ResidualBands | None:
+        """Quantile bands from the chosen combination's own backtest errors (see
+        :mod:`trendcast.evaluate.intervals`)."""
+        fc = self.backtest_.forecasts  # type: ignore[union-attr]
+        rows = []
+        for cutoff, w in fc.groupby(CUTOFF, sort=True):
+            preds = {str(m): g[[ID, TIME, FORECAST]] for m, g in w.groupby("model", sort=True)}
+            combined = self.selection.combine(preds, list(w[ID].unique()))  # type: ignore[union-attr]
+            actual = w.drop_duplicates([ID, TIME])[[ID, TIME, TARGET]]
+            rows.append(combined.merge(actual, on=[ID, TIME]).assign(**{CUTOFF: cutoff}))
+        return ResidualBands.fit(pd.concat(rows, ignore_index=True), model_frame(panel), self.season_length)
 
     def _reconciliation(self, start: float) -> ReconcileChoice:
         """Bottom-up or MinT: as asked, as a given selection recorded, or by backtest (``auto``)."""
@@ -811,11 +843,12 @@ class AutoForecaster(Forecaster):
         if X_future is not None:
             X_future = X_future.drop(columns=[c for c in self.empty_ if c in X_future.columns])
             X_future = X_future if len(X_future.columns) > 2 else None
+        bands = self.bands_ if quantiles else None  # then the members need no intervals of their own
         preds = {}
         for name, m in self.models_.items():
             self.on_progress(AutoStep("predict", name, status="start"))
             t0 = time.perf_counter()
-            preds[name] = m.predict(h, X_future=X_future, quantiles=quantiles)
+            preds[name] = m.predict(h, X_future=X_future, quantiles=[] if bands else quantiles)
             self.on_progress(AutoStep("predict", name, status="done", seconds=time.perf_counter() - t0))
         out = self.selection.combine(preds, list(self.last_ds_.index))
         if self.upper_ is not None:
@@ -823,4 +856,6 @@ class AutoForecaster(Forecaster):
             upper = self.selection.combine(
                 {m: f.predict(h, X_future=xu, quantiles=[]) for m, f in self.upper_models_.items()}, self.upper_.fit_ids)
             out = self.upper_.mint(out, upper)
+        if bands is not None:
+            out = bands.apply(out[[ID, TIME, FORECAST]], quantiles)
         return out[[ID, TIME, FORECAST, *(quantile_column(q) for q in quantiles)]]
