@@ -24,11 +24,16 @@ Data (``--data``, comma-separated):
 only; Walmart's weeks spread over their days first; its covariates file left out): the same
 shops at another frequency, horizon 13 weeks or 6 months, season 52 or 12.
 
-Each auto run prints the ``trendcast`` CLI line that reproduces its figure. On a slow machine
+Each auto run prints the ``trendcast`` CLI line that reproduces its figure, and for every
+trendcast forecast (with the CLI's default quantiles) the bottom-level 80% interval coverage
+and weighted quantile loss. On a slow machine
 ``--reuse TAG`` takes the plain peers from an earlier results file, ``--skip-candidates`` /
 ``--no-candidates`` leave out auto's candidates run alone.
 
     PYTHONPATH=src .venv/bin/python benchmarks/accuracy.py --data demo,m5,walmart --covariates auto,none
+
+``--intervals backtest,members`` runs auto with its quantiles from its own backtest errors (the
+default) and with the chosen models' own intervals, on the same warehouse.
 """
 
 from __future__ import annotations
@@ -252,6 +257,20 @@ def wrmsse(ds: Dataset, fc: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def interval_scores(ds: Dataset, fc: pd.DataFrame) -> dict[str, float]:
+    """Bottom-level quantile quality: how often the 80% interval ``[q0.1, q0.9]`` held what sold
+    (0.8 is calibrated), and the weighted quantile loss over 0.1/0.5/0.9 (GluonTS's mean wQL:
+    2 x summed pinball loss / summed units; lower is better). Empty without quantiles."""
+    qs = [q for q in (0.1, 0.5, 0.9) if f"q{q}" in fc.columns]
+    if len(qs) < 3:
+        return {}
+    test = ds.test.merge(fc[[ID, TIME, *(f"q{q}" for q in qs)]], on=[ID, TIME], how="left")
+    y = test["y"].to_numpy()
+    cover = float(np.mean((test["q0.1"].to_numpy() <= y) & (y <= test["q0.9"].to_numpy())))
+    loss = [np.sum(np.maximum(q * (y - test[f"q{q}"]), (q - 1) * (y - test[f"q{q}"]))) for q in qs]
+    return {"coverage_80": round(cover, 4), "wql": round(float(2 * np.mean(loss) / np.abs(y).sum()), 4)}
+
+
 def training_panel(ds: Dataset) -> pd.DataFrame:
     """``unique_id, ds, y`` up to the cutoff on a regular grid: a missing period inside a series' life sold 0."""
     train = ds.full[ds.full[TIME] <= ds.cutoff]
@@ -310,7 +329,7 @@ def warehouse(ds: Dataset, folder: Path) -> Path:
     return db
 
 
-def cli_command(ds: Dataset, covariates: str, time_budget: float | None) -> str:
+def cli_command(ds: Dataset, covariates: str, time_budget: float | None, intervals: str = "backtest") -> str:
     """The trendcast CLI line that gives the same figure as the API call here."""
     ing = " ".join(f"--{k} {k}.csv" for k in ("sales", "products", *ds.extra))
     fc = f"trendcast forecast --db {ds.name}.duckdb --horizon {ds.h} --model auto --covariates {covariates}"
@@ -318,12 +337,15 @@ def cli_command(ds: Dataset, covariates: str, time_budget: float | None) -> str:
         fc += f" --country {ds.country}"
     if time_budget:
         fc += f" --time-budget {time_budget:g}"
+    if intervals != "backtest":
+        fc += f" --intervals {intervals}"
     return f"trendcast ingest --db {ds.name}.duckdb {ing} && {fc} --out forecast.csv"
 
 
 def product_forecast(ds: Dataset, db: Path, model: str, params: dict[str, object],
                      covariates: str = "auto") -> pd.DataFrame:
-    fc = tc.forecast(db, ds.h, model=model, quantiles=None, store=False, model_params=params or None,
+    # the CLI's default quantiles, so the time is what the printed command takes
+    fc = tc.forecast(db, ds.h, model=model, store=False, model_params=params or None,
                      covariates=covariates, country=ds.country)
     fc = with_bench_ids(fc.rename(columns={"date": TIME}))
     fc[TIME] = pd.to_datetime(fc[TIME])
@@ -349,7 +371,7 @@ def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[st
             or (candidates and v.get("kind") in ("auto candidate alone", "skipped", "failed"))}
 
 
-def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], variants: list[str],
+def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], variants: list[tuple[str, str]],
         reuse: dict[str, dict[str, object]], out: Path, candidates: bool = True) -> dict[str, object]:
     """Auto (once per covariates choice), the plain peers and the candidates alone; the results
     file is rewritten after every figure, so a run cut short keeps what it measured."""
@@ -367,13 +389,14 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
         return _report(ds, time_budget, results, autos)
 
     def score(name: str, fc: pd.DataFrame, run: dict[str, float], kind: str) -> None:
-        results[name] = {"kind": kind, **wrmsse(ds, fc), **run}
+        results[name] = {"kind": kind, **wrmsse(ds, fc), **interval_scores(ds, fc), **run}
         out.write_text(json.dumps(report(), indent=2, default=str))
         r = results[name]
+        band = f"  80% interval held {r['coverage_80']:.1%}, wQL {r['wql']:.3f}" if "wql" in r else ""
         print(f"   {name:28s} WRMSSE {r['wrmsse']:.3f}  {r['seconds']:7.1f} s  {r['peak_rss_mb']:7.0f} MB RSS"
-              f"  {r['peak_pss_mb']:7.0f} MB PSS", flush=True)
+              f"  {r['peak_pss_mb']:7.0f} MB PSS{band}", flush=True)
 
-    for cov in variants:
+    for cov, intervals in variants:
         steps: list[str] = []
 
         def on_progress(step: object, steps: list[str] = steps) -> None:
@@ -381,12 +404,13 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
             steps.append(line)
             print("     ", line, flush=True)
 
-        params: dict[str, object] = {"on_progress": on_progress}
+        params: dict[str, object] = {"on_progress": on_progress, "intervals": intervals}
         if time_budget:
             params["time_budget"] = time_budget
         fc, t = timed(lambda cov=cov, params=params: product_forecast(ds, db, "auto", params, cov))
-        name = "auto" if cov == "auto" else f"auto covariates={cov}"
-        cli = cli_command(ds, cov, time_budget)
+        name = " ".join(["auto", *([f"covariates={cov}"] if cov != "auto" else []),
+                         *([f"intervals={intervals}"] if intervals != "backtest" else [])])
+        cli = cli_command(ds, cov, time_budget, intervals)
         autos[name] = {"explanation": fc.attrs.get("explanation", ""), "steps": steps, "cli": cli}
         score(name, fc, t, "trendcast auto")
         results[name].update(covariates=cov, cli=cli)
@@ -409,7 +433,7 @@ def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], vari
             results[f"candidate {cand}"] = {"kind": "skipped", "note": "--skip-candidates"}
             continue
         try:
-            fc, t = timed(lambda cand=cand: product_forecast(ds, db, cand, {}, variants[0]))
+            fc, t = timed(lambda cand=cand: product_forecast(ds, db, cand, {}, variants[0][0]))
         except Exception as exc:  # noqa: BLE001 - recorded: a candidate that fails alone is a finding
             results[f"candidate {cand}"] = {"kind": "failed", "error": f"{type(exc).__name__}: {exc}"}
             print(f"   candidate {cand} failed: {exc}", flush=True)
@@ -464,6 +488,8 @@ def main() -> None:
     ap.add_argument("--stores", type=int, default=30, help="Walmart stores 1..N")
     ap.add_argument("--time-budget", type=float, default=None, help="auto's --time-budget (default: its own)")
     ap.add_argument("--covariates", default="auto", help="auto runs, comma-separated: auto, none (e.g. auto,none)")
+    ap.add_argument("--intervals", default="backtest",
+                    help="auto's quantiles, comma-separated: backtest, members (e.g. backtest,members)")
     ap.add_argument("--reuse", default=None, metavar="TAG",
                     help="take the plain peers from results/accuracy_<data><TAG>.json (slow machines)")
     ap.add_argument("--reuse-candidates", action="store_true", help="with --reuse, auto's candidates alone too")
@@ -475,7 +501,8 @@ def main() -> None:
     args = ap.parse_args()
     from trendcast.settings import shared_file
 
-    variants = [c.strip() for c in args.covariates.split(",") if c.strip()]
+    variants = [(c.strip(), i.strip()) for c in args.covariates.split(",") if c.strip()
+                for i in args.intervals.split(",") if i.strip()]
     skip = {c.strip() for c in args.skip_candidates.split(",") if c.strip()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in [d.strip() for d in args.data.split(",") if d.strip()]:
