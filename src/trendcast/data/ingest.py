@@ -150,8 +150,8 @@ def ingest(
     of the one detected from the sales dates; a coarser one sums the sales into its periods.
     ``window``: plausible dates (default :func:`~trendcast.data.validate.date_window`); a date
     outside it is a bad value like any other. ``orders``: the sales rows are order lines (many
-    per item, store and day), summed per day: units and revenue added, price weighted by units,
-    promo when any line had one. ``None`` (default) does so when the sales have an ``order_id``
+    per item, store and day; a return is a negative line), summed per day: units (at least 0)
+    and revenue added, price weighted by the units sold, promo when any line had one. ``None`` (default) does so when the sales have an ``order_id``
     column; otherwise a repeated (store, item, day) is an error. A reload replaces a day's
     totals, so give all of a day's lines in one file.
     """
