@@ -31,14 +31,13 @@ MIN_ERRORS = 50  # a group with fewer errors uses the errors of every step
 def series_scale(history: pd.DataFrame, season: int) -> pd.Series:
     """Per series: mean absolute difference over ``season`` periods (1 when the history is
     shorter), or the mean level where that is 0 (a constant series), floored at a tiny value."""
-    def one(y: pd.Series) -> float:
-        v = y.to_numpy(dtype=float)
-        lag = season if len(v) > season else 1
-        d = np.abs(v[lag:] - v[:-lag]) if len(v) > lag else np.array([])
-        s = float(d.mean()) if len(d) else 0.0
-        return s if s > 0 else max(float(np.abs(v).mean()) if len(v) else 0.0, 1e-9)
-
-    return history.sort_values(TIME).groupby(ID)[TARGET].apply(one)
+    h = history.sort_values([ID, TIME])
+    y, ids = h[TARGET].astype(float), h[ID]
+    by = y.groupby(ids)
+    seasonal = by.diff(season).abs().groupby(ids).mean()
+    daily = by.diff(1).abs().groupby(ids).mean()
+    scale = seasonal.where(by.size() > season, daily).fillna(0.0)
+    return scale.where(scale > 0, y.abs().groupby(ids).mean()).fillna(0.0).clip(lower=1e-9)
 
 
 @dataclass
