@@ -151,26 +151,24 @@ class ShopData:
             out[logical] = {"ready": ready, "table": table, "command": PRODUCERS[logical]}
         return out
 
-    def freq(self) -> str:
-        """The data's period as a pandas offset alias (``config.freq``; old warehouses are daily)."""
-        if "freq" not in self._memo:
+    def _config(self, key: str) -> str | None:
+        """A value of the warehouse's ``config`` table (None when absent)."""
+        if key not in self._memo:
             try:
-                row = self.con.execute("SELECT value FROM config WHERE key = 'freq'").fetchone()
+                row = self.con.execute("SELECT value FROM config WHERE key = ?", [key]).fetchone()
             except duckdb.Error:
                 row = None
-            self._memo["freq"] = (row[0] if row and row[0] else "D")
-        return str(self._memo["freq"])
+            self._memo[key] = row[0] if row and row[0] else None
+        return self._memo[key]  # type: ignore[return-value]
+
+    def freq(self) -> str:
+        """The data's period as a pandas offset alias (``config.freq``; old warehouses are daily)."""
+        return str(self._config("freq") or "D")
 
     def data_freq(self) -> str:
         """The sales dates' own period (config ``data_freq``): finer than :meth:`freq` when daily
         sales are forecast weekly or monthly."""
-        if "data_freq" not in self._memo:
-            try:
-                row = self.con.execute("SELECT value FROM config WHERE key = 'data_freq'").fetchone()
-            except duckdb.Error:
-                row = None
-            self._memo["data_freq"] = (row[0] if row and row[0] else self.freq())
-        return str(self._memo["data_freq"])
+        return str(self._config("data_freq") or self.freq())
 
     def unit(self) -> str:
         """``day``/``week``/``month``: what one row of the sales panel covers."""
