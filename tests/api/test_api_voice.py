@@ -29,6 +29,12 @@ def test_voice_reads_and_page(fresh_warehouse: Path) -> None:
         res = client.get("/api/v1/signals/items/NOPE")
         assert res.status_code == 422 and "Unknown item 'NOPE'" in res.json()["detail"]  # not an empty 200
         assert client.get("/api/v1/signals/categories", params={"category": "nope"}).status_code == 422
+        every = client.get("/api/v1/signals/categories", params={"days": 3660}).json()
+        recent = client.get("/api/v1/signals/categories").json()  # the last 180 days by default, like /history
+        days = sorted({r["ds"] for r in every})
+        assert len(days) > 180 and sorted({r["ds"] for r in recent}) == days[-180:]
+        week = client.get("/api/v1/signals/items/I001", params={"days": 7}).json()
+        assert week and len({r["ds"] for r in week}) <= 7 and max(r["ds"] for r in week) <= days[-1]
         rivals = client.get("/api/v1/competitors").json()
         assert rivals and {"competitor", "share_of_voice", "sent_mean"} <= set(rivals[0])
         assert client.get("/api/v1/aspects", params={"freq": "Q"}).status_code == 422

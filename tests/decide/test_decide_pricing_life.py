@@ -108,3 +108,25 @@ def test_recommendation_columns_are_per_period_not_daily(freq: str) -> None:
     recs = recommend_prices(panel, estimate_elasticities(panel), objective="revenue")
     assert {"units_per_period_now", "units_per_period_new", "revenue_change_per_period"} <= set(recs.columns)
     assert not [c for c in recs.columns if c.startswith("daily")]
+
+
+def test_price_that_only_moves_with_the_season_says_why_it_is_kept() -> None:
+    """Weekly shop, summer price 20% up every year: price and season cannot be told apart."""
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2021-01-04", periods=156, freq="W-MON")
+    summer = ds.month.isin([6, 7, 8]).astype(float)
+    frames = []
+    for k, item in enumerate("ABC"):
+        price = (10.0 + k) * (1 + 0.2 * summer)
+        y = rng.poisson(50 * (1 + 0.5 * summer)).astype(float)  # demand rises in summer too
+        frames.append(pd.DataFrame({"unique_id": f"S1/{item}", "ds": ds, "y": y, "item_id": item, "store_id": "S1",
+                                    "category": "c", "price": price, "promo": 0}))
+    panel = pd.concat(frames, ignore_index=True)
+    panel.attrs["freq"] = "W-MON"
+    est = estimate_elasticities(panel)
+    assert (est["price_confounding"] > 0.8).all()
+    recs = recommend_prices(panel, est, objective="revenue")
+    assert (recs["recommended_price"] == recs["current_price"]).all()
+    assert recs["objective"].str.contains("came with the season").all()
+    moving = estimate_elasticities(category_panel())  # prices stepping on their own: nothing to explain
+    assert (moving["price_confounding"] < 0.8).all()

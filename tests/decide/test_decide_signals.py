@@ -53,6 +53,16 @@ def test_planted_spike_is_an_anomaly_and_wide_interval_is_flagged() -> None:
     assert wide["unique_id"].tolist() == ["S1/B"]
 
 
+def test_monthly_anomalies_look_at_the_last_months_not_the_last_14_days() -> None:
+    ds = pd.date_range("2022-01-01", periods=30, freq="MS")
+    y = np.random.default_rng(1).poisson(100, 30).astype(float)
+    y[-2] = 400.0  # last month but one: a 14-day window would only see the newest month
+    panel = pd.DataFrame({"unique_id": "S1/A", "item_id": "A", "ds": ds, "y": y})
+    found = sales_anomalies(panel, window=12, recent=3)
+    assert found["date"].tolist() == [ds[-2].date().isoformat()]
+    assert sales_anomalies(panel, window=12, recent=1).empty
+
+
 def test_cold_start_forecast_shape_and_neighbours(small_panel: pd.DataFrame, small_demo: dict) -> None:
     products = small_demo["products"]
     item = {"category": "tea", "price": 60.0, "title": "Lumo green tea 999 / Lumo 绿茶"}

@@ -39,6 +39,7 @@ Admin = Annotated[TokenInfo, Depends(admin)]
 # ids may hold inner spaces ("café crème": ingest keeps them), not edge spaces or control characters
 SERIES_ID = r"^\S(?:[^\x00-\x1f\x7f]{0,126}\S)?$"
 UniqueId = Annotated[str, Query(description="Series id as in /series, e.g. 'S1/I001'.", pattern=SERIES_ID)]
+SignalDays = Annotated[int, Query(ge=1, le=3660, description="Last N days of signals, counted back from the newest.")]
 UPLOAD_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".tsv", ".tsv.gz", ".txt")
 
 
@@ -158,15 +159,18 @@ async def metrics(svc: Svc, _: Reader) -> Response:
 
 @router.get("/signals/items/{item_id}", tags=["signals"], responses=NOT_READY,
             summary="Daily text signals (reviews, sentiment, ...) for one item")
-async def item_signals(svc: Svc, _: Reader, item_id: Annotated[str, PathParam(pattern=SERIES_ID)]) -> Response:
-    return await _frame_json(svc, ("signals_item", item_id), lambda d: d.signals_item(item_id))
+async def item_signals(svc: Svc, _: Reader, item_id: Annotated[str, PathParam(pattern=SERIES_ID)],
+                       days: SignalDays = 180) -> Response:
+    return await _frame_json(svc, ("signals_item", item_id, days), lambda d: d.signals_item(item_id, days))
 
 
 @router.get("/signals/categories", tags=["signals"], responses=NOT_READY,
             summary="Daily text signals per category")
 async def category_signals(svc: Svc, _: Reader,
-                     category: Annotated[str | None, Query(max_length=128)] = None) -> Response:
-    return await _frame_json(svc, ("signals_category", category), lambda d: d.signals_category(category))
+                     category: Annotated[str | None, Query(max_length=128)] = None,
+                     days: SignalDays = 180) -> Response:
+    return await _frame_json(svc, ("signals_category", category, days),
+                             lambda d: d.signals_category(category, days))
 
 
 @router.get("/hotspots", tags=["signals"], responses=NOT_READY, summary="Emerging topics in the text")

@@ -1,6 +1,6 @@
 """Risk warnings: unusual sales, sudden sentiment drops and forecasts turning very uncertain.
 
-- Sales anomalies: robust z-score of each day against the trailing ``window``-day median, with
+- Sales anomalies: robust z-score of each period against the trailing ``window``-period median, with
   the median absolute deviation (x 1.4826) as scale, floored at ``sqrt(median + 1)`` so that
   slow movers (MAD 0) do not flag every sale.
 - Sentiment drops: last ``recent`` days' mean sentiment vs the ``baseline`` days before, from the
@@ -23,8 +23,11 @@ from trendcast.features.frequency import kind, periods_from_days
 COLUMNS = ["kind", "severity", "unique_id", "item_id", "date", "value", "detail"]
 
 
-def sales_anomalies(panel: pd.DataFrame, window: int = 28, threshold: float = 4.0, recent_days: int = 14) -> pd.DataFrame:
-    """Days in the last ``recent_days`` whose robust z-score exceeds ``threshold`` in size."""
+def sales_anomalies(panel: pd.DataFrame, window: int = 28, threshold: float = 4.0, recent: int = 14) -> pd.DataFrame:
+    """Periods among the shop's last ``recent`` whose robust z-score exceeds ``threshold`` in size.
+
+    Both windows count periods of the data, so a monthly shop is checked over its last
+    months, not over the 14 days that hold only its newest month."""
     df = panel[["unique_id", "item_id", "ds", "y"]].sort_values(["unique_id", "ds"]).reset_index(drop=True)
     g = df.groupby("unique_id")["y"]
     med = g.transform(lambda s: s.rolling(window, min_periods=window // 2).median().shift(1))
@@ -33,8 +36,9 @@ def sales_anomalies(panel: pd.DataFrame, window: int = 28, threshold: float = 4.
     scale = np.maximum(1.4826 * mad, np.sqrt(med + 1.0))
     df["expected"] = med
     df["robust_z"] = (df["y"] - med) / scale
-    last = df["ds"].max()
-    hits = df[(df["ds"] > last - pd.Timedelta(days=recent_days)) & (df["robust_z"].abs() > threshold)]
+    dates = np.sort(df["ds"].unique())
+    since = dates[-min(recent, len(dates))]
+    hits = df[(df["ds"] >= since) & (df["robust_z"].abs() > threshold)]
     return pd.DataFrame(
         {
             "kind": "sales anomaly",
@@ -120,8 +124,8 @@ def risk_warnings(wh: Warehouse, panel: pd.DataFrame, forecast: pd.DataFrame) ->
     """All warnings in one frame (high severity first) and notes about checks that were skipped."""
     notes: list[str] = []
     freq = panel.attrs.get("freq", "D")  # windows in periods of the data: 28 days, 13 weeks, 12 months
-    window = {"D": 28, "W": 13, "M": 12}[kind(freq)]
-    parts = [sales_anomalies(panel, window=window),
+    window, recent = {"D": (28, 14), "W": (13, 4), "M": (12, 3)}[kind(freq)]
+    parts = [sales_anomalies(panel, window=window, recent=recent),
              interval_blowups(panel, forecast, first_days=periods_from_days(7, freq))]
     drops = sentiment_drops(wh)
     if drops is None:

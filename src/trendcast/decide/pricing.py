@@ -49,6 +49,10 @@ NO_VARIATION_LOG_SD = 1e-3
 """Within-series sd of the log regular price below which a price counts as never changing
 (0.1%: cent rounding on a 10.00 price), so a fit cannot identify an elasticity from it."""
 
+CONFOUNDED = 0.8
+"""Share of the price's variation explained by season, trend, promotions and store above which
+a recommendation says why the price's own effect cannot be seen."""
+
 
 @dataclass(frozen=True)
 class ElasticityConfig:
@@ -177,8 +181,23 @@ def _estimate(df: pd.DataFrame, group: str, cfg: ElasticityConfig) -> dict[str, 
         se = float(np.sqrt(max(cov[j, j], 0.0)))
         out[key], out[f"{key}_se"] = float(beta[j]), se
         out[f"{key}_low"], out[f"{key}_high"] = float(beta[j] - z * se), float(beta[j] + z * se)
+    out["price_confounding"] = _confounding(X, names.index("log_price")) if "log_price" in names else np.nan
     out["n_obs"] = float(len(df))
     return out
+
+
+def _confounding(X: np.ndarray, j: int) -> float:
+    """Share (R²) of column ``j``'s variation that the other columns explain.
+
+    Near 1 when the price only moved together with the season, the trend, promotions or
+    between stores: the fit then cannot tell the price's effect from theirs, and a wide
+    elasticity interval says that rather than "demand does not react to price"."""
+    target, rest = X[:, j], np.column_stack([np.ones(len(X)), np.delete(X, j, axis=1)])
+    total = float(((target - target.mean()) ** 2).sum())
+    if total <= 0:
+        return 1.0
+    resid = target - rest @ np.linalg.lstsq(rest, target, rcond=None)[0]
+    return float(np.clip(1 - (resid @ resid) / total, 0.0, 1.0))
 
 
 def _price_variation(g: pd.DataFrame, group: str = "store_id") -> float:
@@ -406,6 +425,15 @@ def optimal_price(elasticity: float, low: float, high: float, unit_cost: float |
     return float(np.clip(best, low, high))
 
 
+def _no_evidence(confounding: float) -> str:
+    """Why the price is kept when the elasticity interval reaches zero."""
+    if np.isfinite(confounding) and confounding >= CONFOUNDED:
+        return (f"keep (no evidence demand falls with price: {confounding:.0%} of its price changes came with "
+                "the season, the trend or promotions, so their effects cannot be told apart; a price change "
+                "held for a few periods at another time of year would show it)")
+    return "keep (no evidence demand falls with price)"
+
+
 def recommend_prices(
     panel: pd.DataFrame,
     elasticities: pd.DataFrame,
@@ -448,7 +476,7 @@ def recommend_prices(
         elif not np.isfinite(r.elasticity):
             best, obj = price, "keep (no price variation in the item's or its category's history: no evidence)"
         elif r.elasticity_high >= 0:  # demand not shown to fall with price: no basis to move it
-            best, obj = float(np.clip(price, low, high)), "keep (no evidence demand falls with price)"
+            best, obj = float(np.clip(price, low, high)), _no_evidence(getattr(r, "price_confounding", np.nan))
         else:
             best = optimal_price(e, low, high, c if np.isfinite(c) else None, obj)
         base = float(per_period.get(r.item_id, 0.0))

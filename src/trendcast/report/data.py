@@ -349,9 +349,11 @@ class ShopData:
         """Backtest leaderboard of the latest ``trendcast backtest`` (one row per model)."""
         return self.frame("backtest_metrics", "Backtest accuracy")
 
-    def signals_item(self, item_id: str) -> pd.DataFrame:
+    def signals_item(self, item_id: str, days: int | None = None) -> pd.DataFrame:
+        """One item's daily text signals (the last ``days`` days of signals, all when None)."""
         table = self.require("signals_item_daily", "Item text signals")
-        df = _normalise(self.con.execute(f'SELECT * FROM "{table}" WHERE item_id = ?', [item_id]).df())
+        sql = f'SELECT * FROM "{table}" WHERE item_id = ?{_last_days(table, days)}'
+        df = _normalise(self.con.execute(sql, [item_id]).df())
         if df.empty:
             self._known("item_id", item_id)
         return df.sort_values("ds") if "ds" in df.columns else df
@@ -365,12 +367,14 @@ class ShopData:
             raise InputError(f"Unknown {column.replace('_id', '')} '{value}': use one from /api/v1/series.",
                              column=column)
 
-    def signals_category(self, category: str | None = None) -> pd.DataFrame:
+    def signals_category(self, category: str | None = None, days: int | None = None) -> pd.DataFrame:
+        """Daily text signals per category (the last ``days`` days of signals, all when None)."""
         table = self.require("signals_category_daily", "Category text signals")
+        since = _last_days(table, days)
         if category is None:
-            df = self.con.execute(f'SELECT * FROM "{table}"').df()
+            df = self.con.execute(f'SELECT * FROM "{table}" WHERE TRUE{since}').df()
         else:
-            df = self.con.execute(f'SELECT * FROM "{table}" WHERE category = ?', [category]).df()
+            df = self.con.execute(f'SELECT * FROM "{table}" WHERE category = ?{since}', [category]).df()
             if df.empty:
                 self._known("category", category)
         df = _normalise(df)
@@ -658,6 +662,16 @@ class ShopData:
                 df.attrs["scope"] = scope
                 return df
         raise NotReadyError(f"No drivers stored for '{unique_id}' — run `trendcast explain`.")
+
+
+def _last_days(table: str, days: int | None) -> str:
+    """An SQL ``AND`` clause keeping the last ``days`` days before the table's newest date.
+
+    Counted back from the newest signal rather than today, so a shop whose texts stopped
+    arriving still sees its last stretch instead of an empty answer."""
+    if days is None:
+        return ""
+    return f' AND date > (SELECT max(date) FROM "{table}") - INTERVAL {int(days)} DAY'
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:
