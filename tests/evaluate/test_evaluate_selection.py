@@ -251,6 +251,23 @@ def test_time_budget_keeps_the_strong_slow_candidate_over_the_weak_cheaper_one(m
     assert set(res.forecasts["model"]) == {"cheap", "strong"} and res.windows == 2
 
 
+def test_time_budget_keeps_a_cheap_candidate_that_costs_next_to_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """'strong' (15 s a window) just fits a second window in 48 s; 'cheap' (0.5 s) tips the sum
+    over by a second. Dropping it would save nothing measurable and leave auto one model."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    costs = {"cheap": 0.5, "strong": 15.0}
+    shop = _shop()
+    monkeypatch.setattr(sel_mod, "fit_predict", _offset_fit_predict(clock, costs, shop, {"cheap": 3.0, "strong": 0.5}))
+    res = sel_mod.budgeted_backtest(
+        shop, list(costs), 7, 3, budget=48.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert not res.dropped and res.windows == 2
+    assert set(res.forecasts["model"]) == {"cheap", "strong"}
+    assert clock.now + 15.5 * sel_mod.FINAL_FIT_FACTOR <= 48.0 * (1 + sel_mod.NEGLIGIBLE_SHARE)
+
+
 def test_time_budget_stops_after_one_window_when_the_best_candidate_cannot_have_two(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Dropping 'strong' (the best in window 1) to give the cheap one a second window would leave
