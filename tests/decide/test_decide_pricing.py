@@ -140,3 +140,43 @@ def test_monthly_base_demand_is_the_last_three_regular_months() -> None:
     weekly.attrs["freq"] = "W-FRI"
     assert recommend_prices(weekly, est, objective="revenue").iloc[0]["units_per_period_now"] == pytest.approx(
         np.mean(units[4:11]), abs=0.01)  # 8 weeks less the promotion week (figures rounded to cents)
+
+
+@pytest.mark.parametrize("method", ["poisson", "ols"])
+def test_group_intercepts_concentrated_out_match_the_dummy_regression(method: str) -> None:
+    """The fit keeps one intercept per series without a dummy column per series (a 500-series
+    category made a 2 GB design); slopes and robust covariance must equal the dummy fit's."""
+    from trendcast.decide.pricing import design, fit_log_linear
+
+    rng = np.random.default_rng(4)
+    n_series, days = 12, 150
+    ds = np.tile(pd.date_range("2024-01-01", periods=days), n_series)
+    series = np.repeat([f"s{k}" for k in range(n_series)], days)
+    price = np.exp(rng.normal(0, 0.2, n_series * days)) * np.repeat(rng.uniform(5, 50, n_series), days)
+    promo = (rng.random(n_series * days) < 0.1).astype(int)
+    level = np.repeat(rng.normal(1, 0.8, n_series), days)
+    y = rng.poisson(np.exp(level - 1.3 * np.log(price / 20) + 0.4 * promo)).astype(float)
+    y[series == "s3"] = 0.0  # a series that never sold: no evidence either way
+    df = pd.DataFrame({"ds": ds, "series": series, "price": price, "promo": promo, "y": y})
+    X, names, groups = design(df, "series")
+    beta, cov = fit_log_linear(y, X, groups, method)
+
+    dummies = pd.get_dummies(df["series"], drop_first=True).to_numpy(float)
+    full = np.column_stack([np.ones(len(X)), X, dummies])
+    keep = df["series"].to_numpy() != "s3" if method == "poisson" else np.ones(len(X), bool)
+    full, yy = full[keep], y[keep]
+    full = np.delete(full, np.flatnonzero(full.std(axis=0) == 0)[1:], axis=1)  # s3's dummy: all 0 now
+    if method == "ols":
+        z = np.log1p(yy)
+        b, *_ = np.linalg.lstsq(full, z, rcond=None)
+        resid = z - full @ b
+        ref_cov = resid @ resid / (len(z) - full.shape[1]) * np.linalg.pinv(full.T @ full)
+    else:
+        import statsmodels.api as sm
+
+        fit = sm.GLM(yy, full, family=sm.families.Poisson()).fit(cov_type="HC0", tol=1e-12)
+        b, ref_cov = fit.params, fit.cov_params()
+    k = len(names)
+    np.testing.assert_allclose(beta, b[1:k + 1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.diag(cov), np.diag(ref_cov)[1:k + 1], rtol=1e-3)
+    assert X.shape[1] == k < 25  # the design does not grow with the number of series
