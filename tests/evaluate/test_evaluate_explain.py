@@ -44,6 +44,11 @@ def test_shap_values_sum_to_the_prediction(small_panel: pd.DataFrame) -> None:
     drivers = top_drivers(shap, forecast.unique_id.iloc[0], k=3)
     assert len(drivers) == 3 and drivers.ds.nunique() == 1
 
+    one = forecast.unique_id.iloc[5]
+    only = shap_forecast(model, H, X_future=x_future, ids=[one])  # what `trendcast explain` asks for
+    assert set(only["unique_id"]) == {one}
+    pd.testing.assert_frame_equal(only, shap[shap["unique_id"] == one].reset_index(drop=True))
+
 
 def test_permutation_importance_is_zero_for_a_model_that_ignores_covariates(small_panel: pd.DataFrame) -> None:
     df, _ = training_frames(small_panel[small_panel.unique_id.isin(small_panel.unique_id.unique()[:4])])

@@ -177,8 +177,8 @@ def explain(
         fitted, art, x_future = ensure_trained(db, model, h=horizon)
         h = int(art.meta["forecast"]["h"])  # the horizon the stored forecast was made for
         if model == "lightgbm":
-            shap = shap_forecast(fitted, h, X_future=x_future)
-            uid = _series(item, shap[ID].unique())
+            uid = _series(item, list(fitted.last_ds_.index))
+            shap = shap_forecast(fitted, h, X_future=x_future, ids=[uid])
             frame = top_drivers(shap, uid, date, k=top)
         else:
             train, static = art.train()
