@@ -124,7 +124,9 @@ def test_price_that_only_moves_with_the_season_says_why_it_is_kept() -> None:
     panel = pd.concat(frames, ignore_index=True)
     panel.attrs["freq"] = "W-MON"
     est = estimate_elasticities(panel)
-    assert (est["price_confounding"] > 0.8).all()
+    assert (est["price_confounding"] > 0.99).all()
+    # no arbitrary estimate with a falsely narrow interval from a singular design (it was +0.24 [0.19, 0.28])
+    assert est["elasticity"].isna().all() and (est["basis"] == "price moved only with the season").all()
     recs = recommend_prices(panel, est, objective="revenue")
     assert (recs["recommended_price"] == recs["current_price"]).all()
     assert recs["objective"].str.contains("came with the season").all()

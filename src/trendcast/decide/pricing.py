@@ -50,8 +50,13 @@ NO_VARIATION_LOG_SD = 1e-3
 (0.1%: cent rounding on a 10.00 price), so a fit cannot identify an elasticity from it."""
 
 CONFOUNDED = 0.8
-"""Share of the price's variation explained by season, trend, promotions and store above which
-a recommendation says why the price's own effect cannot be seen."""
+"""Share of the price's within-series variation explained by season, trend and promotions above
+which a recommendation says why the price's own effect cannot be seen."""
+
+UNIDENTIFIED = 0.999
+"""Above this share the price adds (almost) nothing the season, trend and promotions do not
+already say: the fit would return an arbitrary elasticity with a falsely narrow interval (a
+singular design), so there is no estimate, as when the price never moved."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,9 @@ def _estimate(df: pd.DataFrame, group: str, cfg: ElasticityConfig) -> dict[str, 
     """Elasticity and promotion coefficient with intervals; NaN for one the data cannot show
     (price never moving within a ``group``, no promotion day)."""
     X, names, groups = design(df, group, cfg.season, price=_price_variation(df, group) >= NO_VARIATION_LOG_SD)
+    confounding = _confounding(X, groups, names.index("log_price")) if "log_price" in names else np.nan
+    if confounding >= UNIDENTIFIED:
+        X, names = np.delete(X, names.index("log_price"), axis=1), [n for n in names if n != "log_price"]
     beta, cov = fit_log_linear(df["y"].to_numpy(float), X, groups, cfg.method)
     z = stats.norm.ppf(0.5 + cfg.confidence / 2)
     out: dict[str, float] = {}
@@ -213,7 +221,7 @@ def _estimate(df: pd.DataFrame, group: str, cfg: ElasticityConfig) -> dict[str, 
         se = float(np.sqrt(max(cov[j, j], 0.0)))
         out[key], out[f"{key}_se"] = float(beta[j]), se
         out[f"{key}_low"], out[f"{key}_high"] = float(beta[j] - z * se), float(beta[j] + z * se)
-    out["price_confounding"] = _confounding(X, groups, names.index("log_price")) if "log_price" in names else np.nan
+    out["price_confounding"] = confounding
     out["n_obs"] = float(len(df))
     return out
 
@@ -329,8 +337,9 @@ def estimate_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None =
     its period). Returns one row per item: ``elasticity`` (+ ``_se``, ``_low``, ``_high``),
     ``promo_uplift = exp(b) - 1`` with its interval, ``basis`` and the price variation seen.
     ``basis`` is "item", "category pooled", "no price variation" (no elasticity: the price
-    never moved in the item's category) or "discontinued" (no estimate; ``last_sale`` says
-    since when). A missing estimate is NaN.
+    never moved in the item's category), "price moved only with the season" (no elasticity:
+    every price change came with the season, trend or promotions, see :data:`UNIDENTIFIED`) or
+    "discontinued" (no estimate; ``last_sale`` says since when). A missing estimate is NaN.
     """
     cfg = config or ElasticityConfig()
     df, gone = _prepare(panel)
@@ -347,11 +356,13 @@ def estimate_elasticities(panel: pd.DataFrame, config: ElasticityConfig | None =
             continue
         g = lives[item]
         sd, selling = _price_variation(g), int((g["y"] > 0).sum())
-        if sd >= cfg.min_log_price_sd and selling >= cfg.min_selling_days:
-            est, basis = _estimate(g, "store_id", cfg), "item"
-        else:
-            est = dict(pooled[cat])
-            basis = "category pooled" if np.isfinite(est["elasticity"]) else "no price variation"
+        est = _estimate(g, "store_id", cfg) if sd >= cfg.min_log_price_sd and selling >= cfg.min_selling_days else {}
+        basis = "item"
+        if not np.isfinite(est.get("elasticity", np.nan)):  # too little of its own evidence: its category's
+            est = {**pooled[cat], "price_confounding": est.get("price_confounding", pooled[cat]["price_confounding"])}
+            basis = ("category pooled" if np.isfinite(est["elasticity"]) else
+                     "price moved only with the season" if est["price_confounding"] >= UNIDENTIFIED else
+                     "no price variation")
         rows.append({"item_id": item, "category": cat, "basis": basis, "log_price_sd": round(sd, 4), "selling_days": selling, **est})
     out = pd.DataFrame(rows)
     for key in ("elasticity", "promo_coef"):
@@ -506,6 +517,8 @@ def recommend_prices(
         e = float(r.elasticity) if np.isfinite(r.elasticity) else 0.0
         if getattr(r, "basis", "") == "discontinued":
             best, obj = price, f"keep (discontinued: no sales since {getattr(r, 'last_sale', None) or 'ever'})"
+        elif not np.isfinite(r.elasticity) and getattr(r, "price_confounding", np.nan) >= CONFOUNDED:
+            best, obj = price, _no_evidence(r.price_confounding)
         elif not np.isfinite(r.elasticity):
             best, obj = price, "keep (no price variation in the item's or its category's history: no evidence)"
         elif r.elasticity_high >= 0:  # demand not shown to fall with price: no basis to move it
