@@ -562,9 +562,10 @@ def budgeted_backtest(
     budget are dropped. After each window the plan is redone: the number of windows falls (down
     to 2, the fewest leave-one-window-out needs) before candidates are dropped, best
     first-window WRMSSE kept first (see :func:`_keep_within`), and time for the final fit of
-    every kept candidate is reserved; candidates too cheap to matter stay (:func:`_negligible`). When even the best candidate of the first window cannot
-    have a second one, the backtest stops after one window with every candidate (auto then uses
-    its default ensemble) rather than keep only the weak ones. Candidates that fail are dropped
+    every kept candidate is reserved; candidates too cheap to matter stay (:func:`_negligible`).
+    When even the best candidate of the first window cannot have a second one, the backtest
+    stops after one window with every candidate (auto then uses its default ensemble) rather
+    than keep only the weak ones. Candidates that fail are dropped
     with their error.
     """
     start = clock()
