@@ -108,3 +108,30 @@ def test_last_admin_token_cannot_be_revoked(api_db: Path, tmp_path: Path) -> Non
         assert res.status_code == 422 and "last active admin" in res.json()["detail"]
         assert c.post("/api/v1/tokens", json={"name": "second", "admin": True}, headers=auth).status_code == 201
         assert c.delete("/api/v1/tokens/only-admin", headers=auth).status_code == 200
+
+
+def test_server_memory_budget_follows_the_machine_and_names_the_setting_when_short(
+        api_db: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """256 MB for every shop made decisions fail with a bare 500 on a 1,500-series shop."""
+    import os
+
+    import duckdb
+
+    from trendcast.api import service
+    from trendcast.report.data import ShopData
+
+    monkeypatch.delenv("TRENDCAST_SERVER_DUCKDB_MB", raising=False)
+    machine_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    assert service.server_duckdb_mb() == max(256, int(machine_mb / 4))
+    monkeypatch.setenv("TRENDCAST_SERVER_DUCKDB_MB", "300")
+
+    def short_of_memory(self: ShopData) -> None:
+        raise duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")
+
+    with TestClient(create_app(api_db)) as client:
+        client.headers["Authorization"] = f"Bearer {tokens['admin']}"
+        assert client.app.state.service.memory_mb == 300
+        monkeypatch.setattr(ShopData, "metrics", short_of_memory)
+        res = client.get("/api/v1/metrics")
+    assert res.status_code == 503 and res.json()["error"] == "out_of_memory"
+    assert "(300 MB)" in res.json()["detail"] and "TRENDCAST_SERVER_DUCKDB_MB" in res.json()["detail"]

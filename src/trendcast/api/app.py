@@ -7,6 +7,7 @@ import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +20,8 @@ from trendcast.api.service import Service
 from trendcast.api.uploads import TooLarge
 from trendcast.errors import ConfigError, InputError, NotReadyError, TrendcastError
 from trendcast.report.render import STATIC_DIR
+
+log = logging.getLogger("trendcast.api")
 
 DEFAULT_MAX_UPLOAD_MB = 200.0
 DEFAULT_MAX_BODY_MB = 1.0  # every request that is not an upload: JSON bodies and forms are small
@@ -226,6 +229,13 @@ def create_app(db: Path | str, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
     @app.exception_handler(TrendcastError)
     async def other(_: Request, exc: TrendcastError) -> JSONResponse:
         return _error(400, "bad_request", str(exc))
+
+    @app.exception_handler(duckdb.OutOfMemoryException)
+    async def out_of_memory(_: Request, exc: duckdb.OutOfMemoryException) -> JSONResponse:
+        log.warning("DuckDB out of memory: %s", exc)
+        return _error(503, "out_of_memory",
+                      f"The warehouse needed more than the server's memory budget ({svc.memory_mb} MB) for "
+                      "this request: restart `trendcast serve` with TRENDCAST_SERVER_DUCKDB_MB set higher.")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

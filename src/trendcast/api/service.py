@@ -30,7 +30,24 @@ from trendcast.report.data import ShopData
 T = TypeVar("T")
 log = logging.getLogger("trendcast.api")
 CACHE_SIZE = 1024
-SERVER_DUCKDB_MB = 256
+SERVER_DUCKDB_MB = 256  # the least DuckDB gets in a server
+SERVER_MEMORY_SHARE = 0.25  # of the machine's memory, when TRENDCAST_SERVER_DUCKDB_MB is not set
+
+
+def server_duckdb_mb() -> int:
+    """DuckDB's memory budget in the long-lived server: ``TRENDCAST_SERVER_DUCKDB_MB``, else a
+    quarter of the machine's memory, at least :data:`SERVER_DUCKDB_MB`.
+
+    A server shares the machine, so DuckDB must not take its default 80%; but a fixed 256 MB made
+    every decision that reads the sales panel fail on a 1,500-series shop (1.5 M daily rows
+    need about 0.5 GB to read)."""
+    if "TRENDCAST_SERVER_DUCKDB_MB" in os.environ:
+        return int(os.environ["TRENDCAST_SERVER_DUCKDB_MB"])
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - no sysconf (Windows)
+        return SERVER_DUCKDB_MB
+    return max(SERVER_DUCKDB_MB, int(total * SERVER_MEMORY_SHARE / 2**20))
 
 
 class Service:
@@ -41,8 +58,8 @@ class Service:
         self._wh = Warehouse(self.db)  # creates the file and the input tables when new
         # A server lives long and shares the machine: DuckDB spills to disk past this budget
         # instead of growing (uploads, jobs); TRENDCAST_SERVER_DUCKDB_MB overrides it.
-        memory_mb = int(os.environ.get("TRENDCAST_SERVER_DUCKDB_MB", SERVER_DUCKDB_MB))
-        self._wh.con.execute(f"SET memory_limit = '{memory_mb}MB'")
+        self.memory_mb = server_duckdb_mb()
+        self._wh.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
         auth.ensure_table(self._wh.con)
         self.write_lock = threading.Lock()
         self.generation = 0
