@@ -81,3 +81,43 @@ def test_point_head_starts_as_the_mean_of_the_quantiles(tmp_path: Path) -> None:
         q, mean, _, _ = model(x, return_mean=True)
         old_q, _, _ = load_model(tmp_path / "old")(x)
     assert torch.allclose(q, old_q, atol=1e-5) and torch.allclose(mean, q.mean(-1), atol=1e-4)
+
+
+def test_sampler_processes_give_seeded_batches_from_their_own_streams(tmp_path: Path) -> None:
+    """``workers`` (what a GPU run uses): same seed, same weights; streams differ per worker."""
+    from trendcast.models.pretrained.corpus import build_corpus
+    from trendcast.models.pretrained.pretrain import _batches
+
+    threads = torch.get_num_threads()
+    kw = {"steps": 4, "batch_size": 8, "log_every": 2, "sources": (), "n_gp": 4, "val_windows": 16, "workers": 2}
+    try:
+        runs = [pretrain(tmp_path / name, cfg=TINY, **kw) for name in ("a", "b")]
+    finally:
+        torch.set_num_threads(threads)
+    assert runs[0]["completed"] and runs[0]["runs"][0]["workers"] == 2
+    assert all(torch.equal(a, b) for a, b in zip(_weights(tmp_path / "a"), _weights(tmp_path / "b"), strict=True))
+    corpus = build_corpus(seed=0, n_gp=4, sources=())
+    corpus.renew(np.random.default_rng(0), 0, TINY.context_length, TINY.horizon, size=64)
+    stream = _batches(corpus, np.random.default_rng(0), 2, 0, 0, 8, TINY, 2, "cpu")
+    first, second = next(stream), next(stream)  # one from each worker
+    assert first["context"].shape == (8, TINY.context_length)
+    assert not torch.equal(torch.nan_to_num(first["context"]), torch.nan_to_num(second["context"]))
+
+
+def test_dropping_the_point_head_keeps_the_quantiles(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from trendcast.models.pretrained.model import PatchCast
+    from trendcast.models.pretrained.pretrain import drop_point_head, save_weights
+
+    torch.manual_seed(0)
+    save_weights(PatchCast(replace(TINY, point_head=True)).eval(), tmp_path / "with")
+    cfg = drop_point_head(tmp_path / "with", tmp_path / "without")
+    assert not cfg.point_head
+    a, b = load_model(tmp_path / "with"), load_model(tmp_path / "without")
+    x = torch.from_numpy(np.abs(np.random.default_rng(1).normal(5, 2, (3, 64))).astype(np.float32))
+    with torch.no_grad():
+        qa, mean_a, _, _ = a(x, return_mean=True)
+        qb, mean_b, _, _ = b(x, return_mean=True)
+    assert mean_a is not None and mean_b is None
+    assert torch.allclose(qa, qb, atol=1e-6)

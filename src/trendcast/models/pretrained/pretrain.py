@@ -22,6 +22,7 @@ import platform
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +63,44 @@ def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def to_tensors(batch: dict[str, np.ndarray], device: str = "cpu") -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+def to_tensors(batch: dict[str, Any], device: str = "cpu") -> dict[str, torch.Tensor]:
+    return {k: torch.as_tensor(v).to(device, non_blocking=True) for k, v in batch.items()}
+
+
+class _WorkerBatches(torch.utils.data.IterableDataset):
+    """Training batches drawn in DataLoader worker processes, each with its own stream.
+
+    Why: on a GPU the small model steps faster than one CPU core can draw windows, so the
+    sampler, not the GPU, set the pace. Each worker inherits the corpus (and the main
+    process's demand pool) and renews it with a generator seeded by ``(seed, first step,
+    worker)``: a resumed run draws fresh streams, so only ``workers=0`` resumes bit for bit.
+    """
+
+    def __init__(self, corpus: Corpus, seed: int, first_step: int, batch_size: int, context: int,
+                 horizon: int, renew_per_step: int) -> None:
+        self.corpus, self.seed, self.first_step = corpus, seed, first_step
+        self.batch_size, self.context, self.horizon, self.renew = batch_size, context, horizon, renew_per_step
+
+    def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, self.first_step, info.id if info is not None else 0])
+        while True:
+            self.corpus.renew(rng, self.renew, self.context, self.horizon)
+            yield sample_batch(self.corpus, rng, self.batch_size, self.context, self.horizon)
+
+
+def _batches(corpus: Corpus, rng: np.random.Generator, workers: int, seed: int, first_step: int,
+             batch_size: int, cfg: PatchCastConfig, renew_per_step: int,
+             device: str) -> Iterator[dict[str, Any]]:
+    """Endless training batches: in this process from ``rng`` (``workers=0``, exactly
+    resumable) or from ``workers`` sampler processes."""
+    if workers <= 0:
+        while True:
+            corpus.renew(rng, renew_per_step, cfg.context_length, cfg.horizon)
+            yield sample_batch(corpus, rng, batch_size, cfg.context_length, cfg.horizon)
+    data = _WorkerBatches(corpus, seed, first_step, batch_size, cfg.context_length, cfg.horizon, renew_per_step)
+    yield from torch.utils.data.DataLoader(data, batch_size=None, num_workers=workers, prefetch_factor=4,
+                                           pin_memory=device.startswith("cuda"))
 
 
 def save_weights(model: PatchCast, out: Path) -> None:
@@ -106,6 +143,30 @@ def init_from(model: PatchCast, folder: Path) -> dict[str, Any]:
         record["previous"] = {k: prev.get(k) for k in ("steps", "train_s", "corpus", "threads", "hardware",
                                                        "final_val_loss", "init", "runs")}
     return record
+
+
+def drop_point_head(folder: Path, out: Path) -> PatchCastConfig:
+    """Write ``folder``'s weights without the point head into ``out``: the same quantiles,
+    and the point forecast becomes their mean again.
+
+    Why: measured on real held-out sales (model card), the squared-error point head forecast
+    worse than the mean of the quantiles it was trained beside.
+    """
+    from dataclasses import replace
+
+    cfg = PatchCastConfig.from_json(Path(folder) / CONFIG_FILE)
+    if not cfg.point_head:
+        raise ConfigError(f"The weights in {folder} have no point head to drop.")
+    state = load_file(str(Path(folder) / WEIGHTS_FILE))
+    p, q = cfg.patch_length, len(cfg.quantiles)
+    for name in ("head.out.weight", "head.out.bias", "head.skip.weight", "head.skip.bias"):
+        t = state[name]
+        state[name] = t.view(p, q + 1, *t.shape[1:])[:, :q].reshape(p * q, *t.shape[1:]).contiguous()
+    new = replace(cfg, point_head=False)
+    model = PatchCast(new)
+    model.load_state_dict(state)
+    save_weights(model, Path(out))
+    return new
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -182,7 +243,7 @@ def pretrain(
     sources: tuple[str, ...] = SHIPPED_SOURCES, n_gp: int = 1000, resume: bool = False,
     init: Path | None = None, max_minutes: float | None = None, device: str = "cpu",
     val_windows: int = 256, renew_per_step: int = 8, segment_steps: int | None = None,
-    fit_to_time: bool = False,
+    fit_to_time: bool = False, workers: int = 0,
 ) -> dict[str, Any]:
     """Train (or, with ``resume``, continue) and checkpoint into ``out``; returns training.json.
 
@@ -190,7 +251,9 @@ def pretrain(
     follows the planned ``steps``, so a run stopped and resumed ends exactly like an
     uninterrupted one (same weights, bit for bit, on the same machine). With ``fit_to_time``
     the plan shrinks, at every validation, to the steps the measured pace allows before the
-    ``max_minutes`` deadline, so a run on a busy shared machine still ends fully annealed.
+    ``max_minutes`` deadline, so a run on a busy shared machine still ends fully annealed;
+    during the warm-up it may also grow the plan, so a fast machine (a GPU) uses its time.
+    ``workers`` draws batches in that many sampler processes (see :class:`_WorkerBatches`).
     """
     torch.set_num_threads(threads)
     out = Path(out)
@@ -216,7 +279,10 @@ def pretrain(
     if init is not None and ckpt is None:
         init_record = init_from(model, Path(init))
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    cuda = device.startswith("cuda")
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, fused=cuda or None)
     qs = torch.tensor(cfg.quantiles, device=device)
     rng = np.random.default_rng(seed)
     history: list[dict[str, Any]] = []
@@ -234,7 +300,8 @@ def pretrain(
     corpus.renew(rng, 0, cfg.context_length, cfg.horizon)
     val = validation_sets(corpus, seed, cfg, val_windows)
     segment = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "from_step": first_step,
-               "threads": threads, "device": device, "hardware": _hardware(threads, device),
+               "threads": threads, "workers": workers, "batch_size": batch_size, "device": device,
+               "hardware": _hardware(threads, device),
                "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("pretrain.py") else None}
     runs.append(segment)
     warmup = max(1, steps // 20)
@@ -245,10 +312,10 @@ def pretrain(
     running, n_running = 0.0, 0
     record: dict[str, Any] = {}
     step = first_step
+    batches = _batches(corpus, rng, workers, seed, first_step, batch_size, cfg, renew_per_step, device)
     while step < steps:
         model.train()
-        corpus.renew(rng, renew_per_step, cfg.context_length, cfg.horizon)
-        b = to_tensors(sample_batch(corpus, rng, batch_size, cfg.context_length, cfg.horizon), device)
+        b = to_tensors(next(batches), device)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, lr, warmup)
         loss = training_loss(model, b, qs)
@@ -265,7 +332,7 @@ def pretrain(
             if fit_to_time and math.isfinite(deadline):
                 pace = (time.perf_counter() - t1) / max(1, step - first_step)
                 reachable = step + int((deadline - time.perf_counter()) / pace)
-                if reachable < steps:
+                if reachable < steps or step <= warmup:
                     steps = max(step + 1, reachable)
                     plan_changes.append({"at_step": step, "planned_steps": steps})
             rec = {"step": step, "train_loss": running / n_running, "val_loss": metrics["mean_pinball"],
@@ -351,6 +418,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3, help="Peak learning rate.")
     ap.add_argument("--seed", type=int, default=0, help="Seed for corpus, sampling and init.")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads.")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="Sampler processes (0: sample in this process, resumes bit for bit; a GPU needs several).")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda.")
     ap.add_argument("--dropout", type=float, default=0.0,
                     help="Dropout (0: the synthetic stream is endless, nothing to overfit).")
@@ -368,9 +437,14 @@ def main() -> None:
     ap.add_argument("--fit-to-time", action="store_true",
                     help="Shrink the planned steps to what fits before --max-minutes (decay ends on time).")
     ap.add_argument("--segment-steps", type=int, default=None, help="Stop (with a checkpoint) after this many steps.")
+    ap.add_argument("--drop-point-head", type=Path, default=None,
+                    help="Only write these weights, without their point head, into --out.")
     ap.add_argument("--compare", default="",
                     help="Only score these comma-separated weights folders on the validation sets.")
     args = ap.parse_args()
+    if args.drop_point_head is not None:
+        drop_point_head(args.drop_point_head, args.out)
+        return
     if args.compare:
         folders = [Path(f) for f in args.compare.split(",") if f]
         result = compare(folders, args.seed, args.n_gp, tuple(s for s in args.sources.split(",") if s),
@@ -383,7 +457,8 @@ def main() -> None:
                           d_ff=2 * args.d_model, n_layers=args.layers, point_head=args.point_head)
     pretrain(args.out, args.steps or (0 if args.resume else 1500), args.batch_size, args.lr, args.seed,
              args.threads, args.log_every, cfg, sources, args.n_gp, args.resume, args.init,
-             args.max_minutes, args.device, segment_steps=args.segment_steps, fit_to_time=args.fit_to_time)
+             args.max_minutes, args.device, segment_steps=args.segment_steps, fit_to_time=args.fit_to_time,
+             workers=args.workers)
 
 
 if __name__ == "__main__":
