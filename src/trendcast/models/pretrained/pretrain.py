@@ -84,9 +84,15 @@ class _WorkerBatches(torch.utils.data.IterableDataset):
     def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
         info = torch.utils.data.get_worker_info()
         rng = np.random.default_rng([self.seed, self.first_step, info.id if info is not None else 0])
-        while True:
-            self.corpus.renew(rng, self.renew, self.context, self.horizon)
-            yield sample_batch(self.corpus, rng, self.batch_size, self.context, self.horizon)
+        return _stream(self.corpus, rng, self.batch_size, self.context, self.horizon, self.renew)
+
+
+def _stream(corpus: Corpus, rng: np.random.Generator, batch_size: int, context: int, horizon: int,
+            renew_per_step: int) -> Iterator[dict[str, np.ndarray]]:
+    """Renew a few pooled demand series, draw a batch; forever."""
+    while True:
+        corpus.renew(rng, renew_per_step, context, horizon)
+        yield sample_batch(corpus, rng, batch_size, context, horizon)
 
 
 def _batches(corpus: Corpus, rng: np.random.Generator, workers: int, seed: int, first_step: int,
@@ -95,9 +101,8 @@ def _batches(corpus: Corpus, rng: np.random.Generator, workers: int, seed: int, 
     """Endless training batches: in this process from ``rng`` (``workers=0``, exactly
     resumable) or from ``workers`` sampler processes."""
     if workers <= 0:
-        while True:
-            corpus.renew(rng, renew_per_step, cfg.context_length, cfg.horizon)
-            yield sample_batch(corpus, rng, batch_size, cfg.context_length, cfg.horizon)
+        yield from _stream(corpus, rng, batch_size, cfg.context_length, cfg.horizon, renew_per_step)
+        return
     data = _WorkerBatches(corpus, seed, first_step, batch_size, cfg.context_length, cfg.horizon, renew_per_step)
     yield from torch.utils.data.DataLoader(data, batch_size=None, num_workers=workers, prefetch_factor=4,
                                            pin_memory=device.startswith("cuda"))
