@@ -565,8 +565,7 @@ def budgeted_backtest(
     every kept candidate is reserved; candidates too cheap to matter stay (:func:`_negligible`).
     When even the best candidate of the first window cannot have a second one, the backtest
     stops after one window with every candidate (auto then uses its default ensemble) rather
-    than keep only the weak ones. Candidates that fail are dropped
-    with their error.
+    than keep only the weak ones. Candidates that fail are dropped with their error.
     """
     start = clock()
     panel = panel.sort_values([ID, TIME]).reset_index(drop=True)

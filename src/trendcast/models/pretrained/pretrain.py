@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,8 +157,6 @@ def drop_point_head(folder: Path, out: Path) -> PatchCastConfig:
     Why: measured on real held-out sales (model card), the squared-error point head forecast
     worse than the mean of the quantiles it was trained beside.
     """
-    from dataclasses import replace
-
     cfg = PatchCastConfig.from_json(Path(folder) / CONFIG_FILE)
     if not cfg.point_head:
         raise ConfigError(f"The weights in {folder} have no point head to drop.")
