@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trendcast.data.ingest import ingest
 from trendcast.data.warehouse import Warehouse
 from trendcast.features.fusion import fuse
-from trendcast.forecasting import future_frame
+from trendcast.forecasting import forecast, future_frame
 from trendcast.text import embeddings
 from trendcast.text.encoders import Encoder
 from trendcast.text.signals import build_signals, load_signals
@@ -144,3 +145,39 @@ def test_reviews_in_other_languages_are_scored_and_keep_their_language(fresh_war
                              "ORDER BY text_id").df()
     assert got["lang"].tolist() == ["es", "ja"] and got["label"].tolist() == ["negative", "positive"]
     assert "calidad" in got["tokens"].iloc[0].split() and "配送" in got["tokens"].iloc[1].split()
+
+
+def test_a_shop_without_a_catalogue_gets_category_signals_under_unknown(tmp_path: Path) -> None:
+    """Items missing from the catalogue are forecast under 'unknown'; their texts must land there too,
+    and texts that name no item (nothing to place them) must not break the run."""
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    sales = pd.DataFrame([(item, d.date(), 5 + k % 3) for item in ("A", "B") for k, d in enumerate(weeks)],
+                         columns=["item_id", "date", "units"])
+    texts = pd.DataFrame({"date": [weeks[k].date() for k in range(0, 24, 2)],
+                          "item_id": ["A", "B", None] * 4,
+                          "text": ["great quality, love it", "arrived broken, terrible", "is anyone selling this?"] * 4})
+    sales.to_csv(tmp_path / "sales.csv", index=False)
+    texts.to_csv(tmp_path / "texts.csv", index=False)
+    db = tmp_path / "shop.duckdb"
+    ingest(db, sales=tmp_path / "sales.csv", texts=tmp_path / "texts.csv")
+    build_signals(db, model="fast", topics=False)
+    with Warehouse(db, read_only=True) as wh:
+        cats = wh.table("signals_category_daily")
+        panel = wh.sales_panel()
+        fused = fuse(wh, panel, future_frame(panel, 2), "W-MON", 2, covariates="text").panel
+    assert set(cats["category"]) == {"unknown"} and cats["n_texts"].sum() == 8  # the 4 item-less texts stay out
+    assert fused["category"].eq("unknown").all() and fused["txt_cat_n_texts_lag2"].sum() > 0
+
+
+def test_texts_that_name_no_item_in_a_shop_without_a_catalogue_still_score(tmp_path: Path) -> None:
+    pd.DataFrame({"item_id": ["A"] * 10, "date": pd.date_range("2024-01-01", periods=10).date, "units": 3}).to_csv(
+        tmp_path / "sales.csv", index=False)
+    pd.DataFrame({"date": ["2024-01-02", "2024-01-05"], "text": ["love this shop", "slow delivery"]}).to_csv(
+        tmp_path / "texts.csv", index=False)
+    db = tmp_path / "shop.duckdb"
+    ingest(db, sales=tmp_path / "sales.csv", texts=tmp_path / "texts.csv")
+    info = build_signals(db, model="fast", topics=False)
+    with Warehouse(db, read_only=True) as wh:
+        assert wh.count("text_scores") == 2 and wh.table("signals_category_daily").empty
+    assert info["texts_scored_now"] == 2
+    assert len(forecast(db, horizon=3, model="seasonal_naive", store=False)) == 3  # empty signal tables fuse

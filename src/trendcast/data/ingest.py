@@ -50,7 +50,7 @@ from trendcast.data.validate import (
     lit,
     projection,
 )
-from trendcast.data.warehouse import Warehouse
+from trendcast.data.warehouse import UNKNOWN_CATEGORY, Warehouse
 from trendcast.errors import ConfigError, InputError
 
 ORDER = ("products", "sales", "inventory", "events", "texts", "covariates")  # load order within a call
@@ -101,7 +101,7 @@ class IngestReport:
         if self.uncatalogued:
             shown = ", ".join(self.uncatalogued[:5]) + (", ..." if len(self.uncatalogued) > 5 else "")
             lines["not in the catalogue"] = (f"{len(self.uncatalogued):,} sold item(s) ({shown}): forecast under "
-                                             "category 'unknown'; add them to the products file")
+                                             f"category '{UNKNOWN_CATEGORY}'; add them to the products file")
         return lines
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from trendcast.data.schema import COVARIATES_DDL, DUCK_TYPES, NO_STORE, SOURCES,
 from trendcast.errors import BusyError, ConfigError, NotReadyError
 
 SERIES_SEP = "/"  # unique_id = store_id + SERIES_SEP + item_id when the shop has stores
+UNKNOWN_CATEGORY = "unknown"  # the category of items sold but missing from the catalogue
 
 
 # How long to wait for a warehouse another process holds, and who to tell while waiting.
@@ -281,7 +282,7 @@ class Warehouse:
         SELECT CASE WHEN g.store_id = '{NO_STORE}' THEN g.item_id
                     ELSE g.store_id || '{sep}' || g.item_id END AS unique_id,
                g.ds, coalesce(s.units, 0.0) AS y, g.item_id, g.store_id,
-               coalesce(p.category, 'unknown') AS category,
+               coalesce(p.category, '{UNKNOWN_CATEGORY}') AS category,
                s.price, coalesce(s.promo, 0) AS promo
         FROM grid g LEFT JOIN s
           ON s.store_id = g.store_id AND s.item_id = g.item_id AND s.ds = g.ds

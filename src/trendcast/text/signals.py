@@ -28,7 +28,7 @@ import pandas as pd
 
 from trendcast.data.export import write_csv
 from trendcast.data.tables import ddl
-from trendcast.data.warehouse import Warehouse
+from trendcast.data.warehouse import UNKNOWN_CATEGORY, Warehouse
 from trendcast.errors import NotReadyError
 from trendcast.text.aspects import AspectConfig, aspect_sentiment, default_aspects, load_aspects
 from trendcast.text.clean import clean_text
@@ -190,19 +190,26 @@ def category_words(products: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def map_categories(df: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
-    """Category per text: its item's category, else the category whose own words it uses most."""
+    """Category per text: its item's category, else the category whose own words it uses most.
+
+    A text about an item missing from the catalogue, with no word to place it, goes to
+    ``unknown``: the category that item is forecast under (``Warehouse``'s sales view), so the
+    category's text signals still reach its forecast. Texts naming no item and no category's
+    words stay without one.
+    """
     by_item = df["item_id"].map(products.set_index("item_id")["category"]) if len(products) else pd.Series(
-        np.nan, index=df.index)
-    if "title" not in products or products.empty:
-        return by_item
-    vocab = category_words(products)
-    def guess(tokens: str) -> object:
-        ts = set(tokens.split(" ")) if isinstance(tokens, str) else set()
-        best = max(vocab, key=lambda c: len(ts & vocab[c]))
-        return best if ts & vocab[best] else np.nan
-    missing = by_item.isna()
-    by_item.loc[missing] = df.loc[missing, "tokens"].map(guess)
-    return by_item
+        np.nan, index=df.index, dtype=object)
+    if "title" in products and not products.empty:
+        vocab = category_words(products)
+
+        def guess(tokens: str) -> object:
+            ts = set(tokens.split(" ")) if isinstance(tokens, str) else set()
+            best = max(vocab, key=lambda c: len(ts & vocab[c]))
+            return best if ts & vocab[best] else np.nan
+
+        missing = by_item.isna()
+        by_item.loc[missing] = df.loc[missing, "tokens"].map(guess)
+    return by_item.where(by_item.notna() | df["item_id"].isna(), UNKNOWN_CATEGORY)
 
 
 def _mention_counts(df: pd.DataFrame) -> pd.DataFrame:
@@ -211,7 +218,11 @@ def _mention_counts(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _daily(df: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Per (key, date) aggregates plus trailing 7-day versions of the sparse ones, on a full date grid."""
+    """Per (key, date) aggregates plus trailing 7-day versions of the sparse ones, on a full date grid.
+
+    No texts for this key (say no catalogue and no text naming an item): no rows."""
+    if df.empty:
+        return pd.DataFrame({key: pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[ns]")})
     df = df.assign(neg=(df["label"] == "negative").astype(float), review=(df["source"] == "review").astype(int),
                    social=(df["source"] == "social").astype(int), rating_dev=df["rating"] - 3.0)
     df = pd.concat([df, _mention_counts(df)], axis=1)
@@ -272,6 +283,22 @@ def _category_bursts(df: pd.DataFrame) -> pd.DataFrame:
     return merged.groupby(["category", "date"], as_index=False)["burst"].max().rename(columns={"burst": "burst_max"})
 
 
+def _category_daily(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_daily` per category plus topic shares and the day's strongest buzz term."""
+    cats = _daily(df, "category")
+    if cats.empty:
+        return cats.assign(burst_max=pd.Series(dtype=float), **{f"burst_max_{ROLL}d": pd.Series(dtype=float)})
+    if "topic" in df and df["topic"].notna().any():
+        share = pd.crosstab([df["category"], df["date"]], df["topic"].astype(int), normalize="index")
+        share.columns = [f"topic_{c}_share" for c in share.columns]
+        cats = cats.merge(share.reset_index(), on=["category", "date"], how="left")
+    cats = cats.merge(_category_bursts(df), on=["category", "date"], how="left")
+    cats = cats.fillna(0.0)
+    cats[f"burst_max_{ROLL}d"] = cats.groupby("category")["burst_max"].transform(
+        lambda s: s.rolling(ROLL, min_periods=1).max())
+    return cats
+
+
 def aggregate_signals(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rebuild ``signals_item_daily`` and ``signals_category_daily`` from ``text_scores``."""
     df = wh.table("text_scores")
@@ -283,16 +310,7 @@ def aggregate_signals(wh: Warehouse) -> tuple[pd.DataFrame, pd.DataFrame]:
     df["category"] = map_categories(df, wh.table("products"))
     df = pd.concat([df, aspect_columns(wh, df)], axis=1)
     items = _daily(df.dropna(subset=["item_id"]), "item_id")
-    cat_df = df.dropna(subset=["category"])
-    cats = _daily(cat_df, "category")
-    if "topic" in cat_df and cat_df["topic"].notna().any():
-        share = pd.crosstab([cat_df["category"], cat_df["date"]], cat_df["topic"].astype(int), normalize="index")
-        share.columns = [f"topic_{c}_share" for c in share.columns]
-        cats = cats.merge(share.reset_index(), on=["category", "date"], how="left")
-    cats = cats.merge(_category_bursts(cat_df), on=["category", "date"], how="left")
-    cats = cats.fillna(0.0)
-    cats[f"burst_max_{ROLL}d"] = cats.groupby("category")["burst_max"].transform(
-        lambda s: s.rolling(ROLL, min_periods=1).max())
+    cats = _category_daily(df.dropna(subset=["category"]))
     for name, frame in (("signals_item_daily", items), ("signals_category_daily", cats)):
         frame = frame.assign(date=frame["date"].dt.date)
         wh.con.register("frame", frame)
