@@ -14,6 +14,7 @@ from importlib import import_module
 from pathlib import Path
 
 from trendcast.data.demo import DEMO_FILES, demo_paths
+from trendcast.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,34 @@ def _load(target: str) -> Callable[[Path, Path], dict[str, str]]:
     return getattr(import_module(module), func)
 
 
+def shop_files(data_dir: Path) -> dict[str, Path]:
+    """The sources a shop's folder holds: ``sales`` (required), ``products``, ``events``, ``texts``
+    and ``inventory``, each as ``.csv``, ``.csv.gz`` or ``.parquet``. A source that is missing is
+    left out, and the stages run on what there is, as they would after ``trendcast ingest``."""
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir} is not a folder: give the folder that holds sales.csv and the other files.")
+    found: dict[str, Path] = {}
+    for name, fname in DEMO_FILES.items():
+        stem = fname.split(".")[0]
+        hits = [data_dir / f"{stem}{ext}" for ext in (".csv", ".csv.gz", ".parquet") if (data_dir / f"{stem}{ext}").exists()]
+        if len(hits) > 1:
+            raise InputError(f"{data_dir} holds {len(hits)} {name} files ({', '.join(h.name for h in hits)}): keep one.")
+        if hits:
+            found[name] = hits[0]
+    if "sales" not in found:
+        raise InputError(f"{data_dir} has no sales file: expected sales.csv, sales.csv.gz or sales.parquet.")
+    return found
+
+
 def run_demo(
     out: Path,
     data_dir: Path | None = None,
     steps: list[str] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
-    """Ingest the demo shop into a fresh warehouse at ``out/demo.duckdb`` and run every stage.
+    """Ingest a shop into a fresh warehouse at ``out/demo.duckdb`` and run every stage.
 
-    ``data_dir`` holds demo files (default: the bundled copy); ``steps`` limits the stages run
+    ``data_dir`` is a shop's folder (:func:`shop_files`; default: the bundled demo shop); ``steps`` limits the stages run
     (by name); ``on_step`` is told each stage's name as it starts (for progress display).
     """
     from trendcast.data.ingest import ingest
@@ -68,13 +88,13 @@ def run_demo(
     db = out / "demo.duckdb"
     for stale in (db, db.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    paths = demo_paths() if data_dir is None else {k: data_dir / v for k, v in DEMO_FILES.items()}
+    paths = demo_paths() if data_dir is None else shop_files(data_dir)
 
     results: list[StepResult] = []
     if on_step:
         on_step("ingest")
     start = time.perf_counter()
-    report = ingest(db, **{k: paths[k] for k in DEMO_FILES})
+    report = ingest(db, **{k: paths[k] for k in DEMO_FILES if k in paths})
     results.append(StepResult("ingest", time.perf_counter() - start, report.summary()))
     for name, target in STEPS:
         if steps is not None and name not in steps:

@@ -15,7 +15,8 @@ from trendcast.pipeline import STEPS, run_demo
 def demo(
     out: Path = typer.Option(Path("out/demo"), help="Folder for the warehouse and everything the demo writes."),
     data: Path | None = typer.Option(
-        None, help="Folder with demo files (sales.csv.gz, products.csv, ...); default: the bundled shop."
+        None, help="Folder with a shop's files (sales.csv and any of products, events, texts, inventory; "
+        ".csv, .csv.gz or .parquet); default: the bundled demo shop."
     ),
     steps: str | None = typer.Option(
         None, help=f"Comma-separated stages to run after ingest (default all): {', '.join(s for s, _ in STEPS)}."

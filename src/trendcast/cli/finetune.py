@@ -16,7 +16,10 @@ def finetune(
     strategy: str = typer.Option(
         "head", help="What to train: head (task head only), head+last (head + last block), full, lora."
     ),
-    horizon: int = typer.Option(28, help="Steps held out at the end of each series for early stopping."),
+    horizon: int | None = typer.Option(
+        None, help="Periods held out at the end of each series for early stopping (default: 28 days, 13 weeks "
+        "or 6 months, by the data's frequency)."
+    ),
     out: Path = typer.Option(Path("artefacts/finetuned"), help="Folder for the versioned fine-tuned artefact."),
     steps: int = typer.Option(200, help="Maximum optimiser steps (early stopping may end sooner)."),
     lr: float | None = typer.Option(None, help="Peak learning rate (default 1e-3 head/LoRA, 3e-4 otherwise)."),

@@ -158,6 +158,14 @@ def dominant(dates: pd.Series | pd.DatetimeIndex) -> str:
     return best if shares[best] >= REGULAR_SHARE * len(days) else "D"
 
 
+def panel_freq(panel: pd.DataFrame) -> str:
+    """A long frame's frequency: ``attrs["freq"]`` (set by the warehouse), else read from its dates."""
+    freq = panel.attrs.get("freq")
+    if freq:
+        return check_freq(freq)
+    return (detect(panel["ds"]) or "D") if len(panel) else "D"
+
+
 def off_grid(dates: pd.Series, freq: str) -> pd.Series:
     """Boolean mask: which ``dates`` are not period labels at ``freq``."""
     days = pd.to_datetime(dates)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trendcast.data.periods import check_freq, detect, kind, period_label
+from trendcast.data.periods import check_freq, kind, panel_freq, period_label
 from trendcast.errors import ConfigError, InputError
 from trendcast.features.frequency import default_horizon, recent_periods, unit
 
@@ -88,14 +88,6 @@ def build_similarity(products: pd.DataFrame, prices: pd.Series, db: object = Non
     price_sim = np.where(np.isfinite(price_sim), price_sim, 0.0)
     sim = WEIGHTS["text"] * text_sim + WEIGHTS["category"] * same + WEIGHTS["price"] * price_sim
     return Similarity(sim, products["item_id"].astype(str).tolist(), method)
-
-
-def panel_freq(panel: pd.DataFrame) -> str:
-    """The panel's frequency: ``attrs["freq"]`` (set by the warehouse), else read from its dates."""
-    freq = panel.attrs.get("freq")
-    if freq:
-        return check_freq(freq)
-    return (detect(panel["ds"]) or "D") if len(panel) else "D"
 
 
 def _shift(ts: pd.Timestamp, n: int, freq: str) -> pd.Timestamp:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from trendcast.data.export import write_csv
+from trendcast.data.periods import kind
 from trendcast.data.tables import ensure
 from trendcast.data.warehouse import Warehouse
 from trendcast.evaluate.drift import (
@@ -373,23 +374,27 @@ def _extra_params(art: Artefact) -> dict[str, object]:
 
 
 # -- demo ------------------------------------------------------------------------------------
-# Lighter than the defaults (60 trees at a higher learning rate, the last 200 days) so the whole
-# step (backtest fit, final fit, SHAP) stays under 2 minutes on 2 cores for 300 series.
+# Lighter than the defaults (60 trees at a higher learning rate; daily data: the last 200 days) so
+# the whole step (backtest fit, final fit, SHAP) stays under 2 minutes on 2 cores for 300 series.
 DEMO_PARAMS = {"n_estimators": 60, "learning_rate": 0.1, "num_leaves": 31}
 DEMO_HISTORY_DAYS = 200
 
 
-def demo_step(db: Path, out: Path, h: int = 28, n_items: int = 3) -> dict[str, str]:
-    """Train (or reuse) the LightGBM model on the demo warehouse as a versioned artefact and explain it.
+def demo_step(db: Path, out: Path, h: int | None = None, n_items: int = 3) -> dict[str, str]:
+    """Train (or reuse) the LightGBM model on the warehouse as a versioned artefact and explain it.
 
+    ``h`` defaults to the data's usual horizon (28 days, 13 weeks or 6 months); weekly and monthly
+    data keep their whole history (200 days would leave a monthly model nothing to learn from).
     Writes ``out/explain_global.csv`` (mean |SHAP| per feature) and ``out/explain_items.csv``
-    (top drivers of the first forecast day for a few items); stores both in ``explanations``.
+    (top drivers of the first forecast period for a few items); stores both in ``explanations``.
     """
     out.mkdir(parents=True, exist_ok=True)
+    with Warehouse(db, read_only=True) as wh:
+        daily = kind(wh.frequency()) == "D"
     model, art, x_future = ensure_trained(
-        db, "lightgbm", h=h, params=DEMO_PARAMS, history_days=DEMO_HISTORY_DAYS
+        db, "lightgbm", h=h, params=DEMO_PARAMS, history_days=DEMO_HISTORY_DAYS if daily else None
     )
-    shap = shap_forecast(model, h, X_future=x_future)
+    shap = shap_forecast(model, art.meta["forecast"]["h"], X_future=x_future)
     glob = global_importance(shap)
     write_csv(glob, out / "explain_global.csv")
     totals = (

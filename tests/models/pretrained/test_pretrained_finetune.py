@@ -153,3 +153,14 @@ def test_cli_finetune(fresh_warehouse: Path, tiny_base: Path, tmp_path: Path) ->
     assert {"model.safetensors", "adapter.safetensors", "metadata.json"} <= {p.name for p in folder.iterdir()}
     bad = CliRunner().invoke(app, ["finetune", "--db", str(fresh_warehouse), "--strategy", "all"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError)  # main() prints it in words
+
+
+@pytest.mark.parametrize(("freq", "held_out"), [("D", 16), ("W-MON", 13), ("MS", 6)])
+def test_validation_window_follows_the_data_frequency(freq: str, held_out: int) -> None:
+    """28 days, 13 weeks or 6 months (at most the model's horizon): 28 months would swallow a
+    monthly shop's history."""
+    ds = pd.date_range("2021-01-04", periods=40, freq=freq)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], len(ds)), "ds": np.tile(ds, 2),
+                       "y": np.tile(np.arange(40.0) % 5 + 10, 2)})
+    _, report = finetune_model(_tiny(), df, strategy="head", max_steps=2, eval_every=1, batch_size=8)
+    assert report["val_h"] == held_out

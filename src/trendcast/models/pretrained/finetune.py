@@ -29,7 +29,9 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from trendcast.data.periods import panel_freq
 from trendcast.errors import ConfigError, InputError
+from trendcast.features.frequency import default_horizon
 from trendcast.models.base import ID, TIME, check_long_frame
 from trendcast.models.pretrained.data import SeriesArrays, panel_arrays
 from trendcast.models.pretrained.model import (
@@ -134,15 +136,15 @@ def finetune_model(
 ) -> tuple[PatchCast, dict[str, Any]]:
     """Fine-tune a copy of ``model`` on the long frame ``df``; returns (model, report).
 
-    ``val_h`` (default: the model horizon, at most 28 steps) is held out at the end of every
-    series for early stopping. The learning rate defaults to 1e-3 for the head and LoRA and
+    ``val_h`` (default: the data's usual horizon, 28 days, 13 weeks or 6 months, at most the
+    model's) is held out at the end of every series for early stopping. The learning rate defaults to 1e-3 for the head and LoRA and
     3e-4 when encoder blocks are trained. ``on_step(step, max_steps)`` reports progress.
     """
     check_long_frame(df)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     cfg = model.cfg
-    val_h = int(val_h or min(cfg.horizon, 28))
+    val_h = int(val_h or min(cfg.horizon, default_horizon(panel_freq(df))))
     if not 1 <= val_h <= cfg.horizon:
         raise ConfigError(f"Validation horizon must be between 1 and {cfg.horizon}; got {val_h}.")
     lr = lr if lr is not None else (1e-3 if strategy in ("head", "lora") else 3e-4)
