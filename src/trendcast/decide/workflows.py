@@ -262,8 +262,12 @@ def demo_step(db: Path, out: Path) -> dict[str, str]:
             f"{folder / 'price_recommendations.csv'}, curves {folder / 'price_whatif.csv'}"
         )
         up = est[["item_id", "category", "basis", "promo_uplift", "promo_uplift_low", "promo_uplift_high"]]
-        path = save(up, "promo_uplift.csv")
-        summary["promotion uplift"] = f"median +{100 * up['promo_uplift'].median():.0f}% per promotion period beyond the price cut -> {path}"
+        if up["promo_uplift"].isna().all():  # prices but no promotion days: nothing to measure
+            summary["promotion uplift"] = "skipped: no promotion days (no 'promo' column, or it is always 0)"
+        else:
+            path = save(up, "promo_uplift.csv")
+            summary["promotion uplift"] = (f"median {100 * up['promo_uplift'].median():+.0f}% per promotion period "
+                                           f"beyond the price cut -> {path}")
         tables["elasticities"] = est
 
     def launch() -> None:
