@@ -36,6 +36,13 @@ def test_language_detection_names_other_languages() -> None:
     for text in ("Perfect fit", "Love it", "ok", "meh", "Five stars", "Works great", "Nice"):
         assert detect_language(text) == "en", text
     assert detect_language("12345 !!!") == "en"  # no letters: nothing to read
+    # accents are the tell on short reviews: English almost never has them, an English guess keeps it
+    assert [detect_language(t) for t in ("Llegó roto", "Não gostei")] == ["es", "pt"]
+    assert [detect_language(t) for t in ("Great café", "naïve design, works")] == ["en", "en"]
+
+
+def test_english_words_keep_their_accents() -> None:
+    assert tokenize("Great café, naïve design", lang="en") == ["great", "café", "naïve", "design"]
 
 
 def test_other_languages_get_unicode_words_and_their_stop_words() -> None:

@@ -20,7 +20,7 @@ from importlib import resources
 
 from trendcast.text.language import base_language, detect_language
 
-_EN_WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+_EN_WORD = re.compile(r"[a-z0-9\u00df-\u00f6\u00f8-\u024f]+(?:['\-][a-z0-9\u00df-\u00f6\u00f8-\u024f]+)*")  # "café" whole
 _KEEP = re.compile(r"[\w\u3400-\u9fff]")  # a token must contain a letter, digit or ideograph
 _WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")  # any script's words (Latin with accents, Cyrillic...)
 _JA_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[\u30a0-\u30ff\u31f0-\u31ffー]+|[A-Za-z0-9]+")
