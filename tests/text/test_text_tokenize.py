@@ -50,6 +50,7 @@ def test_other_languages_get_unicode_words_and_their_stop_words() -> None:
     assert tokenize("Отличный товар и быстрая доставка") == ["отличный", "товар", "быстрая", "доставка"]
     tokens = tokenize("このiPhoneケースはデザインが最高です")
     assert {"iphone", "ケース", "デザイン", "最高"} <= set(tokens) and "この" not in tokens  # hiragana runs dropped
+    assert tokenize("壊れていました") == ["壊"] and tokenize("質がいい") == ["質"]  # a lone kanji is a stem
 
 
 def test_mixed_text_tokenisation_keeps_brands_and_english_words() -> None:

@@ -23,6 +23,7 @@ from trendcast.text.language import base_language, detect_language
 _EN_WORD = re.compile(r"[a-z0-9\u00df-\u00f6\u00f8-\u024f]+(?:['\-][a-z0-9\u00df-\u00f6\u00f8-\u024f]+)*")  # "café" whole
 _KEEP = re.compile(r"[\w\u3400-\u9fff]")  # a token must contain a letter, digit or ideograph
 _WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")  # any script's words (Latin with accents, Cyrillic...)
+_KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _JA_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[\u30a0-\u30ff\u31f0-\u31ffー]+|[A-Za-z0-9]+")
 _user_words: set[str] = set()
 
@@ -88,7 +89,8 @@ def tokenize(text: str, lang: str | None = None, drop_stopwords: bool = True) ->
     elif base == "en":
         tokens = [t for t in _EN_WORD.findall(text.lower()) if len(t) > 1 or t.isdigit()]
     elif lang == "ja":
-        tokens = [t for t in _JA_RUN.findall(text.lower()) if len(t) > 1]
+        # a lone kanji before kana is a word's stem (壊れた -> 壊, 質がいい -> 質); lone kana are not words
+        tokens = [t for t in _JA_RUN.findall(text.lower()) if len(t) > 1 or _KANJI.fullmatch(t)]
     else:
         tokens = [t for t in _WORD.findall(text.lower()) if len(t) > 1 or t.isdigit()]
     if drop_stopwords:
