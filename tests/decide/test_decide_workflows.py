@@ -124,33 +124,28 @@ def test_cli_promo_plan_lifts_the_planned_days(decide_db: Path, tmp_path: Path) 
     assert (fc.loc[fc["promo"] == 0, "uplift_units"].abs() < 1e-9).all()
 
 
-def test_a_shop_without_prices_still_gets_its_plan_and_trends(tmp_path: Path, small_demo: dict) -> None:
-    path = tmp_path / "noprice.duckdb"
+def _demo_shop_without(column: str, path: Path, small_demo: dict) -> Path:
+    """The small demo's sales and products in a warehouse at ``path``, the sales lacking ``column``."""
     with Warehouse(path) as wh:
         for name in ("sales", "products"):
             frame = small_demo[name].copy()
             if name == "sales":
-                frame = frame.drop(columns=["price"])
+                frame = frame.drop(columns=[column])
             wh.con.register("frame", frame)
             wh.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")
             wh.con.unregister("frame")
-    summary = demo_step(path, tmp_path)
+    return path
+
+
+def test_a_shop_without_prices_still_gets_its_plan_and_trends(tmp_path: Path, small_demo: dict) -> None:
+    summary = demo_step(_demo_shop_without("price", tmp_path / "noprice.duckdb", small_demo), tmp_path)
     assert summary["elasticities"].startswith("skipped: ") and "price" in summary["elasticities"]
     assert summary["warehouse tables"] == "inventory_plan"  # no stock counts: no alerts to store
     assert (tmp_path / "decisions" / "inventory_plan.csv").exists() and "trends" in summary
 
 
 def test_a_shop_with_prices_but_no_promotions_says_so(tmp_path: Path, small_demo: dict) -> None:
-    path = tmp_path / "nopromo.duckdb"
-    with Warehouse(path) as wh:
-        for name in ("sales", "products"):
-            frame = small_demo[name].copy()
-            if name == "sales":
-                frame = frame.drop(columns=["promo"])
-            wh.con.register("frame", frame)
-            wh.con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM frame")
-            wh.con.unregister("frame")
-    summary = demo_step(path, tmp_path)
+    summary = demo_step(_demo_shop_without("promo", tmp_path / "nopromo.duckdb", small_demo), tmp_path)
     assert summary["elasticities"].startswith("median ")
     assert summary["promotion uplift"].startswith("skipped: no promotion days")  # not "median +nan%"
     assert not (tmp_path / "decisions" / "promo_uplift.csv").exists()
