@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from trendcast.data.warehouse import UNKNOWN_CATEGORY
 from trendcast.errors import ConfigError, InputError
 from trendcast.models.base import FORECAST, ID, TARGET, TIME
 
@@ -84,7 +85,7 @@ def static_frame(panel: pd.DataFrame) -> pd.DataFrame:
     st = panel[cols].drop_duplicates(ID).reset_index(drop=True)
     if "store_id" not in st.columns:
         st["store_id"] = ""
-    st["category"] = st["category"].fillna("unknown")
+    st["category"] = st["category"].fillna(UNKNOWN_CATEGORY)
     return st
 
 

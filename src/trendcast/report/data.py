@@ -22,7 +22,7 @@ import pandas as pd
 
 from trendcast.data import periods
 from trendcast.data.schema import NO_STORE
-from trendcast.data.warehouse import SERIES_SEP, period_sales_sql
+from trendcast.data.warehouse import SERIES_SEP, UNKNOWN_CATEGORY, period_sales_sql
 from trendcast.errors import InputError, NotReadyError
 from trendcast.features.frequency import unit as period_unit
 
@@ -209,7 +209,7 @@ class ShopData:
         sql = f"""
         SELECT DISTINCT CASE WHEN s.store_id = '{NO_STORE}' THEN s.item_id
                     ELSE s.store_id || '{SERIES_SEP}' || s.item_id END AS unique_id,
-               s.store_id, s.item_id, coalesce(p.category, 'unknown') AS category,
+               s.store_id, s.item_id, coalesce(p.category, '{UNKNOWN_CATEGORY}') AS category,
                coalesce(p.title, s.item_id) AS title
         FROM sales s LEFT JOIN products p USING (item_id) ORDER BY unique_id"""
         return self.con.execute(sql).df()
@@ -251,7 +251,7 @@ class ShopData:
         across it. Each selection starts at its first sale within the window.
         """
         freq = self.freq()
-        category = "coalesce(p.category, 'unknown')" if by_category else "''"
+        category = f"coalesce(p.category, '{UNKNOWN_CATEGORY}')" if by_category else "''"
         grid = periods.grid_sql("sp.first", "last.d", freq)
         sql = f"""
         WITH s AS ({period_sales_sql(freq, self.data_freq())}),
@@ -336,7 +336,7 @@ class ShopData:
         qcols = list(quantile_levels(list(fc.columns)).values())
         if by_category:
             cats = self.series()[["unique_id", "category"]]
-            fc = fc.merge(cats, on="unique_id", how="left").fillna({"category": "unknown"})
+            fc = fc.merge(cats, on="unique_id", how="left").fillna({"category": UNKNOWN_CATEGORY})
             keys = ["category", "ds"]
         else:
             keys = ["ds"]

@@ -137,8 +137,9 @@ def finetune_model(
     """Fine-tune a copy of ``model`` on the long frame ``df``; returns (model, report).
 
     ``val_h`` (default: the data's usual horizon, 28 days, 13 weeks or 6 months, at most the
-    model's) is held out at the end of every series for early stopping. The learning rate defaults to 1e-3 for the head and LoRA and
-    3e-4 when encoder blocks are trained. ``on_step(step, max_steps)`` reports progress.
+    model's) is held out at the end of every series for early stopping. The learning rate
+    defaults to 1e-3 for the head and LoRA and 3e-4 when encoder blocks are trained.
+    ``on_step(step, max_steps)`` reports progress.
     """
     check_long_frame(df)
     torch.manual_seed(seed)
