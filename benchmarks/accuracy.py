@@ -493,6 +493,8 @@ def main() -> None:
     ap.add_argument("--reuse", default=None, metavar="TAG",
                     help="take the plain peers from results/accuracy_<data><TAG>.json (slow machines)")
     ap.add_argument("--reuse-candidates", action="store_true", help="with --reuse, auto's candidates alone too")
+    ap.add_argument("--rerun-candidates", default="",
+                    help="with --reuse-candidates, candidates to run again (e.g. new weights)")
     ap.add_argument("--no-candidates", action="store_true", help="do not run auto's candidates alone")
     ap.add_argument("--resample", default="", choices=["", "W", "M"],
                     help="sum each data set to weeks (W) or months (M) first: other frequencies, same shops")
@@ -519,6 +521,8 @@ def main() -> None:
             ds = resample(ds, args.resample)
         with tempfile.TemporaryDirectory() as work:
             reuse = reused(ds, args.reuse, args.reuse_candidates) if args.reuse is not None else {}
+            for cand in filter(None, args.rerun_candidates.split(",")):
+                reuse.pop(f"candidate {cand.strip()}", None)
             out = RESULTS / f"accuracy_{ds.name}{args.tag}.json"
             run(ds, args.time_budget, Path(work), skip, variants, reuse, out, not args.no_candidates)
         print(f"   written {out}")

@@ -82,6 +82,19 @@ def test_batches_have_the_model_shapes() -> None:
     assert np.isfinite(b["context"]).any(axis=1).all()
 
 
+def test_windows_carry_the_season_of_their_frequency() -> None:
+    """Demand windows are told their season (the model's seasonal inputs); KernelSynth's are not."""
+    corpus = build_corpus(seed=0, n_gp=6, use_real=False)
+    rng = np.random.default_rng(0)
+    for freq, season in (("D", 7), ("W", 52), ("M", 12)):
+        b = sample_batch(corpus, rng, 8, context=128, horizon=32, source="demand", freq=freq)
+        assert b["season"].tolist() == [season] * 8
+    assert sample_batch(corpus, rng, 8, context=128, horizon=32, source="gp")["season"].tolist() == [0] * 8
+    from trendcast.models.pretrained.corpus import sample_panel
+
+    assert sample_panel(rng, 4, "M", context=128, horizon=32)["season"].tolist() == [12] * 4
+
+
 SENTINEL = 1e9  # a value only the evaluation windows hold: finding it anywhere is a leak
 
 

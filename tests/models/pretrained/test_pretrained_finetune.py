@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +165,19 @@ def test_validation_window_follows_the_data_frequency(freq: str, held_out: int) 
                        "y": np.tile(np.arange(40.0) % 5 + 10, 2)})
     _, report = finetune_model(_tiny(), df, strategy="head", max_steps=2, eval_every=1, batch_size=8)
     assert report["val_h"] == held_out
+
+
+def test_finetuning_feeds_the_data_season_to_seasonal_inputs() -> None:
+    """Weights with seasonal inputs learn from them on the shop's own season (7 for days); told
+    there is none, those inputs stay zero and their weights untouched."""
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    weekend = np.where(ds.dayofweek >= 5, 8.0, 0.0)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], len(ds)), "ds": np.tile(ds, 3),
+                       "y": np.tile(10.0 + weekend, 3)})
+    torch.manual_seed(0)
+    base = PatchCast(replace(TINY, seasonal_inputs=True)).eval()
+    tuned, _ = finetune_model(base, df, strategy="full", max_steps=5, eval_every=5, batch_size=8, patience=5)
+    assert tuned.query_season.weight.abs().sum() > 0
+    blind, _ = finetune_model(base, df, strategy="full", max_steps=5, eval_every=5, batch_size=8, patience=5,
+                              season=0)
+    assert blind.query_season.weight.abs().sum() == 0

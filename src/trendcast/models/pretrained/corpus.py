@@ -130,6 +130,8 @@ def kernel_synth(rng: np.random.Generator, n: int, length: int = GP_LENGTH, draw
 # -- demand generator ------------------------------------------------------------------------
 FREQS: dict[str, float] = {"D": 0.55, "W": 0.3, "M": 0.15}  # how often each frequency is drawn
 YEAR = {"D": 365.25, "W": 52.18, "M": 12.0}
+# the season length each frequency's windows carry (the model's seasonal inputs; 0: none)
+SEASON = {"D": 7, "W": 52, "M": 12, "Q": 4}
 
 
 def _pick_freq(rng: np.random.Generator) -> str:
@@ -184,9 +186,11 @@ def demand_series(
     log_mu = np.full(length, np.log(level))
     if shared is not None:
         log_mu += shared[:length]
-    if daily:
+    if daily and rng.random() < 0.5:  # a smooth weekly wave
         log_mu += rng.uniform(0, 0.5) * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 2 * np.pi))
         log_mu += rng.uniform(0, 0.2) * np.sin(4 * np.pi * t / 7 + rng.uniform(0, 2 * np.pi))
+    elif daily:  # a weekly profile of any shape: weekend peaks, a busy Monday, a closed day
+        log_mu += rng.normal(0, rng.uniform(0.05, 0.4), 7)[(t + rng.integers(7)) % 7]
     for k in (1, 2):
         amp = rng.uniform(0, (0.6 if freq == "M" else 0.4) / k)
         log_mu += amp * np.sin(2 * np.pi * k * t / year + rng.uniform(0, 2 * np.pi))
@@ -419,9 +423,10 @@ def sample_batch(
     by_source: dict[str, list[RealSeries]] = {}
     for r in corpus.real:
         by_source.setdefault(r.source, []).append(r)
-    rows = []
+    rows, seasons = [], []
     while len(rows) < batch_size:
         src = names[rng.choice(len(names), p=probs)]
+        season = 0  # KernelSynth paths: periods of any length, none given
         if src == "gp":
             y = corpus.gp_pool[rng.integers(len(corpus.gp_pool))]
             y = y * np.float32(np.exp(rng.normal(0, 1))) + np.float32(rng.normal(0, 2))
@@ -435,16 +440,18 @@ def sample_batch(
                 f = freq or _pick_freq(rng)
                 y, fut, past = demand_series(rng, demand_length(rng, f, context, horizon), f)
             min_ctx, min_fut = {"D": (32, horizon // 2), "W": (26, 8), "M": (12, 6)}[f]
-            win = _window(rng, y, fut, past, context, horizon, min_ctx, min_fut)
+            win, season = _window(rng, y, fut, past, context, horizon, min_ctx, min_fut), SEASON[f]
         else:
             r = by_source[src][rng.integers(len(by_source[src]))]
             past = np.zeros((len(r.y), N_PAST), np.float32)
             y = r.y * np.float32(np.exp(rng.normal(0, 1)))  # scale-free: never memorise a level
-            win = _window(rng, y, r.future, past, context, horizon, 20, 8)
+            win, season = _window(rng, y, r.future, past, context, horizon, 20, 8), SEASON.get(r.freq, 0)
         if win is not None:
             rows.append(win)
+            seasons.append(season)
     ctx, fut, past, tgt, tmask = (np.stack(c) for c in zip(*rows, strict=True))
-    return {"context": ctx, "future_cov": fut, "past_cov": past, "target": tgt, "target_mask": tmask}
+    return {"context": ctx, "future_cov": fut, "past_cov": past, "target": tgt, "target_mask": tmask,
+            "season": np.asarray(seasons, np.int64)}
 
 
 EVAL_HORIZON = {"D": 28, "W": 13, "M": 6}  # the horizons trendcast forecasts by default
@@ -478,4 +485,5 @@ def sample_panel(
         p[context - (cut - start) :] = (seg - seg.mean(0)) / (seg.std(0) + 1e-6)
         rows.append((ctx, f, p, tgt, tmask))
     ctx, fut, past, tgt, tmask = (np.stack(c) for c in zip(*rows, strict=True))
-    return {"context": ctx, "future_cov": fut, "past_cov": past, "target": tgt, "target_mask": tmask}
+    return {"context": ctx, "future_cov": fut, "past_cov": past, "target": tgt, "target_mask": tmask,
+            "season": np.full(n_series, SEASON[freq], np.int64)}

@@ -31,7 +31,7 @@ from torch import nn
 
 from trendcast.data.periods import panel_freq
 from trendcast.errors import ConfigError, InputError
-from trendcast.features.frequency import default_horizon
+from trendcast.features.frequency import default_horizon, season_length
 from trendcast.models.base import ID, TIME, check_long_frame
 from trendcast.models.pretrained.data import SeriesArrays, panel_arrays
 from trendcast.models.pretrained.model import (
@@ -74,8 +74,8 @@ def apply_strategy(
 class Windows:
     """Training / validation windows cut from right-aligned series arrays."""
 
-    def __init__(self, arrays: SeriesArrays, context: int, horizon: int, val_h: int) -> None:
-        self.c, self.h, self.val_h = context, horizon, val_h
+    def __init__(self, arrays: SeriesArrays, context: int, horizon: int, val_h: int, season: int = 0) -> None:
+        self.c, self.h, self.val_h, self.season = context, horizon, val_h, season
         n, t = arrays.y.shape
         self.t = t
         pad = lambda a, left, right, v: np.pad(  # noqa: E731
@@ -105,6 +105,7 @@ class Windows:
             "context": torch.from_numpy(ctx), "future_cov": torch.from_numpy(fut),
             "past_cov": torch.from_numpy(self.past[r, ctx_idx]),
             "target": torch.from_numpy(np.nan_to_num(tgt)), "target_mask": torch.from_numpy(mask),
+            "season": torch.full((len(rows),), self.season, dtype=torch.long),
         }
 
     def sample(self, rng: np.random.Generator, size: int) -> dict[str, torch.Tensor]:
@@ -121,7 +122,7 @@ class Windows:
 def _val_loss(model: nn.Module, val: dict[str, torch.Tensor], qs: torch.Tensor, val_h: int) -> float:
     model.eval()
     with torch.no_grad():
-        pred, _, scale = model(val["context"], None, val["future_cov"], val["past_cov"])
+        pred, _, scale = model(val["context"], None, val["future_cov"], val["past_cov"], season=val["season"])
         mask = val["target_mask"].clone()
         mask[:, val_h:] = False
         return float(pinball_loss(pred, val["target"], mask, qs, scale))
@@ -132,14 +133,15 @@ def finetune_model(
     max_steps: int = 200, batch_size: int = 64, lr: float | None = None, warmup_frac: float = 0.1,
     eval_every: int = 20, patience: int = 4, last_n: int = 1, lora_r: int = 8, lora_alpha: int = 16,
     seed: int = 0, use_covariates: bool = True, past_covariates: list[str] | tuple[str, ...] = (),
-    max_history: int = 2048, on_step: Callable[[int, int], None] | None = None,
+    max_history: int = 2048, on_step: Callable[[int, int], None] | None = None, season: int | None = None,
 ) -> tuple[PatchCast, dict[str, Any]]:
     """Fine-tune a copy of ``model`` on the long frame ``df``; returns (model, report).
 
     ``val_h`` (default: the data's usual horizon, 28 days, 13 weeks or 6 months, at most the
     model's) is held out at the end of every series for early stopping. The learning rate
     defaults to 1e-3 for the head and LoRA and 3e-4 when encoder blocks are trained.
-    ``on_step(step, max_steps)`` reports progress.
+    ``on_step(step, max_steps)`` reports progress. ``season`` (default: the data's, 7 for days,
+    52 for weeks, 12 for months) feeds weights with seasonal inputs.
     """
     check_long_frame(df)
     torch.manual_seed(seed)
@@ -150,7 +152,8 @@ def finetune_model(
         raise ConfigError(f"Validation horizon must be between 1 and {cfg.horizon}; got {val_h}.")
     lr = lr if lr is not None else (1e-3 if strategy in ("head", "lora") else 3e-4)
     arrays = panel_arrays(df, max_history, use_covariates, list(past_covariates))
-    win = Windows(arrays, cfg.context_length, cfg.horizon, val_h)
+    season = season_length(panel_freq(df)) if season is None else season
+    win = Windows(arrays, cfg.context_length, cfg.horizon, val_h, season)
     val = win.validation()
     base = copy.deepcopy(model)
     net = apply_strategy(base, strategy, last_n, lora_r, lora_alpha)

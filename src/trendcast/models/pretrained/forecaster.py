@@ -39,13 +39,14 @@ def interpolate_quantiles(pred: np.ndarray, trained: Sequence[float], wanted: Se
 @torch.no_grad()
 def forecast_arrays(
     model: PatchCast, arrays: SeriesArrays, future: np.ndarray, h: int, batch_size: int = 256,
-    with_mean: bool = False,
+    with_mean: bool = False, season: int = 0,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Quantile forecasts (n, h, Q); horizons beyond the model's roll forward on the median.
 
     With ``with_mean`` also the point forecast (n, h): the point head's mean when the weights
     have one, else the mean of the quantile curve. Series whose history is never negative
-    (sales) get forecasts floored at 0.
+    (sales) get forecasts floored at 0. ``season``: the data's season length, for weights
+    with seasonal inputs.
     """
     cfg = model.cfg
     model.eval()
@@ -66,6 +67,7 @@ def forecast_arrays(
                 torch.from_numpy(np.concatenate([fut_hist[sl], f_h[sl]], axis=1)),
                 torch.from_numpy(past[sl]),
                 return_mean=True,
+                season=season,
             )
             out.append(pred[:, :step].numpy())
             out_mean.append(point_forecast(pred, mean)[:, :step].numpy())
@@ -127,7 +129,7 @@ class PretrainedForecaster(Forecaster):
 
             self.model_, self.finetune_report_ = finetune_model(
                 self.model_, df, strategy=self.finetune, use_covariates=self.use_covariates,
-                past_covariates=self.past_columns_, **self.finetune_options,
+                past_covariates=self.past_columns_, **{"season": self.season_length, **self.finetune_options},
             )
         self.arrays_ = panel_arrays(
             df, self.model_.cfg.context_length, self.use_covariates, self.past_columns_
@@ -136,7 +138,7 @@ class PretrainedForecaster(Forecaster):
     def _predict(self, h: int, X_future: pd.DataFrame | None, quantiles: list[float]) -> pd.DataFrame:
         cfg = self.model_.cfg
         fut = future_slots(self.arrays_, h, X_future, self.use_covariates)
-        pred, point = forecast_arrays(self.model_, self.arrays_, fut, h, with_mean=True)
+        pred, point = forecast_arrays(self.model_, self.arrays_, fut, h, with_mean=True, season=self.season_length)
         grid = self.future_dates(h).sort_values([ID, TIME]).reset_index(drop=True)
         order = {uid: i for i, uid in enumerate(self.arrays_.ids)}
         rows = np.array([order[u] for u in grid[ID].drop_duplicates()])

@@ -201,7 +201,8 @@ def evaluate(model: PatchCast, sets: dict[str, Any], device: str = "cpu") -> dic
             biases = []
             for panel in data:
                 b = to_tensors(panel, device)
-                q, mean, _, _ = model(b["context"], None, b["future_cov"], b["past_cov"], return_mean=True)
+                q, mean, _, _ = model(b["context"], None, b["future_cov"], b["past_cov"], return_mean=True,
+                                      season=b["season"])
                 point = point_forecast(q, mean)
                 nonneg = (torch.nan_to_num(b["context"], nan=0.0) >= 0).all(-1, keepdim=True)
                 point = torch.where(nonneg, point.clamp_min(0.0), point)
@@ -212,7 +213,7 @@ def evaluate(model: PatchCast, sets: dict[str, Any], device: str = "cpu") -> dic
             out[f"{name}_abs"] = float(np.mean(np.abs(biases)))
         else:
             b = to_tensors(data, device)
-            q, _, scale = model(b["context"], None, b["future_cov"], b["past_cov"])
+            q, _, scale = model(b["context"], None, b["future_cov"], b["past_cov"], season=b["season"])
             out[name] = float(pinball_loss(q, b["target"], b["target_mask"], qs, scale))
     pinballs = [v for k, v in out.items() if not k.startswith("panels_")]
     out["mean_pinball"] = float(np.mean(pinballs))
@@ -434,6 +435,8 @@ def main() -> None:
     ap.add_argument("--d-model", type=int, default=128, help="Width of the encoder.")
     ap.add_argument("--layers", type=int, default=3, help="Encoder blocks.")
     ap.add_argument("--point-head", action="store_true", help="Add a mean (point) output trained with squared error.")
+    ap.add_argument("--seasonal-inputs", action="store_true",
+                    help="Give each horizon query the context's seasonal profile (recipe v3).")
     ap.add_argument("--init", type=Path, default=None, help="Start from these weights (same-shape tensors).")
     ap.add_argument("--resume", action="store_true", help="Continue the run checkpointed in --out.")
     ap.add_argument("--max-minutes", type=float, default=None, help="Stop (with a checkpoint) after this long.")
@@ -457,7 +460,8 @@ def main() -> None:
     _Stop.install()
     sources = tuple(s for s in args.sources.split(",") if s)
     cfg = PatchCastConfig(context_length=args.context, dropout=args.dropout, d_model=args.d_model,
-                          d_ff=2 * args.d_model, n_layers=args.layers, point_head=args.point_head)
+                          d_ff=2 * args.d_model, n_layers=args.layers, point_head=args.point_head,
+                          seasonal_inputs=args.seasonal_inputs)
     pretrain(args.out, args.steps or (0 if args.resume else 1500), args.batch_size, args.lr, args.seed,
              args.threads, args.log_every, cfg, sources, args.n_gp, args.resume, args.init,
              args.max_minutes, args.device, segment_steps=args.segment_steps, fit_to_time=args.fit_to_time,
