@@ -325,7 +325,7 @@ def main() -> None:
         row = [out["data"][s]["results"].get(k, {}).get("wrmsse") for s in sets]
         print(f"{k:48s}" + "".join(f"{v:10.4f}" if isinstance(v, float) else f"{'-':>10s}" for v in row))
         means = [out["data"][s]["results"].get(k, {}).get("wrmsse_seed_mean") for s in sets]
-        if any(isinstance(v, float) for v in means):
+        if any(isinstance(v, float) for v in means) and not k.endswith("_ft_best"):  # _ft_best copies a strategy
             print(f"{'  mean over fine-tuning seeds':48s}"
                   + "".join(f"{v:10.4f}" if isinstance(v, float) else f"{'-':>10s}" for v in means))
     for s in sets:
