@@ -61,7 +61,7 @@ def shop_files(data_dir: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for name, fname in DEMO_FILES.items():
         stem = fname.split(".")[0]
-        hits = [data_dir / f"{stem}{ext}" for ext in (".csv", ".csv.gz", ".parquet") if (data_dir / f"{stem}{ext}").exists()]
+        hits = [f for f in (data_dir / f"{stem}{ext}" for ext in (".csv", ".csv.gz", ".parquet")) if f.exists()]
         if len(hits) > 1:
             raise InputError(f"{data_dir} holds {len(hits)} {name} files ({', '.join(h.name for h in hits)}): keep one.")
         if hits:
