@@ -10,6 +10,8 @@ AutoTheta, LightGBM, fracast (an external pretrained model from PyPI) and, for e
 ``--weights`` folder, PatchCast zero-shot, fine-tuned (``--strategies``) and averaged with
 LightGBM. Metrics: WRMSSE (M5 definition over each set's hierarchy), MASE, mean pinball loss
 over 9 quantiles, train and inference seconds; plus the issue's targets checked per set.
+``--origins K`` also scores zero-shot PatchCast, seasonal naive and AutoTheta from K cutoffs one
+horizon apart (rolling origins; not on M5, whose earlier windows are in the corpus).
 ``--cache DIR`` keeps the baselines' forecasts (keyed by data set and cutoff) so a rerun for
 new weights does not refit them; the JSON says which came from the cache.
 Writes benchmarks/results/pretrained.json.
@@ -174,6 +176,69 @@ def speed(n: int, threads: int, weights: Path | None = None) -> dict[str, float]
             "threads": threads, "load_average_1m": os.getloadavg()[0]}
 
 
+def timed(fit, predict) -> tuple[pd.DataFrame, dict]:  # noqa: ANN001
+    t0 = time.perf_counter()
+    model = fit()
+    t1 = time.perf_counter()
+    fc = predict(model)
+    return fc, {"train_s": round(t1 - t0, 2), "predict_s": round(time.perf_counter() - t1, 2)}
+
+
+def baseline(base: str, name: str, train: pd.DataFrame, x_future: pd.DataFrame, spec: dict, cutoff: pd.Timestamp,
+             args: argparse.Namespace) -> tuple[pd.DataFrame, dict]:
+    """A baseline's forecast from ``cutoff``: from the cache when it holds that cutoff, else fitted
+    (and cached). Raises when ``--cache-only`` and the cache does not have it."""
+    h, season, freq = int(spec["h"]), int(spec["season"]), str(spec["freq"])
+    stem = f"{name}_{args.stores}_{base}"
+    cached = args.cache / f"{stem}_{cutoff.date()}.pkl" if args.cache else None
+    for path in (args.cache / f"{stem}.pkl", cached) if args.cache else ():  # undated: older runs
+        if path.exists() and (blob := pd.read_pickle(path))["cutoff"] == str(cutoff):
+            return blob["forecast"], {**blob["timing"], "from_cache": True}
+    if args.cache_only:
+        raise LookupError("not in the cache (--cache-only)")
+    if base == "fracast":
+        fc, timing = timed(lambda: None, lambda _: fracast_forecast(train, h, freq))
+    else:
+        kw = {"lags": spec["lags"]} if base == "lightgbm" else {}
+        fc, timing = timed(lambda: make_model(base, season_length=season, freq=freq, **kw).fit(train),
+                           lambda m: m.predict(h, x_future, QS))
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        pd.to_pickle({"cutoff": str(cutoff), "forecast": fc, "timing": timing}, cached)
+    return fc, timing
+
+
+ORIGIN_BASELINES = ("seasonal_naive", "auto_theta")
+IN_CORPUS = {"m5"}  # its earlier windows are in PatchCast's pretraining corpus: no fair origins
+
+
+def rolling_origins(name: str, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
+    """Zero-shot PatchCast against seasonal naive and AutoTheta from ``--origins`` cutoffs, each
+    one horizon before the next, the last being the benchmark's: one held-out window says
+    little about a model (a festival three weeks before the cutoff, say), several say more."""
+    df, levels, spec = {"walmart": lambda: walmart(args.stores), "demo": demo, "m5": m5}[name]()
+    h, season, freq = int(spec["h"]), int(spec["season"]), str(spec["freq"])
+    step = pd.tseries.frequencies.to_offset(freq) * h
+    last = df[TIME].max() - step
+    table: dict[str, dict[str, float]] = {}
+    for k in reversed(range(args.origins)):
+        cutoff = last - step * k
+        train, test = df[df[TIME] <= cutoff], df[(df[TIME] > cutoff) & (df[TIME] <= cutoff + step)]
+        x_future = test.drop(columns=[TARGET])
+        row: dict[str, float] = {}
+        for base in ORIGIN_BASELINES:
+            fc, _ = baseline(base, name, train, x_future, spec, cutoff, args)
+            row[base] = score(fc, test, train, levels, season)["wrmsse"]
+        for w in weights:
+            fc = PretrainedForecaster(season, freq, weights=w).fit(train).predict(h, x_future, QS)
+            row[f"patchcast[{(w or WEIGHTS_DIR).name}]_zero_shot"] = score(fc, test, train, levels, season)["wrmsse"]
+        table[str(cutoff.date())] = row
+        print(f"  origin {cutoff.date()}", json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
+    means = pd.DataFrame(table).T.mean().to_dict()
+    print(f"  mean over {args.origins} origins", json.dumps({k: round(v, 4) for k, v in means.items()}), flush=True)
+    return {"cutoffs": table, "mean": means}
+
+
 def run_data(name: str, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
     df, levels, spec = {"walmart": lambda: walmart(args.stores), "demo": demo, "m5": m5}[name]()
     h, season, freq = int(spec["h"]), int(spec["season"]), str(spec["freq"])
@@ -193,38 +258,14 @@ def run_data(name: str, args: argparse.Namespace, weights: list[Path | None]) ->
         print(f"  {key}", json.dumps({k: v for k, v in results[key].items() if k != "finetune"}, default=str),
               flush=True)
 
-    def timed(fit, predict) -> tuple[pd.DataFrame, dict]:  # noqa: ANN001
-        t0 = time.perf_counter()
-        model = fit()
-        t1 = time.perf_counter()
-        fc = predict(model)
-        return fc, {"train_s": round(t1 - t0, 2), "predict_s": round(time.perf_counter() - t1, 2)}
-
     for base in BASELINES:
         if base in skip:
             continue
-        cached = args.cache / f"{name}_{args.stores}_{base}.pkl" if args.cache else None
-        if cached is not None and cached.exists():
-            blob = pd.read_pickle(cached)
-            if blob["cutoff"] == str(cutoff):
-                record(base, blob["forecast"], {**blob["timing"], "from_cache": True})
-                continue
-        if args.cache_only:
-            results[base] = {"error": "not in the cache (--cache-only)"}
-            continue
         try:
-            if base == "fracast":
-                fc, timing = timed(lambda: None, lambda _: fracast_forecast(train, h, freq))
-            else:
-                kw = {"lags": spec["lags"]} if base == "lightgbm" else {}
-                fc, timing = timed(lambda base=base, kw=kw: make_model(base, season_length=season, freq=freq, **kw).fit(train),
-                                   lambda m: m.predict(h, x_future, QS))
+            fc, timing = baseline(base, name, train, x_future, spec, cutoff, args)
         except Exception as exc:  # noqa: BLE001 - an external baseline must not sink the run
             results[base] = {"error": f"{type(exc).__name__}: {exc}"}
             continue
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            pd.to_pickle({"cutoff": str(cutoff), "forecast": fc, "timing": timing}, cached)
         record(base, fc, timing)
 
     for w in weights:
@@ -301,6 +342,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="0", help="Fine-tuning seeds (comma-separated; the first is the one scored, "
                     "the others give the spread).")
     ap.add_argument("--speed", type=int, default=0, help="Also time zero-shot on this many daily series.")
+    ap.add_argument("--origins", type=int, default=0,
+                    help="Also score zero-shot PatchCast, seasonal naive and AutoTheta from this many cutoffs, "
+                    "one horizon apart, ending at the benchmark's (not on M5: in the corpus).")
     ap.add_argument("--out", type=Path, default=RESULTS / "pretrained.json", help="Result JSON.")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -313,6 +357,8 @@ def main() -> None:
     }
     for name in [d for d in args.data.split(",") if d]:
         out["data"][name] = run_data(name, args, weights)
+        if args.origins and name not in IN_CORPUS:
+            out["data"][name]["origins"] = rolling_origins(name, args, weights)
     if args.speed:  # per weights folder: a larger model must still meet the 60 s target
         out["zero_shot_speed"] = {str(w or WEIGHTS_DIR): speed(args.speed, args.threads, w) for w in weights}
         print("speed", json.dumps(out["zero_shot_speed"]), flush=True)

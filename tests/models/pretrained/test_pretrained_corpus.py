@@ -15,6 +15,7 @@ from trendcast.models.pretrained.corpus import (
     Corpus,
     build_corpus,
     demand_series,
+    festivals,
     kernel_synth,
     m5_series,
     sample_batch,
@@ -148,3 +149,27 @@ def test_demand_generator_covers_every_frequency_and_panels_share_a_shape() -> N
 
     panel = sample_panel(rng, 8, "W", context=128, horizon=32)
     assert panel["context"].shape == (8, 128) and panel["target_mask"].sum(axis=1).tolist() == [13] * 8
+
+
+def test_festivals_end_and_come_back_a_year_later() -> None:
+    """A festival in the context is a bump that ends: its lift is gone half a year later."""
+    f = festivals(np.random.default_rng(0), 3 * 365, "D", 1)
+    top = int(np.argmax(f[:365]))
+    assert f[top] > 0.2 and abs(f[top + 365] - f[top]) < 0.05 * f[top]
+    assert abs(f[(top + 182) % len(f)]) < 0.01 * f[top]
+    assert not festivals(np.random.default_rng(0), 100, "W", 0).any()
+
+
+def test_yearly_profiles_make_weekly_series_repeat_a_year_later() -> None:
+    """``yearly_share`` gives weekly series a profile of any shape that recurs after 52 weeks."""
+
+    def lag52_correlation(share: float) -> float:
+        rng, out = np.random.default_rng(5), []
+        for _ in range(100):
+            y, _, _ = demand_series(rng, 260, "W", yearly_share=share)
+            dev = np.log1p(y) - np.convolve(np.log1p(y), np.ones(13) / 13, "same")  # detrended
+            if dev.std() > 0:
+                out.append(np.corrcoef(dev[52:], dev[:-52])[0, 1])
+        return float(np.nanmean(out))
+
+    assert lag52_correlation(1.0) > lag52_correlation(0.0) + 0.02

@@ -46,9 +46,10 @@ def _weights(folder: Path) -> list[torch.Tensor]:
 def test_a_stopped_and_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path: Path) -> None:
     threads = torch.get_num_threads()
     kw = {"steps": 6, "batch_size": 8, "log_every": 2, "sources": (), "n_gp": 4, "val_windows": 16}
+    corpus = {"festival_share": 0.35, "yearly_share": 0.5}  # the resumed run reads them back
     try:
-        pretrain(tmp_path / "straight", cfg=TINY, **kw)
-        pretrain(tmp_path / "resumed", cfg=TINY, segment_steps=3, **kw)
+        pretrain(tmp_path / "straight", cfg=TINY, **kw, **corpus)
+        pretrain(tmp_path / "resumed", cfg=TINY, segment_steps=3, **kw, **corpus)
         first = json.loads((tmp_path / "resumed" / "training.json").read_text())
         assert first["steps"] == 3 and not first["completed"]
         pretrain(tmp_path / "resumed", resume=True, **kw)
@@ -56,6 +57,7 @@ def test_a_stopped_and_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_pa
         torch.set_num_threads(threads)
     rec = json.loads((tmp_path / "resumed" / "training.json").read_text())
     assert rec["completed"] and [r["from_step"] for r in rec["runs"]] == [0, 3]
+    assert {k: rec["corpus"][k] for k in corpus} == corpus
     assert all(torch.equal(a, b) for a, b in zip(_weights(tmp_path / "straight"), _weights(tmp_path / "resumed"),
                                                  strict=True))
     val = rec["history"][-1]["validation"]

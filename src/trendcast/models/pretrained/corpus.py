@@ -56,12 +56,16 @@ class Corpus:
     # synthetic demand drawn ahead and renewed a few series per batch (see :meth:`renew`):
     # generating every window's series afresh costs more than the training step itself
     demand_pool: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    festival_share: float = 0.0  # of synthetic demand series with unannounced yearly festivals
+    yearly_share: float = 0.0  # of weekly and monthly ones with a yearly profile of any shape
 
     def renew(self, rng: np.random.Generator, k: int, context: int, horizon: int, size: int = 4096) -> None:
         """Fill the demand pool to ``size`` series, then replace ``k`` random ones."""
         def one() -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
             freq = _pick_freq(rng)
-            return (freq, *demand_series(rng, demand_length(rng, freq, context, horizon), freq))
+            length = demand_length(rng, freq, context, horizon)
+            return (freq, *demand_series(rng, length, freq, festival_share=self.festival_share,
+                                         yearly_share=self.yearly_share))
 
         while len(self.demand_pool) < size:
             self.demand_pool.append(one())
@@ -83,6 +87,8 @@ class Corpus:
             "gp_series": int(len(self.gp_pool)),
             "real": {s: {"series": int(r["count"]), "steps": int(r["sum"])} for s, r in by_source.iterrows()},
             "mixture": self.weights,
+            "festival_share": self.festival_share,
+            "yearly_share": self.yearly_share,
         }
 
 
@@ -159,21 +165,38 @@ def shared_factor(rng: np.random.Generator, length: int, freq: str) -> np.ndarra
         out[b:] += rng.normal(0, 1.2) / length * (t[b:] - b)
     for _ in range(rng.poisson(0.5)):  # permanent level shifts
         out[rng.integers(0, length) :] += rng.normal(0, 0.3)
-    # shopping festivals: yearly multi-step spikes; nothing in the data announces them
-    for _ in range(rng.poisson(0.8)):
-        pos, dur = rng.uniform(0, year), int(rng.integers(1, 6 if freq == "D" else 2))
-        lift = rng.uniform(0.2, 1.2)
-        for s in np.arange(int(pos), length, year).astype(int):
-            out[s : s + dur] += lift
+    out += festivals(rng, length, freq, int(rng.poisson(0.8)))
+    return out
+
+
+def festivals(rng: np.random.Generator, length: int, freq: str, n: int) -> np.ndarray:
+    """``n`` yearly shopping festivals as a log-demand lift: nothing in the data announces them.
+
+    Each is a smooth bump (a few days to a few weeks of pre-sales, peak and tail) at the same
+    time every year, sometimes followed by a dip (demand pulled forward). A model that has seen
+    them learns that a bump in the context ends, and that a year later it comes back.
+    """
+    t = np.arange(length)
+    year = YEAR[freq]
+    out = np.zeros(length)
+    for _ in range(n):
+        width = rng.uniform(0.5, 6.0) if freq == "D" else rng.uniform(0.2, 0.8)  # std, in steps
+        lift, dip = rng.uniform(0.2, 1.2), rng.uniform(0.1, 0.4) * (rng.random() < 0.3)
+        for centre in np.arange(rng.uniform(0, year) - year, length + year, year):
+            out += lift * np.exp(-0.5 * ((t - centre) / width) ** 2)
+            out -= dip * np.exp(-0.5 * ((t - centre - 4 * width) / (2 * width)) ** 2)
     return out
 
 
 def demand_series(
     rng: np.random.Generator, length: int, freq: str | None = None, shared: np.ndarray | None = None,
+    festival_share: float = 0.0, yearly_share: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A synthetic demand series with its covariates: ``y (T,), future (T, 3), past (T, 2)``.
 
-    ``freq`` "D", "W" or "M" (drawn when None); ``shared`` adds a panel's common log factor.
+    ``freq`` "D", "W" or "M" (drawn when None); ``shared`` adds a panel's common log factor;
+    ``festival_share`` of the series get unannounced yearly festivals (:func:`festivals`),
+    ``yearly_share`` of the weekly and monthly ones a yearly profile of any shape.
     Covers what shops see: negative-binomial and intermittent counts, weekly/yearly seasons,
     trends and breaks, launches and phase-outs, promotions with price response, holidays
     (flagged or not), one-off spikes, stock-outs and a past-only leading "buzz" signal.
@@ -194,6 +217,13 @@ def demand_series(
     for k in (1, 2):
         amp = rng.uniform(0, (0.6 if freq == "M" else 0.4) / k)
         log_mu += amp * np.sin(2 * np.pi * k * t / year + rng.uniform(0, 2 * np.pi))
+    if not daily and yearly_share and rng.random() < yearly_share:
+        # a yearly profile of any shape, as the weekly one above: a slow September, pay-day
+        # weeks, school holidays; two harmonics cannot draw it, and the model must copy it
+        profile = rng.normal(0, rng.uniform(0.05, 0.3), int(np.ceil(year)))
+        if rng.random() < 0.5:
+            profile = (np.roll(profile, 1) + 2 * profile + np.roll(profile, -1)) / 4
+        log_mu += profile[((t + rng.uniform(0, year)) % year).astype(int)]
     log_mu += rng.normal(0, 1.0) * t / length  # trend over the whole window
     if rng.random() < 0.3:  # a trend break
         b = int(rng.integers(0, length))
@@ -230,6 +260,8 @@ def demand_series(
         log_mu[days] += rng.normal(0.5, 0.4)
     if rng.random() < 0.4:
         holiday[:] = 0.0
+    if festival_share and rng.random() < festival_share:
+        log_mu += festivals(rng, length, freq, 1 + int(rng.poisson(0.3)))
     for _ in range(rng.poisson(length / 400)):  # one-off unexplained spikes
         s = rng.integers(0, length)
         log_mu[s : s + rng.integers(1, 4)] += rng.uniform(0.3, 1.5)
@@ -356,10 +388,12 @@ MIXTURE = {"gp": 0.25, "demand": 0.58, "walmart": 0.15, "m5": 0.1, "statsmodels"
 def build_corpus(
     seed: int = 0, n_gp: int = 1000, use_real: bool = True,
     sources: tuple[str, ...] = SHIPPED_SOURCES, gp_pool: np.ndarray | None = None,
+    festival_share: float = 0.0, yearly_share: float = 0.0,
 ) -> Corpus:
     """Deterministic corpus for ``seed``; real ``sources`` are used when available.
 
-    ``gp_pool``: the KernelSynth draws of an earlier build (a resumed run skips redrawing).
+    ``gp_pool``: the KernelSynth draws of an earlier build (a resumed run skips redrawing);
+    ``festival_share``, ``yearly_share``: see :func:`demand_series`.
 
     The shipped weights use ``("m5", "statsmodels")``: the Walmart set states no licence, so
     weights trained on it are not shipped (add ``walmart`` for a local experiment).
@@ -379,7 +413,8 @@ def build_corpus(
     weights = {k: v for k, v in MIXTURE.items() if k in ("gp", "demand") or k in present}
     total = sum(weights.values())
     weights = {k: round(v / total, 4) for k, v in weights.items()}
-    return Corpus(kernel_synth(rng, n_gp) if gp_pool is None else gp_pool, real, weights)
+    return Corpus(kernel_synth(rng, n_gp) if gp_pool is None else gp_pool, real, weights,
+                  festival_share=festival_share, yearly_share=yearly_share)
 
 
 # -- sampling windows --------------------------------------------------------------------------
@@ -438,7 +473,9 @@ def sample_batch(
                 f, y, fut, past = corpus.demand_pool[rng.integers(len(corpus.demand_pool))]
             else:
                 f = freq or _pick_freq(rng)
-                y, fut, past = demand_series(rng, demand_length(rng, f, context, horizon), f)
+                y, fut, past = demand_series(rng, demand_length(rng, f, context, horizon), f,
+                                             festival_share=corpus.festival_share,
+                                             yearly_share=corpus.yearly_share)
             min_ctx, min_fut = {"D": (32, horizon // 2), "W": (26, 8), "M": (12, 6)}[f]
             win, season = _window(rng, y, fut, past, context, horizon, min_ctx, min_fut), SEASON[f]
         else:

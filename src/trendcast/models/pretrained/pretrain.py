@@ -247,7 +247,7 @@ def pretrain(
     sources: tuple[str, ...] = SHIPPED_SOURCES, n_gp: int = 1000, resume: bool = False,
     init: Path | None = None, max_minutes: float | None = None, device: str = "cpu",
     val_windows: int = 256, renew_per_step: int = 8, segment_steps: int | None = None,
-    fit_to_time: bool = False, workers: int = 0,
+    fit_to_time: bool = False, workers: int = 0, festival_share: float = 0.0, yearly_share: float = 0.0,
 ) -> dict[str, Any]:
     """Train (or, with ``resume``, continue) and checkpoint into ``out``; returns training.json.
 
@@ -257,7 +257,9 @@ def pretrain(
     the plan shrinks, at every validation, to the steps the measured pace allows before the
     ``max_minutes`` deadline, so a run on a busy shared machine still ends fully annealed;
     during the warm-up it may also grow the plan, so a fast machine (a GPU) uses its time.
-    ``workers`` draws batches in that many sampler processes (see :class:`_WorkerBatches`).
+    ``workers`` draws batches in that many sampler processes (see :class:`_WorkerBatches`);
+    ``festival_share`` of the synthetic demand series get unannounced yearly festivals, and
+    ``yearly_share`` of the weekly and monthly ones a yearly profile of any shape.
     """
     torch.set_num_threads(threads)
     out = Path(out)
@@ -270,12 +272,14 @@ def pretrain(
         cfg = PatchCastConfig(**ckpt["config"])
         seed, batch_size, lr, n_gp = ckpt["seed"], ckpt["batch_size"], ckpt["peak_lr"], ckpt["n_gp"]
         sources = tuple(ckpt["real_sources"])
+        festival_share, yearly_share = ckpt.get("festival_share", 0.0), ckpt.get("yearly_share", 0.0)
         steps = steps or ckpt["planned_steps"]  # a new plan (longer or shorter) reshapes the decay
     cfg = cfg or PatchCastConfig()
     torch.manual_seed(seed)
     t0 = time.perf_counter()
     corpus = build_corpus(seed=seed, n_gp=n_gp, sources=sources,
-                          gp_pool=ckpt.get("gp_pool") if ckpt is not None else None)
+                          gp_pool=ckpt.get("gp_pool") if ckpt is not None else None,
+                          festival_share=festival_share, yearly_share=yearly_share)
     corpus_s = time.perf_counter() - t0
     print(f"corpus built in {corpus_s:.0f}s: {json.dumps(corpus.summary())}", flush=True)
     model = PatchCast(cfg)
@@ -362,7 +366,8 @@ def pretrain(
             torch.save({**{k: record[k] for k in ("config", "seed", "batch_size", "peak_lr", "n_gp",
                                                      "real_sources", "history", "runs", "init",
                                                      "plan_changes")},
-                        "step": step, "planned_steps": steps, "model": model.state_dict(),
+                        "step": step, "planned_steps": steps, "festival_share": festival_share,
+                        "yearly_share": yearly_share, "model": model.state_dict(),
                         "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
                         "demand_pool": corpus.demand_pool, "gp_pool": corpus.gp_pool},
                        out / (CHECKPOINT_FILE + ".tmp"))
@@ -437,6 +442,10 @@ def main() -> None:
     ap.add_argument("--point-head", action="store_true", help="Add a mean (point) output trained with squared error.")
     ap.add_argument("--seasonal-inputs", action="store_true",
                     help="Give each horizon query the context's seasonal profile (recipe v3).")
+    ap.add_argument("--festival-share", type=float, default=0.0,
+                    help="Share of synthetic demand series with unannounced yearly festivals (recipe v4: 0.35).")
+    ap.add_argument("--yearly-share", type=float, default=0.0,
+                    help="Share of weekly and monthly synthetic series with a yearly profile of any shape (v4: 0.5).")
     ap.add_argument("--init", type=Path, default=None, help="Start from these weights (same-shape tensors).")
     ap.add_argument("--resume", action="store_true", help="Continue the run checkpointed in --out.")
     ap.add_argument("--max-minutes", type=float, default=None, help="Stop (with a checkpoint) after this long.")
@@ -465,7 +474,8 @@ def main() -> None:
     pretrain(args.out, args.steps or (0 if args.resume else 1500), args.batch_size, args.lr, args.seed,
              args.threads, args.log_every, cfg, sources, args.n_gp, args.resume, args.init,
              args.max_minutes, args.device, segment_steps=args.segment_steps, fit_to_time=args.fit_to_time,
-             workers=args.workers)
+             workers=args.workers, festival_share=args.festival_share,
+             yearly_share=args.yearly_share)
 
 
 if __name__ == "__main__":
