@@ -212,11 +212,16 @@ ORIGIN_BASELINES = ("seasonal_naive", "auto_theta")
 IN_CORPUS = {"m5"}  # its earlier windows are in PatchCast's pretraining corpus: no fair origins
 
 
-def rolling_origins(name: str, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
+def load(name: str, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, pd.Series], dict[str, object]]:
+    """One data set's frame, hierarchy levels and spec (horizon, season, frequency, lags)."""
+    return {"walmart": lambda: walmart(args.stores), "demo": demo, "m5": m5}[name]()
+
+
+def rolling_origins(name: str, data: tuple, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
     """Zero-shot PatchCast against seasonal naive and AutoTheta from ``--origins`` cutoffs, each
     one horizon before the next, the last being the benchmark's: one held-out window says
     little about a model (a festival three weeks before the cutoff, say), several say more."""
-    df, levels, spec = {"walmart": lambda: walmart(args.stores), "demo": demo, "m5": m5}[name]()
+    df, levels, spec = data
     h, season, freq = int(spec["h"]), int(spec["season"]), str(spec["freq"])
     step = pd.tseries.frequencies.to_offset(freq) * h
     last = df[TIME].max() - step
@@ -239,8 +244,8 @@ def rolling_origins(name: str, args: argparse.Namespace, weights: list[Path | No
     return {"cutoffs": table, "mean": means}
 
 
-def run_data(name: str, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
-    df, levels, spec = {"walmart": lambda: walmart(args.stores), "demo": demo, "m5": m5}[name]()
+def run_data(name: str, data: tuple, args: argparse.Namespace, weights: list[Path | None]) -> dict[str, object]:
+    df, levels, spec = data
     h, season, freq = int(spec["h"]), int(spec["season"]), str(spec["freq"])
     cutoff = df[TIME].max() - pd.tseries.frequencies.to_offset(freq) * h
     train, test = df[df[TIME] <= cutoff], df[df[TIME] > cutoff]
@@ -356,9 +361,10 @@ def main() -> None:
         "load_average_at_start": os.getloadavg()[0], "data": {},
     }
     for name in [d for d in args.data.split(",") if d]:
-        out["data"][name] = run_data(name, args, weights)
+        data = load(name, args)
+        out["data"][name] = run_data(name, data, args, weights)
         if args.origins and name not in IN_CORPUS:
-            out["data"][name]["origins"] = rolling_origins(name, args, weights)
+            out["data"][name]["origins"] = rolling_origins(name, data, args, weights)
     if args.speed:  # per weights folder: a larger model must still meet the 60 s target
         out["zero_shot_speed"] = {str(w or WEIGHTS_DIR): speed(args.speed, args.threads, w) for w in weights}
         print("speed", json.dumps(out["zero_shot_speed"]), flush=True)

@@ -59,18 +59,20 @@ class Corpus:
     festival_share: float = 0.0  # of synthetic demand series with unannounced yearly festivals
     yearly_share: float = 0.0  # of weekly and monthly ones with a yearly profile of any shape
 
+    def draw_demand(self, rng: np.random.Generator, freq: str | None, context: int,
+                    horizon: int) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+        """A fresh synthetic demand series of this corpus's recipe: ``(freq, y, future, past)``."""
+        freq = freq or _pick_freq(rng)
+        length = demand_length(rng, freq, context, horizon)
+        return (freq, *demand_series(rng, length, freq, festival_share=self.festival_share,
+                                     yearly_share=self.yearly_share))
+
     def renew(self, rng: np.random.Generator, k: int, context: int, horizon: int, size: int = 4096) -> None:
         """Fill the demand pool to ``size`` series, then replace ``k`` random ones."""
-        def one() -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-            freq = _pick_freq(rng)
-            length = demand_length(rng, freq, context, horizon)
-            return (freq, *demand_series(rng, length, freq, festival_share=self.festival_share,
-                                         yearly_share=self.yearly_share))
-
         while len(self.demand_pool) < size:
-            self.demand_pool.append(one())
+            self.demand_pool.append(self.draw_demand(rng, None, context, horizon))
         for i in rng.integers(0, len(self.demand_pool), size=k):
-            self.demand_pool[i] = one()
+            self.demand_pool[i] = self.draw_demand(rng, None, context, horizon)
 
     def manifest(self) -> pd.DataFrame:
         """One row per real series: source, name, first and last included date, length."""
@@ -472,10 +474,7 @@ def sample_batch(
             if freq is None and corpus.demand_pool:
                 f, y, fut, past = corpus.demand_pool[rng.integers(len(corpus.demand_pool))]
             else:
-                f = freq or _pick_freq(rng)
-                y, fut, past = demand_series(rng, demand_length(rng, f, context, horizon), f,
-                                             festival_share=corpus.festival_share,
-                                             yearly_share=corpus.yearly_share)
+                f, y, fut, past = corpus.draw_demand(rng, freq, context, horizon)
             min_ctx, min_fut = {"D": (32, horizon // 2), "W": (26, 8), "M": (12, 6)}[f]
             win, season = _window(rng, y, fut, past, context, horizon, min_ctx, min_fut), SEASON[f]
         else:
