@@ -42,6 +42,27 @@ def test_forecast_writes_file_and_table(fresh_warehouse: Path, tmp_path: Path) -
     assert np.allclose(stored["q0.9"].to_numpy(), fc["q0.9"].to_numpy())
 
 
+def test_auto_time_budget_counts_reading_and_fusing(fresh_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--time-budget`` caps the whole forecast: the service tells auto how long reading the
+    warehouse and fusing the sources took, and auto's budget clock starts that much earlier."""
+    import time
+
+    from trendcast.evaluate.selection import AutoForecaster
+
+    seen: list[float] = []
+    fit = AutoForecaster._fit
+
+    def spy(self: AutoForecaster, *args: object) -> None:
+        seen.append(self.time_spent)
+        fit(self, *args)
+
+    monkeypatch.setattr(AutoForecaster, "_fit", spy)
+    t0 = time.perf_counter()
+    forecast(fresh_warehouse, 7, model="auto", store=False,
+             model_params={"candidates": ["seasonal_naive", "croston"]})
+    assert len(seen) == 1 and 0.0 < seen[0] < time.perf_counter() - t0
+
+
 @pytest.mark.parametrize("method", ["bottom_up", "mint"])
 def test_forecast_levels_add_up(fresh_warehouse: Path, small_panel: pd.DataFrame, method: str) -> None:
     fc = forecast(fresh_warehouse, 5, model="moving_average", quantiles=[], reconcile=method, levels=True, store=False)

@@ -307,11 +307,14 @@ def forecast(
         reconcile = "bottom_up"
     elif reconcile == "auto":
         reconcile = "bottom_up"
+    started = time.perf_counter()
     say = on_step or (lambda _: None)
     say("reading the warehouse")
     frames = build_frames(db, horizon, freq=freq, future=future, covariates=covariates, country=country)
     panel, h = frames.panel, frames.horizon
     hierarchy = build_hierarchy(static_frame(panel))
+    if model == "auto" and engine == "local":  # auto's time budget caps the whole forecast
+        model_params = {**(model_params or {}), "time_spent": time.perf_counter() - started}
     params = {**frames.params(model), **(model_params or {})}
     say(f"fitting {model}" + ("" if engine == "local" else f" on {engine}"))
     if engine != "local":

@@ -211,7 +211,10 @@ def _offset_fit_predict(clock: _FakeClock, costs: dict[str, float], shop: pd.Dat
     return fit_predict
 
 
-def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("spent", [0.0, 25.0])
+def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypatch: pytest.MonkeyPatch,
+                                                                       spent: float) -> None:
+    """A 40 s budget; or 65 s of which reading the data had spent 25 s: the same plan."""
     from trendcast.evaluate import selection as sel_mod
     from trendcast.evaluate.progress import AutoStep
 
@@ -220,8 +223,8 @@ def test_time_budget_drops_the_slowest_candidate_and_keeps_two_windows(monkeypat
     monkeypatch.setattr(sel_mod, "fit_predict", _fake_fit_predict(clock, costs))
     steps: list[AutoStep] = []
     res = sel_mod.budgeted_backtest(
-        _shop(), list(costs), 7, 3, budget=40.0, season_length=7, freq="D",
-        params=lambda name: {}, on_progress=steps.append, clock=clock,
+        _shop(), list(costs), 7, 3, budget=40.0 + spent, season_length=7, freq="D",
+        params=lambda name: {}, on_progress=steps.append, clock=clock, spent=spent,
     )
     # window 1 costs 24 s of 40: 'slow' cannot get a second window, the other two get all three
     assert set(res.dropped) == {"slow"} and "too slow" in res.dropped["slow"]
@@ -310,6 +313,36 @@ def test_time_budget_does_not_start_a_statistical_model_predicted_too_slow(monke
             assert "predicted 24 s a window" in res.dropped["auto_ets"]
 
 
+def test_time_budget_does_not_start_a_statistical_model_the_candidates_before_it_left_no_room_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """AutoETS is predicted at 24 s a window (75.6 s with its second window and final fit): with
+    LightGBM-like 'gbm' at 10 s it starts in a 100 s budget, at 30 s it does not, since after
+    the warm-up and 'gbm' only 64 s are left. It used to start whenever it fitted the whole budget alone, then ran
+    a first window that could never have a second."""
+    from trendcast.evaluate import selection as sel_mod
+    from trendcast.evaluate.progress import AutoStep
+
+    shop = _shop()
+    n = shop["unique_id"].nunique()
+    for gbm_cost, ran in ((10.0, True), (30.0, False)):
+        clock = _FakeClock()
+        per_series = {"gbm": gbm_cost / n, "auto_ets": 24.0 / n}
+        fake = _fake_fit_predict(clock, dict.fromkeys(per_series, 0.0))
+
+        def fit_predict(name, train, *args, clock=clock, fake=fake, per_series=per_series, **kwargs):  # noqa: ANN001, ANN202
+            clock.now += per_series[name] * train["unique_id"].nunique()
+            return fake(name, train, *args, **kwargs)
+
+        monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+        steps: list[AutoStep] = []
+        res = sel_mod.budgeted_backtest(shop, list(per_series), 7, 2, budget=100.0, season_length=7, freq="D",
+                                        params=lambda name: {}, on_progress=steps.append, clock=clock)
+        assert any(s.model == "auto_ets" and s.status == "start" for s in steps) is ran
+        if not ran:  # after the warm-up (6 s) and 'gbm' (30 s)
+            assert "do not fit in the 64 s left of the time budget of 100 s" in res.dropped["auto_ets"]
+            assert clock.now == 36.0  # the warm-up and 'gbm' only, no AutoETS window that could not have a second
+
+
 def test_time_budget_keeps_candidates_that_finished_two_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     from trendcast.evaluate import selection as sel_mod
 
@@ -328,6 +361,27 @@ def test_time_budget_keeps_candidates_that_finished_two_windows(monkeypatch: pyt
     # window 1 (11 s) leaves room for a second; after it the budget is spent, but both have two windows
     assert res.windows == 2 and not res.dropped
     assert set(res.forecasts["model"]) == {"fast", "slow"}
+
+
+def test_time_budget_plans_with_the_dearest_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The most recent window (most history) cost 10 s, the older ones 5 s: the final fit, on
+    all the history, is planned at the 10 s, so it still fits when it costs that much."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    per_call = iter([10.0] + [5.0] * 7)
+    fake = _fake_fit_predict(clock, {"gbm": 0.0})
+
+    def fit_predict(name, *args, **kwargs):  # noqa: ANN001, ANN202
+        clock.now += next(per_call)
+        return fake(name, *args, **kwargs)
+
+    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    res = sel_mod.budgeted_backtest(
+        _shop(days=200), ["gbm"], 7, 8, budget=50.0, season_length=7, freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert res.windows >= 2
+    assert clock.now + sel_mod.FINAL_FIT_FACTOR * 10.0 <= 50.0
 
 
 def test_time_budget_spent_in_the_first_window_stops_there(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -389,15 +443,6 @@ def test_a_lucky_mean_does_not_replace_the_default() -> None:
     noisy_gain = steady + np.array([-0.05, 0.03, -0.04, 0.03])  # lower mean, not a clear gain
     folds = {"single+bias": noisy_gain, "single": steady, "ensemble": base}
     assert _choose(["single+bias", "single", "ensemble"], folds) == "single"
-
-
-def test_statistical_workers_are_the_cores_other_programs_leave_free(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trendcast.evaluate import selection as sel_mod
-
-    monkeypatch.setattr(sel_mod.os, "cpu_count", lambda: 2)
-    for load, cores in ((0.3, 2), (1.0, 2), (2.0, 1), (3.9, 1)):  # the load includes auto itself
-        monkeypatch.setattr(sel_mod.os, "getloadavg", lambda load=load: (load, load, load))
-        assert sel_mod.free_cores() == cores
 
 
 def test_a_young_shop_is_compared_over_a_shorter_horizon() -> None:

@@ -1,4 +1,4 @@
-"""LightGBM's own calendar features follow the data's frequency."""
+"""LightGBM's own calendar features follow the data's frequency; its threads follow the free cores."""
 
 from __future__ import annotations
 
@@ -20,3 +20,24 @@ def test_monthly_data_gets_no_weekday_or_festival_day_features(freq: str, season
     assert "cal_month" in cols
     daily = {"cal_dayofweek", "cal_is_weekend", "hol_christmas", "hol_days_to_festival"}
     assert daily <= cols if freq == "D" else not daily & cols  # the 1st's weekday would name each month
+
+
+def test_threads_change_the_speed_not_the_forecast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default LightGBM uses the cores other programs leave free (two threads halve auto's
+    LightGBM windows on an idle 2-core machine); with deterministic, column-wise histograms the
+    trees, and so the forecasts, are the same whatever the thread count."""
+    from trendcast.models import gbm
+
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2023-01-01", periods=200, freq="D")
+    df = pd.concat([pd.DataFrame({"unique_id": f"S{i}", "ds": ds,
+                                  "y": rng.poisson(5 + 3 * i + 4 * (ds.dayofweek >= 5)).astype(float),
+                                  "price": rng.uniform(5, 9, len(ds))}) for i in range(20)], ignore_index=True)
+    future = pd.concat([pd.DataFrame({"unique_id": f"S{i}", "ds": pd.date_range("2023-07-20", periods=14),
+                                      "price": 7.0}) for i in range(20)], ignore_index=True)
+    monkeypatch.setattr(gbm, "free_cores", lambda: 2)
+    assert LightGBMModel().regressor_params()["n_jobs"] == 2
+    assert LightGBMModel(n_jobs=1).regressor_params()["n_jobs"] == 1
+    runs = [LightGBMModel(n_jobs=n, n_estimators=60).fit(df).predict(14, X_future=future, quantiles=[0.1, 0.9])
+            for n in (1, 2)]
+    pd.testing.assert_frame_equal(runs[0], runs[1])

@@ -38,8 +38,9 @@ def covariate_choice(text: str) -> str | list[str]:
 
 
 TIME_BUDGET = typer.Option(
-    None, "--time-budget", help="Seconds auto mode may spend backtesting and fitting its candidates "
-    "(default: grows with the number of series, 90 s to 240 s).",
+    None, "--time-budget", help="Seconds auto mode may take: backtesting and fitting its candidates, "
+    "and in forecast also reading and fusing the data (default: grows with the number of series, "
+    "90 s to 240 s).",
 )
 
 

@@ -29,7 +29,6 @@ again on every window.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +71,7 @@ from trendcast.models.base import (
     TIME,
     Capabilities,
     Forecaster,
+    free_cores,
     quantile_column,
 )
 from trendcast.models.ensemble import least_squares_weights
@@ -108,11 +108,12 @@ def default_candidates() -> list[str]:
 
 
 def default_time_budget(n_series: int) -> float:
-    """Seconds auto mode may spend on backtest and final fit, growing with the data: 90 s up to
-    300 series, 240 s from 1,800 series on (reading and fusing Walmart's 2,287 weekly series
-    take another 30 s: 270 s of budget made the whole forecast 302 s on 2 cores). Less than
-    90 s cuts LightGBM's second window on a 300-series daily shop: auto then chooses among the
-    weakest candidates only."""
+    """Seconds auto mode may take, growing with the data: 90 s up to 300 series, 240 s from
+    1,800 series on. Through the forecasting service this covers the whole forecast, reading
+    and fusing the data included (30 s of Walmart's 2,287 weekly series, 4 s of the demo's 300
+    daily ones), so the demo's forecast stays within 90 s and Walmart's within 5 minutes on 2
+    cores. Less than 90 s cuts LightGBM's second window on a 300-series daily shop: auto then
+    chooses among the weakest candidates only."""
     return float(np.clip(60.0 + 0.1 * n_series, 90.0, 240.0))
 
 
@@ -506,18 +507,6 @@ def _negligible(active: list[str], keep: list[str], cost: dict[str, float], budg
     return extra
 
 
-def free_cores() -> int:
-    """Cores statsforecast's worker processes can expect: the machine's, less those other
-    programs keep busy (the 1-minute load average beyond this process), at least one. On a
-    shared 2-core machine AutoETS with two workers ran 3x longer than two free cores predict."""
-    n = os.cpu_count() or 1
-    try:
-        others = max(os.getloadavg()[0] - 1.0, 0.0)
-    except OSError:  # pragma: no cover - no load average on this platform
-        others = 0.0
-    return int(np.clip(round(n - others), 1, n))
-
-
 def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object],
              clock: Callable[[], float]) -> float:
     """Fit ``name`` on the :data:`WARM_UP_SERIES` series closest to the median length, twice:
@@ -552,22 +541,26 @@ def budgeted_backtest(
     params: Callable[[str], dict[str, object]],
     on_progress: ProgressCallback = silent,
     clock: Callable[[], float] = time.perf_counter,
+    spent: float = 0.0,
 ) -> BudgetedBacktest:
     """Rolling-origin backtest of ``candidates``, most recent window first, within ``budget`` s.
 
-    Each candidate's cost is measured as it runs. Statistical candidates' cost is also predicted
-    from a timed fit on one series before the backtest; those predicted not to fit two windows
-    and the final fit are dropped unstarted (a season-52 AutoETS can take longer than the whole
-    budget). In the first window, candidates not started by :data:`FIRST_WINDOW_SHARE` of the
-    budget are dropped. After each window the plan is redone: the number of windows falls (down
+    Each candidate's cost is measured as it runs, and planned at its dearest window.
+    Statistical candidates' cost is also predicted from a timed fit on a few series before the
+    backtest; those predicted not to fit two windows and the final fit in what the candidates
+    before them left of the budget are dropped unstarted (a season-52 AutoETS can take longer
+    than the whole budget; on the demo AutoETS used to run a 35 s first window that could never
+    have a second). In the first window, candidates not started by :data:`FIRST_WINDOW_SHARE`
+    of the budget are dropped. After each window the plan is redone: the number of windows falls (down
     to 2, the fewest leave-one-window-out needs) before candidates are dropped, best
     first-window WRMSSE kept first (see :func:`_keep_within`), and time for the final fit of
     every kept candidate is reserved; candidates too cheap to matter stay (:func:`_negligible`).
     When even the best candidate of the first window cannot have a second one, the backtest
     stops after one window with every candidate (auto then uses its default ensemble) rather
-    than keep only the weak ones. Candidates that fail are dropped with their error.
+    than keep only the weak ones. Candidates that fail are dropped with their error. ``spent``:
+    seconds of the budget used before the backtest started (reading and fusing the data).
     """
-    start = clock()
+    start = clock() - spent
     panel = panel.sort_values([ID, TIME]).reset_index(drop=True)
     min_train = season_length + h
     first = panel.groupby(ID)[TIME].min()
@@ -601,10 +594,12 @@ def budgeted_backtest(
                 dropped[name] = f"time budget {budget:g} s reached before it ran"
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
-            if wi == 0 and (2 + FINAL_FIT_FACTOR) * predicted.get(name, 0.0) > budget:
+            left = budget - (clock() - start)  # what the candidates run so far have left
+            if wi == 0 and name in predicted and (2 + FINAL_FIT_FACTOR) * predicted[name] > left:
                 active.remove(name)
                 dropped[name] = (f"predicted {predicted[name]:.0f} s a window from a warm-up fit: two windows "
-                                 f"and the final fit do not fit in the time budget of {budget:g} s")
+                                 f"and the final fit do not fit in the {max(left, 0):.0f} s left of the "
+                                 f"time budget of {budget:g} s")
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
             on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
@@ -627,30 +622,32 @@ def budgeted_backtest(
         done = wi + 1
         if not active:
             break
-        mean_cost = {m: float(np.mean(costs[m])) for m in active}
+        # plan with each candidate's dearest window so far: a window's cost varies by a third on
+        # a busy machine, and the final fit sees more history than any window
+        cost = {m: float(np.max(costs[m])) for m in active}
         left = budget - (clock() - start)
-        more = _affordable(mean_cost, active, left)
+        more = _affordable(cost, active, left)
         # Two windows out of reach: drop the slowest while that makes them fit. Once two windows
         # are done, every candidate has what leave-one-window-out needs; dropping one then would
         # only throw away a paid-for backtest (the final fit is of the chosen models only).
         if done < 2 and done + more < 2:
             scores = _window_scores(rows, active, panel, season_length)
-            keep = _keep_within(active, mean_cost, scores, left, done)
+            keep = _keep_within(active, cost, scores, left, done)
             if not keep:  # one window of every candidate (auto's default ensemble) beats two of the weak ones,
                 # less those whose own final fit no longer fits (the best one stays whatever it costs)
                 best = min(active, key=lambda m: np.nan_to_num(scores.get(m, np.inf), nan=np.inf))
-                for slow in [m for m in active if m != best and FINAL_FIT_FACTOR * mean_cost[m] > left]:
+                for slow in [m for m in active if m != best and FINAL_FIT_FACTOR * cost[m] > left]:
                     active.remove(slow)
-                    dropped[slow] = (f"its final fit ({mean_cost[slow]:.1f} s a window) would not fit in the "
+                    dropped[slow] = (f"its final fit ({cost[slow]:.1f} s a window) would not fit in the "
                                      f"{max(left, 0):.0f} s left of the time budget of {budget:g} s")
                     on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
                 break
-            cheap = _negligible(active, keep, mean_cost, budget, 2 - done)
+            cheap = _negligible(active, keep, cost, budget, 2 - done)
             for slow in [m for m in active if m not in keep and m not in cheap]:
                 active.remove(slow)
-                dropped[slow] = f"too slow for the time budget of {budget:g} s ({mean_cost[slow]:.1f} s a window)"
+                dropped[slow] = f"too slow for the time budget of {budget:g} s ({cost[slow]:.1f} s a window)"
                 on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
-            more = _affordable(mean_cost, keep, left)  # the cheap ones ride along
+            more = _affordable(cost, keep, left)  # the cheap ones ride along
         planned = min(len(order), done + max(more, 0))
     if not active:
         raise ConfigError(f"Every auto candidate failed in the backtest: {dropped}")
@@ -668,8 +665,10 @@ class AutoForecaster(Forecaster):
     registered), ``horizon`` (backtest horizon; default 28 days / 13 weeks / 6 months),
     ``windows`` (most backtest windows, default :data:`DEFAULT_WINDOWS`; the budget may use fewer), ``strategy``
     (auto or one of :data:`COMPARED`), ``bias`` (auto, on, off), ``time_budget`` (seconds for
-    backtest and final fit; default grows with the number of series, see
-    :func:`default_time_budget`), ``on_progress`` (callback receiving :class:`AutoStep`),
+    backtest and final fit, and what ``time_spent`` says came before; default grows with the
+    number of series, see :func:`default_time_budget`), ``time_spent`` (seconds the forecast had
+    taken before auto started: the forecasting service passes its reading and fusing time, so
+    the budget caps the whole forecast), ``on_progress`` (callback receiving :class:`AutoStep`),
     ``future_known`` (covariates known ahead), ``selection`` (a ready :class:`Selection`, to
     skip the backtest), ``model_params`` (name -> extra parameters), ``reconcile`` (``auto``:
     bottom-up unless MinT clearly wins the backtest, see :mod:`trendcast.evaluate.reconciliation`;
@@ -697,6 +696,7 @@ class AutoForecaster(Forecaster):
         season_length: int = 7,
         freq: str = "D",
         time_budget: float | None = None,
+        time_spent: float = 0.0,
         on_progress: ProgressCallback | None = None,
         bias: str = "auto",
         reconcile: str = "auto",
@@ -725,6 +725,7 @@ class AutoForecaster(Forecaster):
         self.selection = selection
         self.model_params = model_params or {}
         self.time_budget = None if time_budget is None else float(time_budget)
+        self.time_spent = float(time_spent)
         self.on_progress = on_progress or silent
 
     def candidate_params(self, name: str) -> dict[str, object]:
@@ -736,7 +737,7 @@ class AutoForecaster(Forecaster):
         return {"season_length": self.season_length, "freq": self.freq, **extra, **self.model_params.get(name, {})}
 
     def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
-        start = time.perf_counter()
+        start = time.perf_counter() - self.time_spent
         self.n_series_ = int(df[ID].nunique())
         self.budget_ = self.time_budget or default_time_budget(self.n_series_)
         # a covariate without a single value (no prices in this shop) is no covariate
@@ -763,6 +764,7 @@ class AutoForecaster(Forecaster):
                         panel, self.candidates, bh, self.windows, self.budget_,
                         season_length=self.season_length, freq=self.freq, future_known=self.known_,
                         params=self.candidate_params, on_progress=self.on_progress,
+                        spent=time.perf_counter() - start,
                     )
                 except ConfigError as exc:
                     reason = reason or str(exc)
@@ -819,7 +821,6 @@ class AutoForecaster(Forecaster):
             self.upper_models_ = {m: make_model(m, **self.candidate_params(m)).fit(model_frame(upper))
                                   for m in sel.models_for_unseen}
             self.on_progress(AutoStep("fit", "aggregated series", status="done", seconds=time.perf_counter() - t0))
-        self.seconds_ = time.perf_counter() - start
 
     def _bands(self, panel: pd.DataFrame) -> ResidualBands | None:
         """Quantile bands from the chosen combination's own backtest errors (see

@@ -13,9 +13,11 @@ A model ignores the kinds it does not support, so every model can be fed the sam
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Self
 
 import numpy as np
@@ -26,7 +28,7 @@ from trendcast.frame import FORECAST, ID, TARGET, TIME, check_quantiles, quantil
 
 __all__ = [
     "FORECAST", "ID", "TARGET", "TIME", "Capabilities", "Forecaster", "check_long_frame",
-    "check_quantiles", "quantile_column",
+    "check_quantiles", "free_cores", "quantile_column",
 ]  # the frame names are re-exported: models import them from here
 
 
@@ -40,6 +42,31 @@ class Capabilities:
     native_quantiles: bool = False  # False: quantiles come from conformal residuals
     intermittent: bool = False  # designed for many zeros (Croston family)
     global_model: bool = False  # one model across all series
+
+
+def free_cores() -> int:
+    """Cores a model's threads or worker processes can expect: the machine's, less those other
+    programs keep busy, at least one. On a shared 2-core machine AutoETS with two workers ran 3x
+    longer than two free cores predict, and LightGBM's OpenMP threads spin when they share a core.
+    Others' load is the 1-minute load average beyond this process, capped by the tasks running
+    right now: the average still counts for a minute the worker processes auto itself just ran."""
+    n = os.cpu_count() or 1
+    try:
+        others = max(os.getloadavg()[0] - 1.0, 0.0)
+    except OSError:  # pragma: no cover - no load average on this platform
+        others = 0.0
+    running = _running_tasks()
+    if running is not None:
+        others = min(others, max(running - 1, 0))
+    return int(np.clip(round(n - others), 1, n))
+
+
+def _running_tasks() -> int | None:
+    """Tasks running or ready to run this instant, this one included (Linux; None elsewhere)."""
+    try:
+        return int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def check_long_frame(df: pd.DataFrame, what: str = "training data") -> None:

@@ -38,6 +38,7 @@ from trendcast.models.base import (
     TIME,
     Capabilities,
     Forecaster,
+    free_cores,
     quantile_column,
 )
 from trendcast.models.stats import _levels, quantile_levels
@@ -74,7 +75,7 @@ class LightGBMModel(Forecaster):
         num_leaves: int = 63,
         conformal_windows: int = 2,
         calendar: bool = True,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         seed: int = 0,
         **params: object,
     ) -> None:
@@ -88,7 +89,8 @@ class LightGBMModel(Forecaster):
         self.windows = WINDOWS[kind(freq)]  # rolling windows: a week and four weeks of days, ...
         self.n_estimators, self.learning_rate = int(n_estimators), float(learning_rate)
         self.num_leaves, self.conformal_windows = int(num_leaves), max(2, int(conformal_windows))
-        self.calendar, self.n_jobs, self.seed = bool(calendar), int(n_jobs), int(seed)
+        self.calendar, self.seed = bool(calendar), int(seed)
+        self.n_jobs = None if n_jobs is None else int(n_jobs)
         self.lgb_params = dict(params)
 
     # -- Forecaster ----------------------------------------------------------------------------
@@ -241,7 +243,8 @@ class LightGBMModel(Forecaster):
             random_state=self.seed,
             deterministic=True,
             force_col_wise=True,
-            n_jobs=self.n_jobs if n_jobs is None else n_jobs,
+            # threads do not change the trees (deterministic, column-wise histograms): a test pins it
+            n_jobs=n_jobs or self.n_jobs or free_cores(),
             verbosity=-1,
             **self.lgb_params,
         )
