@@ -42,6 +42,26 @@ def test_forecast_writes_file_and_table(fresh_warehouse: Path, tmp_path: Path) -
     assert np.allclose(stored["q0.9"].to_numpy(), fc["q0.9"].to_numpy())
 
 
+def test_the_pretrained_model_reads_only_leading_signals_in_its_past_slots(
+        fresh_warehouse: Path, small_demo: dict) -> None:
+    """Behaviour and text signals lead sales (fused shifted by the horizon); price, promo, the
+    calendar and drivers known ahead do not. The service hands the pretrained model, alone or
+    inside auto, the leading ones as its past-slot candidates."""
+    from trendcast.data.warehouse import Warehouse
+    from trendcast.forecasting import PRETRAINED, build_frames
+
+    with Warehouse(fresh_warehouse) as wh:
+        wh.con.register("frame", small_demo["events"].rename(columns={"user_id": "user_token"}))
+        wh.con.execute("INSERT INTO events BY NAME SELECT * FROM frame")
+    frames = build_frames(fresh_warehouse, 14)
+    kinds = {c.name: c for c in frames.covariates}
+    assert frames.leading and all(kinds[c].source == "behaviour" for c in frames.leading)
+    assert {"price", "promo"} <= set(frames.future_known) - set(frames.leading)
+    assert frames.params(PRETRAINED)["past_candidates"] == frames.leading
+    assert frames.params("auto")["model_params"] == {PRETRAINED: {"past_candidates": frames.leading}}
+    assert "past_candidates" not in frames.params("lightgbm")
+
+
 def test_auto_time_budget_counts_reading_and_fusing(fresh_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``--time-budget`` caps the whole forecast: the service tells auto how long reading the
     warehouse and fusing the sources took, and auto's budget clock starts that much earlier."""

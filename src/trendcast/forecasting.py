@@ -51,6 +51,7 @@ DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 FAST_MODELS = ("seasonal_naive", "moving_average", "croston")
 FUTURE_KNOWN = bt.DEFAULT_FUTURE_KNOWN  # price and promo: a shop knows its own plans
 STATIC = bt.STATIC_COLUMNS
+PRETRAINED = "patchtst_pretrained"  # the pretrained model, whose past-only slots take the leading signals
 
 
 # -- panel and frames ------------------------------------------------------------------------
@@ -185,11 +186,22 @@ class Frames:
         cols = [c for c in self.future_known if c in self.future.columns]
         return self.future[[ID, TIME, *cols]].reset_index(drop=True)
 
+    @property
+    def leading(self) -> list[str]:
+        """The fused signals that lead sales (text, behaviour, external drivers without future
+        values, each shifted by the horizon), as opposed to the drivers known ahead."""
+        return [c.name for c in self.covariates if not c.future_known]
+
     def params(self, model: str) -> dict[str, object]:
-        """Constructor arguments every model gets: season, frequency (and auto's horizon)."""
+        """Constructor arguments every model gets: season, frequency (and auto's horizon); the
+        pretrained model's past-only slots choose among the leading signals only."""
         params: dict[str, object] = {"season_length": self.season_length, "freq": self.freq}
+        pretrained = {"past_candidates": self.leading}
+        if model == PRETRAINED:
+            params.update(pretrained)
         if model == "auto":  # its own backtests must see the fused covariates as the final fit does
-            params.update(horizon=self.horizon, future_known=self.future_known)
+            params.update(horizon=self.horizon, future_known=self.future_known,
+                          model_params={PRETRAINED: pretrained})
         return params
 
     def covariate_record(self) -> list[dict[str, object]]:

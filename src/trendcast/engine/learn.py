@@ -111,6 +111,8 @@ def train_version(
         panel = panel[panel[TIME] > panel[TIME].max() - pd.Timedelta(days=history_days)]
     df, static = training_frames(panel)
     season = season_length or frames.season_length
+    # what the service gives this model in forecast (auto's horizon, the pretrained model's signals)
+    params = {**{k: v for k, v in frames.params(model_name).items() if k not in ("season_length", "freq")}, **params}
     metrics = holdout_metrics(model_name, df, static, h, season, freq, **params)
     model = make_model(model_name, season_length=season, freq=freq, **params).fit(df, static_df=static)
     x_future = frames.x_future()

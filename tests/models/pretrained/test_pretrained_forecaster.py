@@ -98,6 +98,26 @@ def test_fused_covariates_fill_the_past_slots_at_any_frequency() -> None:
     assert off.describe()["past_covariates"] == []
 
 
+def test_past_slots_choose_among_the_candidates_given() -> None:
+    """A driver known ahead (a markdown budget) tracks sales more closely than the leading
+    signal, but the service passes only the leading signals as candidates: the markdown's
+    history never fills a past-only slot."""
+    from trendcast.models.pretrained.data import pick_past_covariates
+
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2023-01-06", periods=90, freq="W-FRI")
+    markdown = rng.gamma(2.0, 1.0, 90)
+    lead = rng.normal(size=90)
+    df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 100 + 20 * markdown + 3 * lead + rng.normal(size=90),
+                       "ext_MarkDown1": markdown, "ext_MarkDown2_lag13": lead})
+    assert pick_past_covariates(df)[0] == "ext_MarkDown1"
+    assert pick_past_covariates(df, among=["ext_MarkDown2_lag13"]) == ["ext_MarkDown2_lag13"]
+    assert pick_past_covariates(df, among=[]) == []
+    model = make_model("patchtst_pretrained", season_length=52, freq="W-FRI",
+                       past_candidates=["ext_MarkDown2_lag13"]).fit(df)
+    assert model.describe()["past_covariates"] == ["ext_MarkDown2_lag13"]
+
+
 def test_calendar_covariates_stay_out_of_the_slots() -> None:
     """Fusion's calendar columns (``cal_*``) are neither the holiday slot nor a past signal, even
     when they track sales; a holiday column the shop supplied is the holiday slot."""

@@ -63,18 +63,20 @@ def holiday_column(df: pd.DataFrame) -> str | None:
                  and pd.api.types.is_numeric_dtype(df[c])), None)
 
 
-def pick_past_covariates(df: pd.DataFrame, k: int = N_PAST) -> list[str]:
+def pick_past_covariates(df: pd.DataFrame, k: int = N_PAST, among: Sequence[str] | None = None) -> list[str]:
     """Up to ``k`` numeric covariate columns of ``df`` for the past-only slots, at any frequency.
 
-    Whatever signals the frame carries (fused text, behaviour, external covariates ...), the
-    ones whose within-series movements track the target most closely (absolute correlation
-    of per-series demeaned values) fill the slots; constant or empty columns never do. Calendar
-    covariates never do either: the slots were pretrained on signals that lead demand, and a
-    festival count read there as one made M5's zero-shot WRMSSE worse (0.463 -> 0.552).
+    Whatever signals the frame carries (fused text, behaviour, external covariates ...; only
+    those in ``among`` when given), the ones whose within-series movements track the target
+    most closely (absolute correlation of per-series demeaned values) fill the slots; constant
+    or empty columns never do. Calendar covariates never do either: the slots were pretrained
+    on signals that lead demand, and a festival count read there as one made M5's zero-shot
+    WRMSSE worse (0.463 -> 0.552).
     """
     hol = holiday_column(df)
     cands = [c for c in df.columns if c not in NOT_COVARIATES and c != hol and not str(c).startswith(CALENDAR_PREFIX)
-             and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
+             and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+             and (among is None or c in among)]
     if not cands:
         return []
     g = df.groupby(ID, sort=False)
