@@ -33,6 +33,16 @@ def test_least_squares_weights_by_hand() -> None:
     assert w.min() >= 0 and w.sum() == pytest.approx(1.0) and w[0] == pytest.approx(1.0)
 
 
+def test_least_squares_leaves_out_members_with_next_to_no_weight() -> None:
+    """The target is 0.995 a + 0.005 b: b would get half a percent of the weight, costing a whole
+    final fit for nothing measurable, so it gets none and a takes all; 0.7/0.3 stays as it is."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(10, 3, 500), rng.normal(10, 3, 500)
+    np.testing.assert_allclose(least_squares_weights(np.column_stack([a, b]), 0.995 * a + 0.005 * b), [1.0, 0.0])
+    np.testing.assert_allclose(least_squares_weights(np.column_stack([a, b]), 0.7 * a + 0.3 * b), [0.7, 0.3],
+                               atol=1e-6)
+
+
 def test_combine_mean_weighted_and_median() -> None:
     ds = pd.date_range("2024-01-01", periods=2)
     def frame(v: float) -> pd.DataFrame:

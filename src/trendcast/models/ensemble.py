@@ -32,8 +32,26 @@ def inverse_error_weights(errors: Mapping[str, float]) -> dict[str, float]:
     return (inv / inv.sum()).to_dict()
 
 
+MIN_WEIGHT = 0.01  # least-squares members below this share are left out and the rest refitted
+
+
 def least_squares_weights(F: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Non-negative weights summing to one minimising ``||F @ w - y||²`` (F: rows x members)."""
+    """Non-negative weights summing to one minimising ``||F @ w - y||²`` (F: rows x members).
+
+    Members that would get under :data:`MIN_WEIGHT` are left out and the others' weights
+    refitted: such a member moves the combination by under 1% of its gap to the rest, yet costs
+    a whole final fit (on Walmart AutoTheta took 27 s of auto's forecast for under 0.005 of it).
+    """
+    w = _simplex_least_squares(F, y)
+    keep = w >= MIN_WEIGHT
+    if keep.all() or not keep.any():
+        return w
+    out = np.zeros_like(w)
+    out[keep] = _simplex_least_squares(F[:, keep], y)
+    return out
+
+
+def _simplex_least_squares(F: np.ndarray, y: np.ndarray) -> np.ndarray:
     from scipy.optimize import minimize
 
     k = F.shape[1]
