@@ -51,7 +51,8 @@ DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 FAST_MODELS = ("seasonal_naive", "moving_average", "croston")
 FUTURE_KNOWN = bt.DEFAULT_FUTURE_KNOWN  # price and promo: a shop knows its own plans
 STATIC = bt.STATIC_COLUMNS
-PRETRAINED = "patchtst_pretrained"  # the pretrained model, whose past-only slots take the leading signals
+# the pretrained models (zero-shot and fine-tuned), whose past-only slots take the leading signals
+PRETRAINED = ("patchtst_pretrained", "patchtst_finetuned")
 
 
 # -- panel and frames ------------------------------------------------------------------------
@@ -197,11 +198,11 @@ class Frames:
         pretrained model's past-only slots choose among the leading signals only."""
         params: dict[str, object] = {"season_length": self.season_length, "freq": self.freq}
         pretrained = {"past_candidates": self.leading}
-        if model == PRETRAINED:
+        if model in PRETRAINED:
             params.update(pretrained)
         if model == "auto":  # its own backtests must see the fused covariates as the final fit does
             params.update(horizon=self.horizon, future_known=self.future_known,
-                          model_params={PRETRAINED: pretrained})
+                          model_params=dict.fromkeys(PRETRAINED, pretrained))
         return params
 
     def covariate_record(self) -> list[dict[str, object]]:

@@ -481,3 +481,41 @@ def test_one_window_drops_candidates_whose_final_fit_no_longer_fits(monkeypatch:
     )
     assert res.windows == 1 and set(res.dropped) == {"slow"} and "final fit" in res.dropped["slow"]
     assert set(res.forecasts["model"]) == {"cheap", "strong"}
+
+
+@pytest.mark.parametrize("budget", [40.0, 80.0])
+def test_time_budget_gives_the_fine_tuned_model_only_the_time_the_others_leave(
+        monkeypatch: pytest.MonkeyPatch, budget: float) -> None:
+    """'fast' and 'mid' cost 4 s a window: three windows and their final fits take 16.6 s. Of a
+    40 s budget that leaves under 5 s of training a fit for the fine-tuned PatchCast (listed
+    first, run last), so it does not run; of 80 s it trains as long as leaves the others all
+    three windows, in the backtest and in auto's final fit alike."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    fake = _fake_fit_predict(clock, {"fast": 1.0, "mid": 3.0, "patchtst_finetuned": 0.0})
+    caps: list[float] = []
+
+    def fit_predict(name, *args, params, **kwargs):  # noqa: ANN001, ANN202
+        if name == "patchtst_finetuned":  # trains for its max_seconds; data and forecast take the rest
+            caps.append(params["max_seconds"])
+            clock.now += params["max_seconds"] / sel_mod.TRAIN_SHARE
+        return fake(name, *args, params=params, **kwargs)
+
+    monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
+    res = sel_mod.budgeted_backtest(
+        _shop(), ["patchtst_finetuned", "fast", "mid"], 7, 3, budget=budget, season_length=7, freq="D",
+        params=lambda name: {}, clock=clock,
+    )
+    assert res.windows == 3 and {"fast", "mid"} <= set(res.forecasts["model"])
+    if budget == 40.0:
+        assert not caps and "under 5 s" in res.dropped["patchtst_finetuned"]
+        return
+    assert len(caps) == 3 and len(set(caps)) == 1 and caps[0] >= sel_mod.MIN_TRAIN_SECONDS
+    assert res.caps == {"patchtst_finetuned": caps[0]}
+    final = sel_mod.FINAL_FIT_FACTOR * (4.0 + caps[0] / sel_mod.TRAIN_SHARE)
+    assert clock.now + final <= budget + 1e-9
+    auto = sel_mod.AutoForecaster()
+    auto.backtest_ = res
+    assert auto.candidate_params("patchtst_finetuned")["max_seconds"] == caps[0]
+    assert "max_seconds" not in auto.candidate_params("fast")

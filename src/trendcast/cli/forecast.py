@@ -59,7 +59,8 @@ def _auto_params(time_budget: float | None, view: object, intervals: str = "back
 
 
 WEIGHTS = typer.Option(
-    None, "--weights", help="Fine-tuned PatchCast folder (from `trendcast finetune`) for --model patchtst_pretrained.")
+    None, "--weights", help="Fine-tuned PatchCast folder (from `trendcast finetune`) for --model patchtst_pretrained, "
+    "or the weights --model patchtst_finetuned starts from.")
 
 
 @app.command()

@@ -77,9 +77,11 @@ from trendcast.models.base import (
 from trendcast.models.ensemble import least_squares_weights
 from trendcast.models.registry import available_models, make_model, model_class
 
-# Cheapest first: when the time budget runs out in the first window, the slow ones go.
+# Cheapest first: when the time budget runs out in the first window, the slow ones go. The
+# fine-tuned PatchCast trains on the time the others leave over (see budgeted_backtest).
 DEFAULT_CANDIDATES: tuple[str, ...] = (
     "seasonal_naive", "croston", "patchtst_pretrained", "lightgbm", "auto_theta", "auto_ets",
+    "patchtst_finetuned",
 )
 # Statistical candidates fitted with statsforecast's own process parallelism (``n_jobs``).
 PARALLEL_STATS = frozenset({"auto_ets", "auto_theta", "auto_arima", "mstl"})
@@ -99,6 +101,8 @@ INTERVALS = ("backtest", "members")  # where auto's quantiles come from (see eva
 FIRST_WINDOW_SHARE = 0.5  # candidates not started by then in the first window are dropped
 NEGLIGIBLE_SHARE = 0.05  # cheap candidates costing this share of the budget together are never dropped for time
 WARM_UP_SERIES = 3  # series timed to predict a statistical candidate's cost
+MIN_TRAIN_SECONDS = 5.0  # a time-capped candidate given less training time than this is not run
+TRAIN_SHARE = 0.7  # of a time-capped candidate's time per fit, for training (the rest: data, forecast)
 
 
 def default_candidates() -> list[str]:
@@ -457,6 +461,7 @@ class BudgetedBacktest:
     costs: dict[str, float]  # mean seconds per window, per candidate
     dropped: dict[str, str]
     seconds: float
+    caps: dict[str, float] = field(default_factory=dict)  # time-capped candidate -> max_seconds a fit
 
 
 def _affordable(costs: dict[str, float], active: list[str], left: float) -> int:
@@ -505,6 +510,18 @@ def _negligible(active: list[str], keep: list[str], cost: dict[str, float], budg
         extra.append(m)
         spare -= need
     return extra
+
+
+def _leftover(name: str, active: list[str], capped: set[str], costs: dict[str, list[float]],
+              left: float, planned: int) -> float:
+    """Training seconds a fit of the time-capped candidate ``name`` may take in every window and
+    the final fit, out of what the candidates run before it in the first window leave over once
+    their ``planned`` windows and final fits are reserved (shared with the time-capped ones still
+    to run), so it never costs them a window."""
+    ran = sum(costs[m][0] for m in active if costs[m])
+    to_run = sum(1 for m in active if m in capped and not costs[m])
+    spare = left - (planned - 1 + FINAL_FIT_FACTOR) * ran
+    return TRAIN_SHARE * spare / max(to_run, 1) / (planned + FINAL_FIT_FACTOR)
 
 
 def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object],
@@ -557,7 +574,11 @@ def budgeted_backtest(
     every kept candidate is reserved; candidates too cheap to matter stay (:func:`_negligible`).
     When even the best candidate of the first window cannot have a second one, the backtest
     stops after one window with every candidate (auto then uses its default ensemble) rather
-    than keep only the weak ones. Candidates that fail are dropped with their error. ``spent``:
+    than keep only the weak ones. Time-capped candidates (``Capabilities.time_capped``: the
+    fine-tuned PatchCast) run after the others and train, in every window and the final fit, for
+    the time the others leave over once their windows and final fits are reserved
+    (:func:`_leftover`), or not at all when that is under :data:`MIN_TRAIN_SECONDS`: they never
+    cost the others a window. Candidates that fail are dropped with their error. ``spent``:
     seconds of the budget used before the backtest started (reading and fusing the data).
     """
     start = clock() - spent
@@ -575,7 +596,14 @@ def budgeted_backtest(
                  for name in candidates if name in PARALLEL_STATS}
     order = list(reversed(cutoffs))  # most recent first: the most relevant window is never cut
     planned = len(order)
-    active = list(dict.fromkeys(candidates))
+    registered = set(available_models())
+    capped = {m for m in candidates if m in registered and model_class(m).capabilities.time_capped}
+    active = sorted(dict.fromkeys(candidates), key=lambda m: m in capped)  # they run on what is left
+    caps: dict[str, float] = {}
+
+    def fit_params(name: str) -> dict[str, object]:
+        return {**params(name), **({"max_seconds": caps[name]} if name in caps else {})}
+
     costs: dict[str, list[float]] = {m: [] for m in active}
     rows: dict[str, list[pd.DataFrame]] = {m: [] for m in active}
     dropped: dict[str, str] = {}
@@ -602,11 +630,20 @@ def budgeted_backtest(
                                  f"time budget of {budget:g} s")
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
+            if wi == 0 and name in capped:
+                caps[name] = _leftover(name, active, capped, costs, left, planned)
+                if caps[name] < MIN_TRAIN_SECONDS:
+                    active.remove(name)
+                    dropped[name] = (f"the other candidates' {planned} windows and final fits leave "
+                                     f"{max(caps[name], 0):.0f} s of training a fit, under {MIN_TRAIN_SECONDS:g} s, "
+                                     f"in the time budget of {budget:g} s")
+                    on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
+                    continue
             on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
             t0 = clock()
             try:
                 fc, _ = fit_predict(name, train, h, xf if len(xf.columns) > 2 else None, None,
-                                    future_known=future_known, params=params(name))
+                                    future_known=future_known, params=fit_params(name))
             except Exception as exc:  # noqa: BLE001 - one failing candidate must not sink auto mode
                 active.remove(name)
                 dropped[name] = f"failed: {type(exc).__name__}: {exc}"
@@ -654,6 +691,7 @@ def budgeted_backtest(
     forecasts = pd.concat([f for m in active for f in rows[m][:done]], ignore_index=True)
     return BudgetedBacktest(
         forecasts, done, {m: round(float(np.mean(costs[m])), 3) for m in active}, dropped, clock() - start,
+        {m: c for m, c in caps.items() if m in active},
     )
 
 
@@ -734,6 +772,9 @@ class AutoForecaster(Forecaster):
         # Worker processes cost seconds to start: only worth it for many series.
         many = getattr(self, "n_series_", 0) >= PARALLEL_MIN_SERIES
         extra: dict[str, object] = {"n_jobs": -1} if name in PARALLEL_STATS and many else {}
+        backtest = getattr(self, "backtest_", None)  # a time-capped model's final fit trains as long as in the backtest
+        if backtest is not None and name in backtest.caps:
+            extra["max_seconds"] = backtest.caps[name]
         return {"season_length": self.season_length, "freq": self.freq, **extra, **self.model_params.get(name, {})}
 
     def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:

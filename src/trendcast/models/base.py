@@ -42,6 +42,7 @@ class Capabilities:
     native_quantiles: bool = False  # False: quantiles come from conformal residuals
     intermittent: bool = False  # designed for many zeros (Croston family)
     global_model: bool = False  # one model across all series
+    time_capped: bool = False  # ``fit`` trains for at most ``max_seconds`` (a parameter) when given
 
 
 def free_cores() -> int:

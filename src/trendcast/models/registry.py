@@ -15,6 +15,7 @@ from trendcast.models.base import Forecaster
 MODELS: dict[str, str] = {
     # name: "trendcast.models.<module>:<Class>"
     "patchtst_pretrained": "trendcast.models.pretrained.forecaster:PretrainedForecaster",
+    "patchtst_finetuned": "trendcast.models.pretrained.forecaster:FinetunedForecaster",
     "chronos_bolt_local": "trendcast.models.pretrained.chronos_bolt:ChronosBoltLocal",
     "auto": "trendcast.evaluate.selection:AutoForecaster",
     "naive": "trendcast.models.statistical:NaiveModel",
@@ -55,7 +56,7 @@ def make_model(name: str, **params: object) -> Forecaster:
     return model_class(name)(**params)
 
 
-WEIGHTS_MODELS = ("patchtst_pretrained",)
+WEIGHTS_MODELS = ("patchtst_pretrained", "patchtst_finetuned")  # the latter fine-tunes from them
 
 
 def weights_params(model: str, weights: str | Path | None) -> dict[str, object]:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from trendcast.cli import _load_commands
 from trendcast.cli.app import app
-from trendcast.errors import ConfigError
+from trendcast.errors import ConfigError, InputError
 from trendcast.models.pretrained.finetune import apply_strategy, finetune, finetune_model
 from trendcast.models.pretrained.forecaster import PretrainedForecaster
 from trendcast.models.pretrained.model import PatchCast, PatchCastConfig, pinball_loss
@@ -134,6 +134,30 @@ def test_early_stopping_keeps_the_base_when_nothing_improves(panel: pd.DataFrame
     assert not report["improved"] and report["val_loss"] == report["val_loss_before"]
     ref = _state(base)
     assert all(torch.equal(ref[k], v) for k, v in _state(tuned).items())
+
+
+def test_training_stops_when_its_time_is_up_and_validates_there(panel: pd.DataFrame) -> None:
+    """``max_seconds``: auto gives fine-tuning the time its other candidates leave; the step
+    where time ran out is validated, so what it learnt counts."""
+    _, report = finetune_model(_tiny(), panel, strategy="full", max_seconds=0.0, **FAST)
+    assert report["steps"] == 1 and report["stopped"] == "time"
+    assert [h["step"] for h in report["history"]] == [1]
+    _, untimed = finetune_model(_tiny(), panel, strategy="full", **FAST)
+    assert untimed["steps"] == FAST["max_steps"] and untimed["stopped"] == "steps"
+
+
+def test_the_fine_tuned_model_fine_tunes_on_fit(panel: pd.DataFrame, tiny_base: Path) -> None:
+    from trendcast.models import make_model
+
+    model = make_model("patchtst_finetuned", weights=tiny_base, max_steps=4, max_seconds=60.0)
+    assert model.capabilities.time_capped
+    fc = model.fit(panel).predict(7, quantiles=[0.1, 0.9])
+    report = model.describe()["finetune_report"]
+    assert report["strategy"] == "full" and 1 <= report["steps"] <= 4
+    assert len(fc) == 8 * 7 and np.isfinite(fc[["forecast", "q0.1", "q0.9"]].to_numpy()).all()
+    young = panel.groupby("unique_id").tail(20)  # 20 days: no room for a 14-day validation window
+    with pytest.raises(InputError, match="at least 30 periods.*patchtst_pretrained"):
+        make_model("patchtst_finetuned", weights=tiny_base, finetune_options={"val_h": 14}).fit(young)
 
 
 def test_unknown_strategy_is_a_config_error(panel: pd.DataFrame) -> None:

@@ -1,7 +1,8 @@
 """PatchCast: trendcast's own pretrained forecasting Transformer.
 
 - :mod:`.model` the network; :mod:`.corpus` + :mod:`.pretrain` how the shipped weights were made;
-- :mod:`.forecaster` ``PretrainedForecaster`` (registry name ``patchtst_pretrained``), zero-shot;
+- :mod:`.forecaster` ``PretrainedForecaster`` (registry name ``patchtst_pretrained``), zero-shot,
+  and ``FinetunedForecaster`` (``patchtst_finetuned``), fine-tuned at every fit (auto's candidate);
 - :mod:`.finetune` ``finetune(panel, strategy=...)`` -> versioned artefact directory;
 - :mod:`.chronos_bolt` ``ChronosBoltLocal`` for a user's local Chronos-Bolt checkpoint.
 

@@ -89,7 +89,10 @@ class Windows:
         self.train_end = t - val_h  # columns >= train_end are validation only
         self.ok = np.flatnonzero(self.train_end - first >= 2 * 8)
         if len(self.ok) == 0:
-            raise InputError(f"Series are too short to fine-tune with a {val_h}-step validation window.")
+            raise InputError(
+                f"Series are too short to fine-tune with a {val_h}-step validation window: fine-tuning needs "
+                f"one series of at least {val_h + 16} periods; forecast with patchtst_pretrained (zero-shot) instead."
+            )
 
     def batch(self, rows: np.ndarray, cuts: np.ndarray, train: bool) -> dict[str, torch.Tensor]:
         c, h = self.c, self.h
@@ -134,6 +137,7 @@ def finetune_model(
     eval_every: int = 20, patience: int = 4, last_n: int = 1, lora_r: int = 8, lora_alpha: int = 16,
     seed: int = 0, use_covariates: bool = True, past_covariates: list[str] | tuple[str, ...] = (),
     max_history: int = 2048, on_step: Callable[[int, int], None] | None = None, season: int | None = None,
+    max_seconds: float | None = None,
 ) -> tuple[PatchCast, dict[str, Any]]:
     """Fine-tune a copy of ``model`` on the long frame ``df``; returns (model, report).
 
@@ -141,7 +145,9 @@ def finetune_model(
     model's) is held out at the end of every series for early stopping. The learning rate
     defaults to 1e-3 for the head and LoRA and 3e-4 when encoder blocks are trained.
     ``on_step(step, max_steps)`` reports progress. ``season`` (default: the data's, 7 for days,
-    52 for weeks, 12 for months) feeds weights with seasonal inputs.
+    52 for weeks, 12 for months) feeds weights with seasonal inputs. ``max_seconds`` ends the
+    training loop once it has run that long (validated there, the best weights so far kept):
+    auto mode gives fine-tuning the time its other candidates leave over.
     """
     check_long_frame(df)
     torch.manual_seed(seed)
@@ -171,7 +177,7 @@ def finetune_model(
     start = {k: t.detach().clone() for k, t in net.state_dict().items()}
     best, best_state, bad, history = before, None, 0, []
     t0 = time.perf_counter()
-    step = 0
+    step, stopped = 0, "steps"
     for step in range(1, max_steps + 1):
         net.train()
         b = win.sample(rng, batch_size)
@@ -183,7 +189,8 @@ def finetune_model(
         sched.step()
         if on_step is not None:
             on_step(step, max_steps)
-        if step % eval_every == 0 or step == max_steps:
+        out_of_time = max_seconds is not None and time.perf_counter() - t0 >= max_seconds
+        if step % eval_every == 0 or step == max_steps or out_of_time:
             v = _val_loss(net, val, qs, val_h)
             history.append({"step": step, "train_loss": loss.item(), "val_loss": v})
             if v < best - 1e-6:
@@ -192,11 +199,15 @@ def finetune_model(
             else:
                 bad += 1
                 if bad >= patience:
+                    stopped = "patience"
                     break
+        if out_of_time:
+            stopped = "time"
+            break
     net.load_state_dict(best_state if best_state is not None else start)
     report: dict[str, Any] = {
         "strategy": strategy, "val_h": val_h, "val_loss_before": before, "val_loss": best,
-        "steps": step, "lr": lr, "batch_size": batch_size, "seed": seed, "history": history,
+        "steps": step, "stopped": stopped, "lr": lr, "batch_size": batch_size, "seed": seed, "history": history,
         "trainable_parameters": int(sum(p.numel() for p in params)),
         "train_s": round(time.perf_counter() - t0, 2), "improved": best_state is not None,
     }
