@@ -497,10 +497,12 @@ def test_time_budget_gives_the_fine_tuned_model_only_the_time_the_others_leave(
     caps: list[float] = []
 
     def fit_predict(name, *args, params, **kwargs):  # noqa: ANN001, ANN202
+        fc, _ = fake(name, *args, params=params, **kwargs)
         if name == "patchtst_finetuned":  # trains for its max_seconds; data and forecast take the rest
             caps.append(params["max_seconds"])
             clock.now += params["max_seconds"] / sel_mod.TRAIN_SHARE
-        return fake(name, *args, params=params, **kwargs)
+            fc["forecast"] += 1.0
+        return fc, None
 
     monkeypatch.setattr(sel_mod, "fit_predict", fit_predict)
     res = sel_mod.budgeted_backtest(
@@ -519,3 +521,20 @@ def test_time_budget_gives_the_fine_tuned_model_only_the_time_the_others_leave(
     auto.backtest_ = res
     assert auto.candidate_params("patchtst_finetuned")["max_seconds"] == caps[0]
     assert "max_seconds" not in auto.candidate_params("fast")
+
+
+def test_a_fine_tuned_model_that_kept_its_weights_everywhere_is_not_counted_twice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fine-tuning that kept the starting weights in every window (no series long enough to
+    validate on) forecasts exactly as the zero-shot model: an ensemble would count it twice."""
+    from trendcast.evaluate import selection as sel_mod
+
+    clock = _FakeClock()
+    monkeypatch.setattr(sel_mod, "fit_predict", _fake_fit_predict(
+        clock, {"patchtst_pretrained": 1.0, "fast": 1.0, "patchtst_finetuned": 1.0}))
+    res = sel_mod.budgeted_backtest(
+        _shop(), ["fast", "patchtst_pretrained", "patchtst_finetuned"], 7, 3, budget=200.0, season_length=7,
+        freq="D", params=lambda name: {}, clock=clock,
+    )
+    assert "were fast's in every window" in res.dropped["patchtst_finetuned"]
+    assert set(res.forecasts["model"]) == {"fast", "patchtst_pretrained"} and res.caps == {}

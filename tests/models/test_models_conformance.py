@@ -27,8 +27,6 @@ FAST: dict[str, dict[str, object]] = {
 }
 # models that need files which are not part of the package (a local checkpoint)
 NEEDS_FILES = {"chronos_bolt_local"}
-# models that learn from a held-out end of each series, so not from the 17-day one alone
-NEEDS_HISTORY = {"patchtst_finetuned"}
 
 
 def _make(name: str):  # noqa: ANN202 - a Forecaster, or a skip
@@ -109,7 +107,7 @@ def test_model_rejects_bad_calls(name: str, frames: dict) -> None:
     with pytest.raises(ConfigError):
         model.predict(H)
     try:
-        model.fit(data[0] if name in NEEDS_HISTORY else data[0][data[0][ID] == "Z/SHORT"])
+        model.fit(data[0][data[0][ID] == "Z/SHORT"])
     except NotReadyError as exc:
         pytest.skip(str(exc))
     with pytest.raises(ConfigError):

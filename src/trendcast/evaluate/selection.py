@@ -512,9 +512,9 @@ def _negligible(active: list[str], keep: list[str], cost: dict[str, float], budg
     return extra
 
 
-def _leftover(name: str, active: list[str], capped: set[str], costs: dict[str, list[float]],
-              left: float, planned: int) -> float:
-    """Training seconds a fit of the time-capped candidate ``name`` may take in every window and
+def _leftover(active: list[str], capped: set[str], costs: dict[str, list[float]], left: float,
+              planned: int) -> float:
+    """Training seconds a fit of the next time-capped candidate may take in every window and
     the final fit, out of what the candidates run before it in the first window leave over once
     their ``planned`` windows and final fits are reserved (shared with the time-capped ones still
     to run), so it never costs them a window."""
@@ -522,6 +522,22 @@ def _leftover(name: str, active: list[str], capped: set[str], costs: dict[str, l
     to_run = sum(1 for m in active if m in capped and not costs[m])
     spare = left - (planned - 1 + FINAL_FIT_FACTOR) * ran
     return TRAIN_SHARE * spare / max(to_run, 1) / (planned + FINAL_FIT_FACTOR)
+
+
+def _twins(rows: dict[str, list[pd.DataFrame]], active: list[str], capped: set[str], done: int) -> dict[str, str]:
+    """Time-capped candidates whose backtest forecasts equal another candidate's in every window
+    (the fine-tuned PatchCast where fine-tuning kept the shipped weights each time) -> that one."""
+    def values(m: str) -> np.ndarray:
+        return pd.concat(rows[m][:done]).sort_values([CUTOFF, ID, TIME])[FORECAST].to_numpy()
+
+    twins: dict[str, str] = {}
+    for m in [m for m in active if m in capped]:
+        mine = values(m)
+        twin = next((o for o in active if o != m and o not in twins
+                     and np.array_equal(values(o), mine)), None)  # shapes differ: not equal
+        if twin is not None:
+            twins[m] = twin
+    return twins
 
 
 def _warm_up(name: str, panel: pd.DataFrame, h: int, freq: str, params: dict[str, object],
@@ -631,14 +647,15 @@ def budgeted_backtest(
                 on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                 continue
             if wi == 0 and name in capped:
-                caps[name] = _leftover(name, active, capped, costs, left, planned)
-                if caps[name] < MIN_TRAIN_SECONDS:
+                cap = _leftover(active, capped, costs, left, planned)
+                if cap < MIN_TRAIN_SECONDS:
                     active.remove(name)
                     dropped[name] = (f"the other candidates' {planned} windows and final fits leave "
-                                     f"{max(caps[name], 0):.0f} s of training a fit, under {MIN_TRAIN_SECONDS:g} s, "
+                                     f"{max(cap, 0):.0f} s of training a fit, under {MIN_TRAIN_SECONDS:g} s, "
                                      f"in the time budget of {budget:g} s")
                     on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
                     continue
+                caps[name] = cap
             on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
             t0 = clock()
             try:
@@ -688,10 +705,15 @@ def budgeted_backtest(
         planned = min(len(order), done + max(more, 0))
     if not active:
         raise ConfigError(f"Every auto candidate failed in the backtest: {dropped}")
+    for twin, first in _twins(rows, active, capped, done).items():
+        active.remove(twin)
+        dropped[twin] = (f"its backtest forecasts were {first}'s in every window (fine-tuning kept its "
+                         "starting weights), so they say nothing of their own and would count twice")
+        on_progress(AutoStep("backtest", twin, done, planned, "dropped", note=dropped[twin]))
     forecasts = pd.concat([f for m in active for f in rows[m][:done]], ignore_index=True)
     return BudgetedBacktest(
         forecasts, done, {m: round(float(np.mean(costs[m])), 3) for m in active}, dropped, clock() - start,
-        {m: c for m, c in caps.items() if m in active},
+        {m: caps[m] for m in active if m in caps},
     )
 
 

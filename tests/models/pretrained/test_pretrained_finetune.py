@@ -155,9 +155,22 @@ def test_the_fine_tuned_model_fine_tunes_on_fit(panel: pd.DataFrame, tiny_base: 
     report = model.describe()["finetune_report"]
     assert report["strategy"] == "full" and 1 <= report["steps"] <= 4
     assert len(fc) == 8 * 7 and np.isfinite(fc[["forecast", "q0.1", "q0.9"]].to_numpy()).all()
-    young = panel.groupby("unique_id").tail(20)  # 20 days: no room for a 14-day validation window
+    # 20 days leave no room for a 14-day validation window: the shipped weights forecast, and say why
+    young = panel.groupby("unique_id").tail(20)
     with pytest.raises(InputError, match="at least 30 periods.*patchtst_pretrained"):
-        make_model("patchtst_finetuned", weights=tiny_base, finetune_options={"val_h": 14}).fit(young)
+        finetune_model(_tiny(), young, strategy="full", val_h=14)
+    tuned = make_model("patchtst_finetuned", weights=tiny_base, finetune_options={"val_h": 14}).fit(young)
+    assert "at least 30 periods" in tuned.describe()["finetune_report"]["skipped"]
+    zero_shot = make_model("patchtst_pretrained", weights=tiny_base).fit(young)
+    pd.testing.assert_frame_equal(tuned.predict(7), zero_shot.predict(7))
+
+
+def test_a_gain_within_the_noise_keeps_the_base_weights() -> None:
+    from trendcast.models.pretrained.finetune import clear_gain
+
+    assert clear_gain(np.array([1.0, 1.1, 0.9, 1.0]), np.array([0.5, 0.6, 0.4, 0.5]))
+    assert not clear_gain(np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.2, 1.6, 0.3, 1.5]))  # lower mean, noisy
+    assert not clear_gain(np.array([1.0]), np.array([0.1]))  # one step says nothing
 
 
 def test_unknown_strategy_is_a_config_error(panel: pd.DataFrame) -> None:

@@ -43,6 +43,10 @@ from trendcast.models.pretrained.model import (
 )
 
 STRATEGIES = ("head", "head+last", "full", "lora")
+
+
+class TooShortToFinetune(InputError):
+    """No series has room for training windows before its validation window."""
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"]
 ARTEFACT_FORMAT = 1
 
@@ -89,7 +93,7 @@ class Windows:
         self.train_end = t - val_h  # columns >= train_end are validation only
         self.ok = np.flatnonzero(self.train_end - first >= 2 * 8)
         if len(self.ok) == 0:
-            raise InputError(
+            raise TooShortToFinetune(
                 f"Series are too short to fine-tune with a {val_h}-step validation window: fine-tuning needs "
                 f"one series of at least {val_h + 16} periods; forecast with patchtst_pretrained (zero-shot) instead."
             )
@@ -122,13 +126,24 @@ class Windows:
         return self.batch(rows, np.full(len(rows), self.train_end), train=False)
 
 
-def _val_loss(model: nn.Module, val: dict[str, torch.Tensor], qs: torch.Tensor, val_h: int) -> float:
+def _val_losses(model: nn.Module, val: dict[str, torch.Tensor], qs: torch.Tensor, val_h: int) -> np.ndarray:
+    """Pinball loss (scaled, averaged over the quantiles) of every observed validation step."""
     model.eval()
     with torch.no_grad():
         pred, _, scale = model(val["context"], None, val["future_cov"], val["past_cov"], season=val["season"])
         mask = val["target_mask"].clone()
         mask[:, val_h:] = False
-        return float(pinball_loss(pred, val["target"], mask, qs, scale))
+        return pinball_loss(pred, val["target"], mask, qs, scale, reduce=False)[mask].numpy().astype(float)
+
+
+def clear_gain(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether the fine-tuned loss beats the base's by more than one standard error of the
+    step-by-step difference (auto's rule for choosing, too): on a single monthly series the six
+    validation months let noise pick weights that then forecast worse than the base."""
+    diff = after - before
+    if len(diff) < 2:
+        return False
+    return bool(diff.mean() + diff.std(ddof=1) / np.sqrt(len(diff)) < 0)
 
 
 def finetune_model(
@@ -172,10 +187,11 @@ def finetune_model(
         lambda s: (s + 1) / warmup if s < warmup
         else 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warmup) / max(1, max_steps - warmup)))),
     )
-    before = _val_loss(net, val, qs, val_h)
+    base_losses = _val_losses(net, val, qs, val_h)
+    before = float(base_losses.mean())
     # the starting point is a candidate too: if no step beats it, we hand back the base weights
     start = {k: t.detach().clone() for k, t in net.state_dict().items()}
-    best, best_state, bad, history = before, None, 0, []
+    best, best_state, best_losses, bad, history = before, None, base_losses, 0, []
     t0 = time.perf_counter()
     step, stopped = 0, "steps"
     for step in range(1, max_steps + 1):
@@ -191,11 +207,12 @@ def finetune_model(
             on_step(step, max_steps)
         out_of_time = max_seconds is not None and time.perf_counter() - t0 >= max_seconds
         if step % eval_every == 0 or step == max_steps or out_of_time:
-            v = _val_loss(net, val, qs, val_h)
+            losses = _val_losses(net, val, qs, val_h)
+            v = float(losses.mean())
             history.append({"step": step, "train_loss": loss.item(), "val_loss": v})
             if v < best - 1e-6:
                 best, bad = v, 0
-                best_state = {k: t.detach().clone() for k, t in net.state_dict().items()}
+                best_state, best_losses = {k: t.detach().clone() for k, t in net.state_dict().items()}, losses
             else:
                 bad += 1
                 if bad >= patience:
@@ -204,6 +221,8 @@ def finetune_model(
         if out_of_time:
             stopped = "time"
             break
+    if best_state is not None and not clear_gain(base_losses, best_losses):
+        best_state, best = None, before  # a gain within the noise: the base weights stay
     net.load_state_dict(best_state if best_state is not None else start)
     report: dict[str, Any] = {
         "strategy": strategy, "val_h": val_h, "val_loss_before": before, "val_loss": best,

@@ -132,12 +132,15 @@ class PretrainedForecaster(Forecaster):
         self.past_columns_ = (pick_past_covariates(df, among=self.past_candidates) if self.use_covariates else []) \
             if self.past_covariates == "auto" else list(self.past_covariates)
         if self.finetune:
-            from trendcast.models.pretrained.finetune import finetune_model
+            from trendcast.models.pretrained.finetune import TooShortToFinetune, finetune_model
 
-            self.model_, self.finetune_report_ = finetune_model(
-                self.model_, df, strategy=self.finetune, use_covariates=self.use_covariates,
-                past_covariates=self.past_columns_, **{"season": self.season_length, **self.finetune_options},
-            )
+            try:
+                self.model_, self.finetune_report_ = finetune_model(
+                    self.model_, df, strategy=self.finetune, use_covariates=self.use_covariates,
+                    past_covariates=self.past_columns_, **{"season": self.season_length, **self.finetune_options},
+                )
+            except TooShortToFinetune as exc:  # nothing to validate on: the base weights stay,
+                self.finetune_report_ = {"improved": False, "skipped": str(exc)}  # as when tuning does not help
         self.arrays_ = panel_arrays(
             df, self.model_.cfg.context_length, self.use_covariates, self.past_columns_
         )
@@ -176,7 +179,8 @@ class PretrainedForecaster(Forecaster):
 class FinetunedForecaster(PretrainedForecaster):
     """PatchCast fine-tuned on the data passed to ``fit`` (every weight, at most ``max_steps``
     steps, early stopping on each series' last periods), then forecasting like the zero-shot
-    model. A candidate of auto mode, which gives it the time its other candidates leave over
+    model; the shipped weights stay when tuning does not beat them on validation by more than
+    its noise, or when no series is long enough to hold a validation window. A candidate of auto mode, which gives it the time its other candidates leave over
     (``max_seconds``); ``--model patchtst_finetuned`` fine-tunes and forecasts in one command,
     where ``trendcast finetune`` keeps the weights as an artefact instead.
 

@@ -289,9 +289,10 @@ class PatchCast(nn.Module):
 
 def pinball_loss(
     pred: torch.Tensor, target: torch.Tensor, target_mask: torch.Tensor, quantiles: torch.Tensor,
-    scale: torch.Tensor | None = None, clip: float = 30.0,
+    scale: torch.Tensor | None = None, clip: float = 30.0, reduce: bool = True,
 ) -> torch.Tensor:
-    """Mean quantile (pinball) loss over observed target steps, optionally in scaled units.
+    """Mean quantile (pinball) loss over observed target steps, optionally in scaled units
+    (``reduce=False``: every step's loss, averaged over the quantiles, the mask not applied).
 
     In scaled units errors are clipped at ``clip`` scales: a window whose context is flat
     (tiny scale) and whose future jumps would otherwise dominate a whole batch.
@@ -300,6 +301,8 @@ def pinball_loss(
     if scale is not None:
         diff = (diff / scale[..., None]).clamp(-clip, clip)
     loss = torch.maximum(quantiles * diff, (quantiles - 1) * diff)
+    if not reduce:
+        return loss.mean(-1)
     m = target_mask[..., None].float()
     return (loss * m).sum() / (m.sum() * len(quantiles)).clamp_min(1.0)
 
