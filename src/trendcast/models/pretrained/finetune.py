@@ -43,12 +43,12 @@ from trendcast.models.pretrained.model import (
 )
 
 STRATEGIES = ("head", "head+last", "full", "lora")
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"]
+ARTEFACT_FORMAT = 1
 
 
 class TooShortToFinetune(InputError):
     """No series has room for training windows before its validation window."""
-LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "fc1", "fc2"]
-ARTEFACT_FORMAT = 1
 
 
 def apply_strategy(
