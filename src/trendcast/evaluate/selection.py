@@ -623,6 +623,11 @@ def budgeted_backtest(
     costs: dict[str, list[float]] = {m: [] for m in active}
     rows: dict[str, list[pd.DataFrame]] = {m: [] for m in active}
     dropped: dict[str, str] = {}
+
+    def drop(name: str, reason: str, window: int, status: str = "dropped") -> None:
+        active.remove(name)
+        dropped[name] = reason
+        on_progress(AutoStep("backtest", name, window, planned, status, note=reason))
     done = 0
     for wi, cutoff in enumerate(order):
         if wi >= planned:
@@ -634,26 +639,20 @@ def budgeted_backtest(
         xf, actual = xf[xf[ID].isin(keep)], actual[actual[ID].isin(keep)]
         for name in list(active):
             if wi == 0 and done == 0 and any(rows.values()) and clock() - start > FIRST_WINDOW_SHARE * budget:
-                active.remove(name)
-                dropped[name] = f"time budget {budget:g} s reached before it ran"
-                on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
+                drop(name, f"time budget {budget:g} s reached before it ran", wi + 1)
                 continue
             left = budget - (clock() - start)  # what the candidates run so far have left
             if wi == 0 and name in predicted and (2 + FINAL_FIT_FACTOR) * predicted[name] > left:
-                active.remove(name)
-                dropped[name] = (f"predicted {predicted[name]:.0f} s a window from a warm-up fit: two windows "
-                                 f"and the final fit do not fit in the {max(left, 0):.0f} s left of the "
-                                 f"time budget of {budget:g} s")
-                on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
+                drop(name, f"predicted {predicted[name]:.0f} s a window from a warm-up fit: two windows and "
+                           f"the final fit do not fit in the {max(left, 0):.0f} s left of the time budget of "
+                           f"{budget:g} s", wi + 1)
                 continue
             if wi == 0 and name in capped:
                 cap = _leftover(active, capped, costs, left, planned)
                 if cap < MIN_TRAIN_SECONDS:
-                    active.remove(name)
-                    dropped[name] = (f"the other candidates' {planned} windows and final fits leave "
-                                     f"{max(cap, 0):.0f} s of training a fit, under {MIN_TRAIN_SECONDS:g} s, "
-                                     f"in the time budget of {budget:g} s")
-                    on_progress(AutoStep("backtest", name, wi + 1, planned, "dropped", note=dropped[name]))
+                    drop(name, f"the other candidates' {planned} windows and final fits leave {max(cap, 0):.0f} s "
+                               f"of training a fit, under {MIN_TRAIN_SECONDS:g} s, in the time budget of {budget:g} s",
+                         wi + 1)
                     continue
                 caps[name] = cap
             on_progress(AutoStep("backtest", name, wi + 1, planned, "start"))
@@ -662,9 +661,7 @@ def budgeted_backtest(
                 fc, _ = fit_predict(name, train, h, xf if len(xf.columns) > 2 else None, None,
                                     future_known=future_known, params=fit_params(name))
             except Exception as exc:  # noqa: BLE001 - one failing candidate must not sink auto mode
-                active.remove(name)
-                dropped[name] = f"failed: {type(exc).__name__}: {exc}"
-                on_progress(AutoStep("backtest", name, wi + 1, planned, "failed", note=dropped[name]))
+                drop(name, f"failed: {type(exc).__name__}: {exc}", wi + 1, "failed")
                 continue
             secs = clock() - t0
             costs[name].append(secs)
@@ -691,25 +688,19 @@ def budgeted_backtest(
                 # less those whose own final fit no longer fits (the best one stays whatever it costs)
                 best = min(active, key=lambda m: np.nan_to_num(scores.get(m, np.inf), nan=np.inf))
                 for slow in [m for m in active if m != best and FINAL_FIT_FACTOR * cost[m] > left]:
-                    active.remove(slow)
-                    dropped[slow] = (f"its final fit ({cost[slow]:.1f} s a window) would not fit in the "
-                                     f"{max(left, 0):.0f} s left of the time budget of {budget:g} s")
-                    on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
+                    drop(slow, f"its final fit ({cost[slow]:.1f} s a window) would not fit in the "
+                               f"{max(left, 0):.0f} s left of the time budget of {budget:g} s", wi + 1)
                 break
             cheap = _negligible(active, keep, cost, budget, 2 - done)
             for slow in [m for m in active if m not in keep and m not in cheap]:
-                active.remove(slow)
-                dropped[slow] = f"too slow for the time budget of {budget:g} s ({cost[slow]:.1f} s a window)"
-                on_progress(AutoStep("backtest", slow, wi + 1, planned, "dropped", note=dropped[slow]))
+                drop(slow, f"too slow for the time budget of {budget:g} s ({cost[slow]:.1f} s a window)", wi + 1)
             more = _affordable(cost, keep, left)  # the cheap ones ride along
         planned = min(len(order), done + max(more, 0))
     if not active:
         raise ConfigError(f"Every auto candidate failed in the backtest: {dropped}")
     for twin, first in _twins(rows, active, capped, done).items():
-        active.remove(twin)
-        dropped[twin] = (f"its backtest forecasts were {first}'s in every window (fine-tuning kept its "
-                         "starting weights), so they say nothing of their own and would count twice")
-        on_progress(AutoStep("backtest", twin, done, planned, "dropped", note=dropped[twin]))
+        drop(twin, f"its backtest forecasts were {first}'s in every window (fine-tuning kept its starting "
+                   "weights), so they say nothing of their own and would count twice", done)
     forecasts = pd.concat([f for m in active for f in rows[m][:done]], ignore_index=True)
     return BudgetedBacktest(
         forecasts, done, {m: round(float(np.mean(costs[m])), 3) for m in active}, dropped, clock() - start,
