@@ -154,13 +154,15 @@ def test_the_fine_tuned_model_fine_tunes_on_fit(panel: pd.DataFrame, tiny_base: 
     fc = model.fit(panel).predict(7, quantiles=[0.1, 0.9])
     report = model.describe()["finetune_report"]
     assert report["strategy"] == "full" and 1 <= report["steps"] <= 4
+    assert model.explanation_.startswith("PatchCast fine-tun")  # what it did, for the forecast's explanation
     assert len(fc) == 8 * 7 and np.isfinite(fc[["forecast", "q0.1", "q0.9"]].to_numpy()).all()
     # 20 days leave no room for a 14-day validation window: the shipped weights forecast, and say why
     young = panel.groupby("unique_id").tail(20)
-    with pytest.raises(InputError, match="at least 30 periods.*patchtst_pretrained"):
+    with pytest.raises(InputError, match="the 30 periods a 14-period validation window needs.*patchtst_pretrained"):
         finetune_model(_tiny(), young, strategy="full", val_h=14)
     tuned = make_model("patchtst_finetuned", weights=tiny_base, finetune_options={"val_h": 14}).fit(young)
-    assert "at least 30 periods" in tuned.describe()["finetune_report"]["skipped"]
+    assert tuned.describe()["finetune_report"]["skipped"] == "no series has the 30 periods a 14-period validation window needs"
+    assert tuned.explanation_.startswith("PatchCast not fine-tuned (no series has the 30 periods")
     zero_shot = make_model("patchtst_pretrained", weights=tiny_base).fit(young)
     pd.testing.assert_frame_equal(tuned.predict(7), zero_shot.predict(7))
 

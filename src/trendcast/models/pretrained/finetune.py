@@ -50,6 +50,11 @@ ARTEFACT_FORMAT = 1
 class TooShortToFinetune(InputError):
     """No series has room for training windows before its validation window."""
 
+    def __init__(self, val_h: int, needed: int) -> None:
+        self.detail = f"no series has the {needed} periods a {val_h}-period validation window needs"
+        super().__init__(f"Series are too short to fine-tune: {self.detail}; forecast with patchtst_pretrained "
+                         "(zero-shot) instead.")
+
 
 def apply_strategy(
     model: PatchCast, strategy: str, last_n: int = 1, lora_r: int = 8, lora_alpha: int = 16
@@ -93,10 +98,7 @@ class Windows:
         self.train_end = t - val_h  # columns >= train_end are validation only
         self.ok = np.flatnonzero(self.train_end - first >= 2 * 8)
         if len(self.ok) == 0:
-            raise TooShortToFinetune(
-                f"Series are too short to fine-tune with a {val_h}-step validation window: fine-tuning needs "
-                f"one series of at least {val_h + 16} periods; forecast with patchtst_pretrained (zero-shot) instead."
-            )
+            raise TooShortToFinetune(val_h, val_h + 16)
 
     def batch(self, rows: np.ndarray, cuts: np.ndarray, train: bool) -> dict[str, torch.Tensor]:
         c, h = self.c, self.h

@@ -88,6 +88,18 @@ def forecast_arrays(
     return (quantiles, point) if with_mean else quantiles
 
 
+def finetune_text(report: dict[str, Any]) -> str:
+    """What fine-tuning did, in a sentence for the forecast's explanation."""
+    if "skipped" in report:
+        return f"PatchCast not fine-tuned ({report['skipped']}): the starting weights forecast."
+    loss = f"validation pinball loss {report['val_loss_before']:.4f}"
+    if not report["improved"]:
+        return (f"PatchCast fine-tuning ({report['steps']} steps) did not beat the starting weights' {loss} by more "
+                "than its noise, so they forecast.")
+    return (f"PatchCast fine-tuned ({report['strategy']}, {report['steps']} steps, stopped by {report['stopped']}): "
+            f"{loss} -> {report['val_loss']:.4f}.")
+
+
 class PretrainedForecaster(Forecaster):
     """Pretrained PatchCast Transformer (zero-shot by default).
 
@@ -140,7 +152,8 @@ class PretrainedForecaster(Forecaster):
                     past_covariates=self.past_columns_, **{"season": self.season_length, **self.finetune_options},
                 )
             except TooShortToFinetune as exc:  # nothing to validate on: the base weights stay,
-                self.finetune_report_ = {"improved": False, "skipped": str(exc)}  # as when tuning does not help
+                self.finetune_report_ = {"improved": False, "skipped": exc.detail}  # as when tuning does not help
+            self.explanation_ = finetune_text(self.finetune_report_)
         self.arrays_ = panel_arrays(
             df, self.model_.cfg.context_length, self.use_covariates, self.past_columns_
         )
