@@ -7,7 +7,7 @@ or category series is easier to forecast than the sum of its noisy items, and co
 aggregates' own forecasts are worse. Which holds depends on the shop, so auto mode backtests
 both on its own windows with the way of using the candidates it chose, scores them with the
 same WRMSSE across the hierarchy, and keeps bottom-up (the simpler) unless MinT beats it by
-more than the window-to-window noise (:func:`trendcast.evaluate.scoring.clearly_better`) and
+more than the window-to-window noise (:func:`trendcast.models.base.clearly_better`) and
 by at least :data:`MIN_GAIN`.
 
 Only aggregated series made of two or more different sets of bottom series are forecast: a
@@ -38,11 +38,10 @@ from trendcast.evaluate.metrics import CUTOFF
 from trendcast.evaluate.progress import AutoStep, ProgressCallback, silent
 from trendcast.evaluate.scoring import (
     build_scorer,
-    clearly_better,
     default_levels,
     windows_from_forecasts,
 )
-from trendcast.models.base import FORECAST, ID, TARGET, TIME
+from trendcast.models.base import FORECAST, ID, TARGET, TIME, clearly_better
 
 
 class Combination(Protocol):

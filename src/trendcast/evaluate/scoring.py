@@ -244,14 +244,3 @@ def build_scorer(
         mase_scale = np.where(live, seasonal, 0.0).sum(axis=1) / live.sum(axis=1)
     mase_scale = np.where(np.isfinite(mase_scale) & (mase_scale > 0), mase_scale, 1.0)
     return WindowScorer(out, mase_scale, len(window.dates), list(levels))
-
-
-def clearly_better(alt: np.ndarray, base: np.ndarray) -> bool:
-    """Whether ``alt`` beats ``base`` on the held-out windows by more than one standard error of
-    the window-to-window difference (the one-standard-error rule): a lower mean over a few
-    windows is often luck, and luck does not carry over to the forecast."""
-    d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
-    d = d[np.isfinite(d)]
-    if len(d) < 2:
-        return False
-    return bool(d.mean() + d.std(ddof=1) / np.sqrt(len(d)) < 0)

@@ -58,7 +58,6 @@ from trendcast.evaluate.reconciliation import (
 from trendcast.evaluate.scoring import (
     Window,
     build_scorer,
-    clearly_better,
     default_levels,
     windows_from_forecasts,
 )
@@ -71,6 +70,7 @@ from trendcast.models.base import (
     TIME,
     Capabilities,
     Forecaster,
+    clearly_better,
     free_cores,
     quantile_column,
 )

@@ -45,6 +45,18 @@ class Capabilities:
     time_capped: bool = False  # ``fit`` trains for at most ``max_seconds`` (a parameter) when given
 
 
+def clearly_better(alt: np.ndarray, base: np.ndarray) -> bool:
+    """Whether the losses ``alt`` beat ``base`` by more than one standard error of their paired
+    difference (the one-standard-error rule): a lower mean over a few backtest windows, or a few
+    validation steps, is often luck, and luck does not carry over to the forecast. Auto mode
+    chooses with it, and fine-tuning keeps its tuned weights by it."""
+    d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
+    d = d[np.isfinite(d)]
+    if len(d) < 2:
+        return False
+    return bool(d.mean() + d.std(ddof=1) / np.sqrt(len(d)) < 0)
+
+
 def free_cores() -> int:
     """Cores a model's threads or worker processes can expect: the machine's, less those other
     programs keep busy, at least one. On a shared 2-core machine AutoETS with two workers ran 3x

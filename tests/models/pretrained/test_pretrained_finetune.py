@@ -168,11 +168,11 @@ def test_the_fine_tuned_model_fine_tunes_on_fit(panel: pd.DataFrame, tiny_base: 
 
 
 def test_a_gain_within_the_noise_keeps_the_base_weights() -> None:
-    from trendcast.models.pretrained.finetune import clear_gain
+    from trendcast.models.base import clearly_better  # the rule fine-tuning keeps its weights by
 
-    assert clear_gain(np.array([1.0, 1.1, 0.9, 1.0]), np.array([0.5, 0.6, 0.4, 0.5]))
-    assert not clear_gain(np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.2, 1.6, 0.3, 1.5]))  # lower mean, noisy
-    assert not clear_gain(np.array([1.0]), np.array([0.1]))  # one step says nothing
+    assert clearly_better(np.array([0.5, 0.6, 0.4, 0.5]), np.array([1.0, 1.1, 0.9, 1.0]))
+    assert not clearly_better(np.array([0.2, 1.6, 0.3, 1.5]), np.array([1.0, 1.0, 1.0, 1.0]))  # lower mean, noisy
+    assert not clearly_better(np.array([0.1]), np.array([1.0]))  # one step says nothing
 
 
 def test_unknown_strategy_is_a_config_error(panel: pd.DataFrame) -> None:

@@ -32,7 +32,7 @@ from torch import nn
 from trendcast.data.periods import panel_freq
 from trendcast.errors import ConfigError, InputError
 from trendcast.features.frequency import default_horizon, season_length
-from trendcast.models.base import ID, TIME, check_long_frame
+from trendcast.models.base import ID, TIME, check_long_frame, clearly_better
 from trendcast.models.pretrained.data import SeriesArrays, panel_arrays
 from trendcast.models.pretrained.model import (
     WEIGHTS_DIR,
@@ -138,16 +138,6 @@ def _val_losses(model: nn.Module, val: dict[str, torch.Tensor], qs: torch.Tensor
         return pinball_loss(pred, val["target"], mask, qs, scale, reduce=False)[mask].numpy().astype(float)
 
 
-def clear_gain(before: np.ndarray, after: np.ndarray) -> bool:
-    """Whether the fine-tuned loss beats the base's by more than one standard error of the
-    step-by-step difference (auto's rule for choosing, too): on a single monthly series the six
-    validation months let noise pick weights that then forecast worse than the base."""
-    diff = after - before
-    if len(diff) < 2:
-        return False
-    return bool(diff.mean() + diff.std(ddof=1) / np.sqrt(len(diff)) < 0)
-
-
 def finetune_model(
     model: PatchCast, df: pd.DataFrame, strategy: str = "head", val_h: int | None = None,
     max_steps: int = 200, batch_size: int = 64, lr: float | None = None, warmup_frac: float = 0.1,
@@ -223,8 +213,10 @@ def finetune_model(
         if out_of_time:
             stopped = "time"
             break
-    if best_state is not None and not clear_gain(base_losses, best_losses):
-        best_state, best = None, before  # a gain within the noise: the base weights stay
+    # a gain within the noise keeps the base weights: on a single monthly series six validation
+    # months had let noise pick weights that then forecast worse than the base
+    if best_state is not None and not clearly_better(best_losses, base_losses):
+        best_state, best = None, before
     net.load_state_dict(best_state if best_state is not None else start)
     report: dict[str, Any] = {
         "strategy": strategy, "val_h": val_h, "val_loss_before": before, "val_loss": best,
