@@ -538,3 +538,26 @@ def test_a_fine_tuned_model_that_kept_its_weights_everywhere_is_not_counted_twic
     )
     assert "were fast's in every window" in res.dropped["patchtst_finetuned"]
     assert set(res.forecasts["model"]) == {"fast", "patchtst_pretrained"} and res.caps == {}
+
+
+@pytest.mark.parametrize("others", [True, False])
+def test_a_fine_tuned_member_that_kept_its_starting_weights_hands_its_weight_on(others: bool) -> None:
+    """Its backtest weight was earned by tuned forecasts; a final fit that did not tune (40 days:
+    no room for a 28-day validation window) forecasts zero-shot, so the other members take its
+    weight in proportion. Alone it keeps it: there is no one to hand it to."""
+    from trendcast.evaluate.selection import Selection
+
+    shop = _shop(n_items=3, days=40)
+    frame = model_frame(shop)
+    weights = {"seasonal_naive": 0.6, "patchtst_finetuned": 0.4} if others else {"patchtst_finetuned": 1.0}
+    sel = Selection("ensemble", {}, dict(weights), {}, fallback="seasonal_naive", explanation="Chosen.")
+    auto = make_model("auto", selection=sel, reconcile="bottom_up").fit(frame)
+    out = auto.predict(7)
+    alone = make_model("seasonal_naive" if others else "patchtst_pretrained").fit(frame).predict(7)
+    np.testing.assert_allclose(out["forecast"].to_numpy(), alone["forecast"].to_numpy(), rtol=1e-6)
+    if others:
+        assert auto.selection.weights == {"seasonal_naive": 1.0, "patchtst_finetuned": 0.0}
+        assert auto.selection.details["untrained_weight_moved"] == {"patchtst_finetuned": 0.4}
+        assert "patchtst_finetuned (weight 0.40) kept its starting weights" in auto.explanation_
+    else:
+        assert auto.selection.weights == weights and "kept its starting weights" not in auto.explanation_

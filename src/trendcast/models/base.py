@@ -42,7 +42,9 @@ class Capabilities:
     native_quantiles: bool = False  # False: quantiles come from conformal residuals
     intermittent: bool = False  # designed for many zeros (Croston family)
     global_model: bool = False  # one model across all series
-    time_capped: bool = False  # ``fit`` trains for at most ``max_seconds`` (a parameter) when given
+    # ``fit`` trains for at most ``max_seconds`` (a parameter) when given, and sets ``trained_``:
+    # whether the training replaced the starting weights (it may not beat them, or not run)
+    time_capped: bool = False
 
 
 def clearly_better(alt: np.ndarray, base: np.ndarray) -> bool:

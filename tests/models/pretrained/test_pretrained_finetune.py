@@ -146,6 +146,17 @@ def test_training_stops_when_its_time_is_up_and_validates_there(panel: pd.DataFr
     assert untimed["steps"] == FAST["max_steps"] and untimed["stopped"] == "steps"
 
 
+def test_anneal_by_time_decays_the_learning_rate_by_the_time_limit(panel: pd.DataFrame) -> None:
+    """``anneal_by_time``: the cosine schedule ends at the time limit when that comes before
+    ``max_steps``; by default it goes by steps, so a run stopped on time ends mid-schedule."""
+    options = {**FAST, "max_steps": 100_000, "eval_every": 100_000, "warmup_frac": 0.0}
+    for by_time in (True, False):
+        _, run = finetune_model(_tiny(), panel, strategy="full", lr=1e-3, max_seconds=1.5,
+                                anneal_by_time=by_time, **options)
+        assert run["stopped"] == "time" and 10 < run["steps"] < 100_000
+        assert (run["last_lr"] < 0.05 * 1e-3) if by_time else (run["last_lr"] > 0.95 * 1e-3)
+
+
 def test_the_fine_tuned_model_fine_tunes_on_fit(panel: pd.DataFrame, tiny_base: Path) -> None:
     from trendcast.models import make_model
 

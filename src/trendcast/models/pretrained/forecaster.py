@@ -154,6 +154,8 @@ class PretrainedForecaster(Forecaster):
             except TooShortToFinetune as exc:  # nothing to validate on: the base weights stay,
                 self.finetune_report_ = {"improved": False, "skipped": exc.detail}  # as when tuning does not help
             self.explanation_ = finetune_text(self.finetune_report_)
+        # whether this fit's training replaced the starting weights (see Capabilities.time_capped)
+        self.trained_ = bool(self.finetune_report_ and self.finetune_report_["improved"])
         self.arrays_ = panel_arrays(
             df, self.model_.cfg.context_length, self.use_covariates, self.past_columns_
         )
