@@ -482,6 +482,20 @@ def _report(ds: Dataset, time_budget: float | None, results: dict[str, dict[str,
     }
 
 
+def load(name: str, stores: int = 30) -> Dataset | None:
+    """``demo``, ``m5`` or ``walmart`` (stores 1..``stores``); None, said, when ../shared lacks it."""
+    from trendcast.settings import shared_file
+
+    if name == "demo":
+        return demo()
+    sub = ("m5_level1",) if name == "m5" else ("retail", "walmart")
+    folder = shared_file("data", *sub)
+    if folder is None:
+        print(f"{name}: ../shared/data/{'/'.join(sub)} is absent, skipped")
+        return None
+    return m5(folder) if name == "m5" else walmart(folder, stores)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="demo,m5", help="comma-separated: demo, m5, walmart")
@@ -501,22 +515,15 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the results file, e.g. _budget300")
     ap.add_argument("--skip-candidates", default="", help="auto candidates not to run alone (slow machines)")
     args = ap.parse_args()
-    from trendcast.settings import shared_file
 
     variants = [(c.strip(), i.strip()) for c in args.covariates.split(",") if c.strip()
                 for i in args.intervals.split(",") if i.strip()]
     skip = {c.strip() for c in args.skip_candidates.split(",") if c.strip()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in [d.strip() for d in args.data.split(",") if d.strip()]:
-        if name == "demo":
-            ds = demo()
-        else:
-            sub = ("m5_level1",) if name == "m5" else ("retail", "walmart")
-            folder = shared_file("data", *sub)
-            if folder is None:
-                print(f"{name}: ../shared/data/{'/'.join(sub)} is absent, skipped")
-                continue
-            ds = m5(folder) if name == "m5" else walmart(folder, args.stores)
+        ds = load(name, args.stores)
+        if ds is None:
+            continue
         if args.resample:
             ds = resample(ds, args.resample)
         with tempfile.TemporaryDirectory() as work:

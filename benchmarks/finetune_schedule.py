@@ -34,21 +34,13 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated fine-tuning seeds")
     ap.add_argument("--out", default=str(RESULTS / "finetune_schedule.json"))
     args = ap.parse_args()
-    from trendcast.settings import shared_file
-
     caps = [float(c) for c in args.seconds.split(",")]
     seeds = [int(c) for c in args.seeds.split(",")]
     results: dict[str, dict[str, object]] = {}
     for name in [d.strip() for d in args.data.split(",") if d.strip()]:
-        if name == "demo":
-            ds = acc.demo()
-        else:
-            sub = ("m5_level1",) if name == "m5" else ("retail", "walmart")
-            folder = shared_file("data", *sub)
-            if folder is None:
-                print(f"{name}: ../shared/data/{'/'.join(sub)} is absent, skipped")
-                continue
-            ds = acc.m5(folder) if name == "m5" else acc.walmart(folder, 30)
+        ds = acc.load(name)
+        if ds is None:
+            continue
         with tempfile.TemporaryDirectory() as work:
             db = acc.warehouse(ds, Path(work))
             for cap in caps:
