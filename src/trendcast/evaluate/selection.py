@@ -880,38 +880,36 @@ class AutoForecaster(Forecaster):
     def _reweigh_untrained(self) -> None:
         """A time-capped member whose final fit kept its starting weights (fine-tuning did not beat
         them this time) forecasts unlike the tuned weights that earned its share in the backtest:
-        its weight goes to the other members in proportion. On M5 monthly a fine-tuned PatchCast's
-        weight had gone to its zero-shot forecasts, its worst set there: 2.065 WRMSSE, 1.920 with
-        the weight handed on."""
+        it is left out of the forecast, so its weight goes to the other members in proportion
+        (``Selection.combine`` divides by the weights present). The selection keeps the learnt
+        weights: a later fit may tune it again. On M5 monthly a fine-tuned PatchCast's weight had
+        gone to its zero-shot forecasts, its worst set there: 2.065 WRMSSE, 1.920 without."""
         sel = self.selection
-        if sel is None or sel.strategy not in WEIGHTED:
+        sel.details.pop("untrained_weight_moved", None)
+        if sel.strategy not in WEIGHTED:
             return
-        idle = [n for n, m in self.models_.items()
-                if model_class(n).capabilities.time_capped and not getattr(m, "trained_", True)]
-        rest = sum(w for n, w in sel.weights.items() if n in self.models_ and n not in idle)
-        if not idle or rest <= 0:
+        idle = {n: sel.weights[n] for n, m in self.models_.items()
+                if model_class(n).capabilities.time_capped and not getattr(m, "trained_", True)}
+        if not idle or all(sel.weights.get(n, 0.0) <= 0 for n in self.models_ if n not in idle):
             return  # nothing else to give the weight to: it forecasts with its starting weights
-        moved = {n: round(sel.weights[n], 3) for n in idle}
         for n in idle:
             del self.models_[n]
-        sel.weights = {n: (0.0 if n in idle else w / rest) for n, w in sel.weights.items()}
-        sel.details["untrained_weight_moved"] = moved
-        sel.explanation += (
-            " " + ", ".join(f"{n} (weight {w:.2f})" for n, w in moved.items())
+        sel.details["untrained_weight_moved"] = {n: round(w, 3) for n, w in idle.items()}
+        self.explanation_ += (
+            " " + ", ".join(f"{n} (weight {w:.2f})" for n, w in idle.items())
             + " kept its starting weights in the final fit, so its weight went to the other members in "
             "proportion: it had been earned by its tuned forecasts in the backtest.")
-        self.explanation_ = sel.explanation
         if self.bands_ is not None:  # the errors of the combination now used
-            self.bands_ = self._bands(self.panel_)
+            self.bands_ = self._bands(self.panel_, without=frozenset(idle))
             sel.details["intervals"] = {"method": "backtest errors", **self.bands_.to_dict()}
 
-    def _bands(self, panel: pd.DataFrame) -> ResidualBands | None:
+    def _bands(self, panel: pd.DataFrame, without: frozenset[str] = frozenset()) -> ResidualBands | None:
         """Quantile bands from the chosen combination's own backtest errors (see
-        :mod:`trendcast.evaluate.intervals`)."""
+        :mod:`trendcast.evaluate.intervals`), less the members ``without``."""
         fc = self.backtest_.forecasts  # type: ignore[union-attr]
         rows = []
         for cutoff, w in fc.groupby(CUTOFF, sort=True):
-            preds = {str(m): g[[ID, TIME, FORECAST]] for m, g in w.groupby("model", sort=True)}
+            preds = {str(m): g[[ID, TIME, FORECAST]] for m, g in w.groupby("model", sort=True) if m not in without}
             combined = self.selection.combine(preds, list(w[ID].unique()))  # type: ignore[union-attr]
             actual = w.drop_duplicates([ID, TIME])[[ID, TIME, TARGET]]
             rows.append(combined.merge(actual, on=[ID, TIME]).assign(**{CUTOFF: cutoff}))
