@@ -138,13 +138,13 @@ def add_calendar(df: pd.DataFrame, time_col: str = "ds", columns: tuple[str, ...
     """A copy of ``df`` with the calendar ``columns`` appended (existing ones are replaced).
 
     Computed once per distinct date (a panel holds each date once per series), and added to a
-    shallow copy: ``df`` is not copied twice over (drop, then concat), which had cost 3.8 GB at
-    the peak for LightGBM on 5,000 daily series.
+    shallow copy: ``df`` is not copied twice over (drop, then concat), which had peaked 3.3 GB
+    above the panel for LightGBM on 5,000 daily series.
     """
     codes, dates = pd.factorize(df[time_col], use_na_sentinel=False)
     feats = calendar_features(dates)[list(columns)]
-    out = df.copy(deep=False)
-    out = out.drop(columns=[c for c in feats if c in out]) if any(c in out for c in feats) else out
+    stale = [c for c in feats if c in df]
+    out = df.drop(columns=stale) if stale else df.copy(deep=False)
     for col in feats.columns:
         out[col] = feats[col].to_numpy()[codes]
     return out
