@@ -16,7 +16,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+import pandas as pd
+
 __version__ = "0.1.0"
+
+# pandas Copy-on-Write, the only mode from pandas 3.0: selecting, dropping and re-indexing columns
+# share memory until written, instead of copying every row. On a shop of 5,000 daily series the
+# frames pass through a dozen such steps; copying each cost gigabytes (see README, scaling).
+pd.set_option("mode.copy_on_write", True)
 
 # public name -> "module:attribute"; the pipeline order: data, text, models, evaluate, decide, ...
 API: dict[str, str] = {

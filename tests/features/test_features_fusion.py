@@ -301,3 +301,39 @@ def test_cli_ingest_covariates_skips_bad_rows_and_reloads_idempotently(tmp_path:
     assert main(args) == 0  # the same file again changes nothing
     with Warehouse(db, read_only=True) as w:
         assert w.count("covariates") == 3
+
+
+def test_a_more_specific_level_wins_and_a_gap_carries_the_series_last_value(tmp_path: Path) -> None:
+    """Chain-wide values, item A's own on its first weeks (they win), a store shelf value for B
+    on one week; where the file stops, each series carries its own last value forward."""
+    freq, h = "W-SUN", 2
+    panel = _panel(freq, 8)
+    weeks = pd.DatetimeIndex(panel["ds"].unique())
+    fut = future_frame(panel, h, freq=freq)
+    ahead = pd.DatetimeIndex(fut["ds"].unique())
+    day = "%Y-%m-%d"
+    rows: dict[tuple[str, str], dict[str, object]] = {}  # one row per (item, date); NaN: not given
+
+    def give(item: str, d: pd.Timestamp, **values: float) -> None:
+        rows.setdefault((item, d.strftime(day)), {"item_id": item, "date": d.strftime(day)}).update(values)
+
+    for k, d in enumerate(weeks.append(ahead)):
+        give("", d, shelf=2.0 + k, **({"ad_spend": 1.0 + k} if k < 4 else {}))
+    for k, d in enumerate(weeks[:3]):
+        give("A", d, ad_spend=5.0 + k)
+    give("B", weeks[5], shelf=9.0)
+    db = tmp_path / "levels.duckdb"
+    pd.DataFrame(list(rows.values())).to_csv(tmp_path / "cov.csv", index=False)
+    tc.ingest(db, covariates=tmp_path / "cov.csv")
+    with Warehouse(db, read_only=True) as w:
+        out = fuse(w, panel, fut, freq, h, covariates="external")
+    a = out.panel[out.panel["item_id"] == "A"].set_index("ds")
+    b = out.panel[out.panel["item_id"] == "B"].set_index("ds")
+    lagged = f"ext_ad_spend_lag{h}"  # not given for the forecast weeks: past-only, h weeks late
+    nan = float("nan")
+    np.testing.assert_array_equal(a[lagged], [nan, nan, 5.0, 6.0, 7.0, 4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(b[lagged], [nan, nan, 1.0, 2.0, 3.0, 4.0, 4.0, 4.0])
+    assert out.future[lagged].tolist() == [4.0] * 4
+    assert b.loc[weeks[5], "ext_shelf"] == 9.0 and b.loc[weeks[6], "ext_shelf"] == 2.0 + 6
+    assert a.loc[weeks[5], "ext_shelf"] == 2.0 + 5
+    assert out.future["ext_shelf"].tolist() == [10.0, 11.0, 10.0, 11.0]  # known ahead, per week

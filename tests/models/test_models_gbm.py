@@ -41,3 +41,25 @@ def test_threads_change_the_speed_not_the_forecast(monkeypatch: pytest.MonkeyPat
     runs = [LightGBMModel(n_jobs=n, n_estimators=60).fit(df).predict(14, X_future=future, quantiles=[0.1, 0.9])
             for n in (1, 2)]
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_fit_shares_the_callers_columns_and_leaves_its_frame_alone() -> None:
+    """A shop's panel has millions of rows: fitting keeps views of the caller's columns (pandas
+    copy-on-write, turned on by ``import trendcast``), not copies, and writes nothing into them."""
+    import trendcast  # noqa: F401 - its import turns copy-on-write on
+
+    assert pd.get_option("mode.copy_on_write") is True
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2023-01-01", periods=60, freq="D")
+    df = pd.concat([pd.DataFrame({"unique_id": f"S{i}", "ds": ds, "y": rng.poisson(5, len(ds)).astype(float),
+                                  "price": rng.uniform(5, 9, len(ds))}) for i in range(4)], ignore_index=True)
+    static = pd.DataFrame({"unique_id": [f"S{i}" for i in range(4)], "category": ["a", "a", "b", "b"]})
+    before = df.copy()
+    model = LightGBMModel(n_estimators=5).fit(df, static_df=static)
+    assert np.shares_memory(model.train_["price"].to_numpy(), df["price"].to_numpy())
+    assert model.static_ == ["category"]
+    assert model.train_.groupby("unique_id")["category"].first().tolist() == ["a", "a", "b", "b"]
+    model.predict(7, pd.DataFrame({"unique_id": np.repeat([f"S{i}" for i in range(4)], 7),
+                                   "ds": np.tile(pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=7), 4),
+                                   "price": 7.0}))
+    pd.testing.assert_frame_equal(df, before)

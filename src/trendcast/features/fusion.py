@@ -123,24 +123,27 @@ def fuse(
     available = [c for b in blocks for c in b.covariates] + given
     chosen = _choose(available, tokens)
     names = {c.name for c in chosen}
-    added: list[Covariate] = []
-    parts: list[pd.DataFrame] = []
+    wanted = [[c for c in block.covariates if c.name in names] for block in blocks]
+    added = [c for covs in wanted for c in covs]
+    # One float array for every covariate, filled block by block: a shop of 5,000 daily series has
+    # 3.6 M rows, so each extra copy of the covariate table costs half a gigabyte.
+    values = np.empty((len(both), len(added)))
     order = both.sort_values([ID, TIME]).index.to_numpy()
-    for block in blocks:
-        wanted = [c for c in block.covariates if c.name in names]
-        if wanted:
-            parts.append(_values(both, order, block, [c.name for c in wanted]))
-            added += wanted
-    values = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=both.index)
+    at = 0
+    for block, covs in zip(blocks, wanted, strict=True):
+        if covs:
+            values[:, at:at + len(covs)] = _values(both, order, block, [c.name for c in covs])
+            at += len(covs)
     is_future = both["_future"].to_numpy()
+    built = [c.name for c in added]
     if tokens == ["auto"]:
-        drop = _uninformative(values.loc[~is_future])
-        values = values.drop(columns=list(drop))
+        drop = _uninformative(values, ~is_future, built)
         added = [c for c in added if c.name not in drop]
     cols = [c.name for c in added]
+    keep = [built.index(c) for c in cols]
 
     def added_to(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:  # one block: no fragmentation
-        new = pd.DataFrame(values.loc[rows, cols].to_numpy(dtype=float), columns=cols, index=frame.index)
+        new = pd.DataFrame(values[np.ix_(rows, keep)], columns=cols, index=frame.index)
         return pd.concat([frame.drop(columns=[c for c in cols if c in frame]), new], axis=1)
 
     new_panel = added_to(panel, ~is_future)
@@ -149,21 +152,30 @@ def fuse(
     return Fused(new_panel, new_future, used)
 
 
-def _uninformative(hist: pd.DataFrame, same: float = 0.98, sample: int = 50_000) -> set[str]:
+def _uninformative(values: np.ndarray, rows: np.ndarray, names: list[str], same: float = 0.98,
+                   sample: int = 50_000) -> set[str]:
     """Columns that teach a model nothing new: constant ones, and near copies of an earlier one
     (|correlation| >= ``same``, e.g. item texts and item reviews in a shop whose texts are all
-    reviews). Looks at the covariates only, never at sales, so choosing cannot leak the target."""
-    flat = {c for c in hist.columns if hist[c].nunique(dropna=True) <= 1}
-    rest = hist.drop(columns=list(flat))
-    if rest.shape[1] < 2:
+    reviews), judged on the history ``rows``. Looks at the covariates only, never at sales, so
+    choosing cannot leak the target."""
+    hist = np.flatnonzero(rows)
+    flat = set()
+    for j, name in enumerate(names):  # one column at a time: no copy of the whole table
+        col = values[hist, j]
+        col = col[~np.isnan(col)]
+        if not len(col) or col.min() == col.max():
+            flat.add(name)
+    rest = [j for j, name in enumerate(names) if name not in flat]
+    if len(rest) < 2:
         return flat
-    rows = rest.sample(min(len(rest), sample), random_state=0) if len(rest) > sample else rest
-    corr = rows.corr().abs().to_numpy()
+    if len(hist) > sample:  # the rows DataFrame.sample(sample, random_state=0) would draw
+        hist = hist[np.random.RandomState(0).choice(len(hist), size=sample, replace=False)]
+    corr = pd.DataFrame(values[np.ix_(hist, rest)]).corr().abs().to_numpy()
     kept: list[int] = []
     copies = set()
-    for i, name in enumerate(rest.columns):
+    for i, j in enumerate(rest):
         if any(corr[i, k] >= same for k in kept):
-            copies.add(name)
+            copies.add(names[j])
         else:
             kept.append(i)
     return flat | copies
@@ -212,25 +224,38 @@ def _choose(available: list[Covariate], tokens: list[str]) -> list[Covariate]:
 
 
 # -- joining ---------------------------------------------------------------------------------------
-def _values(both: pd.DataFrame, order: np.ndarray, block: _Block, cols: list[str]) -> pd.DataFrame:
-    """The block's columns for every row of ``both`` (same index); gaps filled as the block says.
+def _values(both: pd.DataFrame, order: np.ndarray, block: _Block, cols: list[str]) -> np.ndarray:
+    """The block's columns for every row of ``both`` (same order); gaps filled as the block says.
 
     ``order`` sorts ``both`` by series and date (for carrying a last known value forward).
     """
-    values = pd.DataFrame(np.nan, index=both.index, columns=cols)
-    for keys, frame in block.parts:
-        merged = both[[*keys, TIME]].merge(frame[[*keys, TIME, *cols]], on=[*keys, TIME], how="left",
-                                           validate="many_to_one")
-        values = pd.DataFrame(merged[cols].to_numpy(dtype=float), index=both.index, columns=cols).fillna(values)
+    values = np.full((len(both), len(cols)), np.nan)
+    for keys, frame in block.parts:  # a more specific part's value wins where it has one
+        new = _lookup(both, keys, frame, cols)
+        np.copyto(values, new, where=~np.isnan(new))
     if block.fill == "zero":
-        live = (both[TIME] >= block.start).to_numpy() if block.start is not None else np.ones(len(both), bool)
-        values.loc[live] = values.loc[live].fillna(0.0)
+        gap = np.isnan(values)
+        if block.start is not None:  # before the source existed a gap stays unknown
+            gap &= (both[TIME] >= block.start).to_numpy()[:, None]
+        values[gap] = 0.0
     elif block.fill == "carry":  # last known value of the series (never a later one)
-        ids = both[ID].to_numpy()[order]
-        values.iloc[order] = values.iloc[order].groupby(ids, sort=False).ffill().to_numpy()
-    fut = both["_future"].to_numpy()
-    values.loc[fut] = values.loc[fut].fillna(0.0)  # a model cannot take gaps in the future
+        codes = pd.factorize(both[ID].to_numpy()[order])[0]
+        values[order] = pd.DataFrame(values[order]).groupby(codes, sort=False).ffill().to_numpy()
+    fut = both["_future"].to_numpy()[:, None] & np.isnan(values)
+    values[fut] = 0.0  # a model cannot take gaps in the future
     return values
+
+
+def _lookup(both: pd.DataFrame, keys: list[str], frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """``frame``'s ``cols`` at every row of ``both``, matched on ``keys`` and the period (NaN where
+    ``frame`` has no row). An index lookup, not a merge: a merge copies the keys of every row."""
+    on = [*keys, TIME]
+    index = pd.MultiIndex.from_frame(frame[on]) if keys else pd.Index(frame[TIME])
+    if not index.is_unique:
+        raise ValueError(f"covariate values are not unique per {', '.join(on)}")  # a bug, not bad input
+    rows = pd.MultiIndex.from_frame(both[on]) if keys else pd.Index(both[TIME])
+    src = np.vstack([frame[cols].to_numpy(dtype=float), np.full((1, len(cols)), np.nan)])
+    return src[index.get_indexer(rows)]  # -1 (no row) takes the NaN row at the end
 
 
 # -- text ------------------------------------------------------------------------------------------

@@ -114,7 +114,9 @@ class Forecaster(ABC):
     # -- public API ------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None = None) -> Self:
         check_long_frame(df)
-        df = df.sort_values([ID, TIME]).reset_index(drop=True)
+        if not pd.MultiIndex.from_frame(df[[ID, TIME]]).is_monotonic_increasing:
+            df = df.sort_values([ID, TIME])  # a sorted frame (the usual case) is not copied
+        df = df.reset_index(drop=True)
         self.covariates_ = [c for c in df.columns if c not in (ID, TIME, TARGET)]
         self.last_ds_ = df.groupby(ID)[TIME].max()
         self._fit(df, static_df)

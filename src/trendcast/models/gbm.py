@@ -95,13 +95,13 @@ class LightGBMModel(Forecaster):
 
     # -- Forecaster ----------------------------------------------------------------------------
     def _fit(self, df: pd.DataFrame, static_df: pd.DataFrame | None) -> None:
-        df = df.copy()
-        df[TARGET] = df[TARGET].astype(float)
+        # new frames that share the caller's columns (copy-on-write), never a copy of every row
+        df = df.assign(**{TARGET: df[TARGET].astype(float)})
         if (df[TARGET] < 0).any() and self.objective != "l2":
             raise InputError(f"Objective '{self.objective}' needs y >= 0; use objective='l2'.")
         if static_df is not None:
-            extra = [c for c in static_df.columns if c != ID and c not in df.columns]
-            df = df.merge(static_df[[ID, *extra]], on=ID, how="left")
+            extra = static_df.drop_duplicates(ID).set_index(ID)
+            df = df.assign(**{c: df[ID].map(extra[c]) for c in extra.columns if c not in df.columns})
         covs = [c for c in df.columns if c not in (ID, TIME, TARGET)]
         numeric = [c for c in covs if pd.api.types.is_numeric_dtype(df[c])]
         per_series = df.groupby(ID)[[c for c in covs if c not in numeric]].nunique()
@@ -210,9 +210,8 @@ class LightGBMModel(Forecaster):
         both = both.drop(columns=past_cols)
         is_future = both[TARGET].isna()
         static = self.train_.groupby(ID)[self.static_].first().astype("category")
-        train = both.loc[~is_future, [ID, TIME, TARGET, *dynamic]].merge(
-            static, left_on=ID, right_index=True, how="left"
-        )
+        train = both.loc[~is_future, [ID, TIME, TARGET, *dynamic]]
+        train = train.assign(**{c: train[ID].map(static[c]) for c in static.columns})  # no merge copy
         X_df = both.loc[is_future, [ID, TIME, *dynamic]].reset_index(drop=True)
         return train.reset_index(drop=True), X_df
 
