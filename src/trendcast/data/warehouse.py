@@ -140,6 +140,9 @@ class Warehouse:
             # This process already has the file open read-write (e.g. `trendcast serve` running a
             # stage as a job): DuckDB refuses a second, read-only configuration, so share that one.
             self.con = duckdb.connect(str(self.path))
+        # without its background threads DuckDB's allocator keeps freed memory: reading the panel
+        # of 5,000 daily series left 0.9 GB resident for as long as the connection stayed open
+        self.con.execute("SET allocator_background_threads = true")
         if not read_only:
             self._create()
 
