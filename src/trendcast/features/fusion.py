@@ -135,12 +135,12 @@ def fuse(
             values[:, at:at + len(covs)] = _values(both, order, block, [c.name for c in covs])
             at += len(covs)
     is_future = both["_future"].to_numpy()
-    built = [c.name for c in added]
+    keep = list(range(len(added)))  # the columns of ``values`` that stay
     if tokens == ["auto"]:
-        drop = _uninformative(values, ~is_future, built)
-        added = [c for c in added if c.name not in drop]
+        drop = _uninformative(values, ~is_future, [c.name for c in added])
+        keep = [j for j in keep if added[j].name not in drop]
+    added = [added[j] for j in keep]
     cols = [c.name for c in added]
-    keep = [built.index(c) for c in cols]
 
     def added_to(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:  # one block: no fragmentation
         new = pd.DataFrame(values[np.ix_(rows, keep)], columns=cols, index=frame.index)
