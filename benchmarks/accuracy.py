@@ -366,9 +366,12 @@ def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[st
     if not path.exists():
         return {}
     old = json.loads(path.read_text())
+    from trendcast.evaluate.selection import default_candidates
+
+    current = {f"candidate {c}" for c in default_candidates()}  # not one auto no longer has
     return {k: {"reused_from": f"{path.name} ({old.get('command', '')})", **v}
             for k, v in old.get("results", {}).items() if v.get("kind") == "plain peer"
-            or (candidates and v.get("kind") in ("auto candidate alone", "skipped", "failed"))}
+            or (candidates and k in current and v.get("kind") in ("auto candidate alone", "skipped", "failed"))}
 
 
 def run(ds: Dataset, time_budget: float | None, work: Path, skip: set[str], variants: list[tuple[str, str]],

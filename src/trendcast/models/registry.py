@@ -24,6 +24,7 @@ MODELS: dict[str, str] = {
     "auto_ets": "trendcast.models.statistical:AutoETSModel",
     "auto_arima": "trendcast.models.statistical:AutoARIMAModel",
     "auto_theta": "trendcast.models.statistical:AutoThetaModel",
+    "dynamic_theta": "trendcast.models.statistical:DynamicThetaModel",
     "mstl": "trendcast.models.statistical:MSTLModel",
     "croston": "trendcast.models.statistical:CrostonModel",
     "tsb": "trendcast.models.statistical:TSBModel",
