@@ -368,7 +368,7 @@ def reused(ds: Dataset, tag: str, candidates: bool = False) -> dict[str, dict[st
     old = json.loads(path.read_text())
     from trendcast.evaluate.selection import default_candidates
 
-    current = {f"candidate {c}" for c in default_candidates()}  # not one auto no longer has
+    current = {f"candidate {c}" for c in default_candidates()}  # a candidate auto no longer runs is left out
     return {k: {"reused_from": f"{path.name} ({old.get('command', '')})", **v}
             for k, v in old.get("results", {}).items() if v.get("kind") == "plain peer"
             or (candidates and k in current and v.get("kind") in ("auto candidate alone", "skipped", "failed"))}
