@@ -13,6 +13,11 @@ on the held-out periods, beside the best candidate alone. The raw forecasts are 
 
 ``--reconcile`` adds, for auto's choice on every window, bottom-up against MinT: what auto's
 reconciliation backtest says and both scored on the held-out periods.
+
+``--rules`` replays variants of auto's choosing rule instead (written to
+``selection_rules.json``): leaving the default ensemble only for a way that beats it by one
+standard error (the product's rule) or by two, without level-bias factors, and never leaving
+it. ``--data`` also takes ``NAME:W`` / ``NAME:M``, the sales resampled as in ``accuracy.py``.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy as acc  # noqa: E402
 
+from trendcast.evaluate import selection  # noqa: E402
 from trendcast.evaluate.metrics import CUTOFF  # noqa: E402
 from trendcast.evaluate.reconciliation import Aggregates, choose_reconciliation, forecast_upper  # noqa: E402
 from trendcast.evaluate.selection import (  # noqa: E402
@@ -42,12 +49,15 @@ from trendcast.forecasting import Frames, build_frames, fit_predict  # noqa: E40
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def dataset(name: str, shared: Path, stores: int) -> acc.Dataset:
+def dataset(spec: str, shared: Path, stores: int) -> acc.Dataset:
+    name, _, to = spec.partition(":")
     if name == "demo":
-        return acc.demo()
-    if name == "m5":
-        return acc.m5(shared / "data" / "m5_level1")
-    return acc.walmart(shared / "data" / "retail" / "walmart", stores)
+        ds = acc.demo()
+    elif name == "m5":
+        ds = acc.m5(shared / "data" / "m5_level1")
+    else:
+        ds = acc.walmart(shared / "data" / "retail" / "walmart", stores)
+    return acc.resample(ds, to) if to else ds
 
 
 def to_bench_ids(fc: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
@@ -135,6 +145,38 @@ def replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame], pan
     return out
 
 
+RULES = {  # label -> (standard errors to leave the default, strategy, bias)
+    "one standard error (product)": (1.0, "auto", "auto"),
+    "two standard errors": (2.0, "auto", "auto"),
+    "one standard error, no bias factors": (1.0, "auto", "off"),
+    "always the inverse-error ensemble": (1.0, "ensemble", "off"),
+}
+
+
+def rule_replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame], panel: pd.DataFrame,
+                season: int) -> dict[str, object]:
+    """Each rule of :data:`RULES` on the first k backtest windows, scored on the held-out periods."""
+    keyed = {m: to_bench_ids(p, panel) for m, p in held.items()}
+    out: dict[str, object] = {"alone": {m: round(acc.wrmsse(ds, p)["wrmsse"], 4) for m, p in keyed.items()}}
+    cutoffs = sorted(bt[CUTOFF].unique(), reverse=True)
+    ids = list(panel["unique_id"].unique())
+    for label, (errors, strategy, bias) in RULES.items():
+        selection.CLEAR_ERRORS = errors
+        try:
+            row = {}
+            for k in range(2, len(cutoffs) + 1):
+                sel = select(bt[bt[CUTOFF].isin(cutoffs[:k])], panel, season, strategy, bias=bias)
+                fc = sel.combine({m: held[m] for m in sel.models_needed}, ids)
+                row[f"k={k}"] = {"chose": sel.strategy + ("+bias" if sel.bias else ""),
+                                 "wrmsse": round(acc.wrmsse(ds, to_bench_ids(fc, panel))["wrmsse"], 4)}
+        finally:
+            selection.CLEAR_ERRORS = 1.0
+        if row:
+            row["mean over k"] = round(float(np.mean([v["wrmsse"] for v in row.values()])), 4)
+        out[label] = row
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="m5,demo")
@@ -144,6 +186,7 @@ def main() -> None:
     ap.add_argument("--work", default="out/selection_study")
     ap.add_argument("--strategies", default=",".join(("auto", *COMPARED)))
     ap.add_argument("--reconcile", action="store_true", help="also bottom-up vs MinT for auto's choice")
+    ap.add_argument("--rules", action="store_true", help="replay variants of the choosing rule instead")
     args = ap.parse_args()
     shared = Path(os.environ.get("TRENDCAST_SHARED", "../shared"))
     work = Path(args.work)
@@ -154,13 +197,17 @@ def main() -> None:
         print(f"== {ds.name}", flush=True)
         bt, held, frames, auto = collect(ds, work, args.windows, set(filter(None, args.skip.split(","))))
         panel = frames.panel[["unique_id", "ds", "y", "item_id", "store_id", "category"]]
+        if args.rules:
+            report[ds.name] = rule_replay(ds, bt, held, panel, ds.season)
+            print(json.dumps(report[ds.name], indent=1), flush=True)
+            continue
         res = replay(ds, bt, held, panel, ds.season, args.strategies.split(","))
         if args.reconcile:
             res["reconciliation"] = reconcile_replay(ds, bt, held, frames, auto)
         for k, v in res.items():
             print(f"   {k}: {v}", flush=True)
         report[ds.name] = res
-    path = RESULTS / "selection_study.json"
+    path = RESULTS / ("selection_rules.json" if args.rules else "selection_study.json")
     old = json.loads(path.read_text()) if path.exists() else {}
     path.write_text(json.dumps({**old, **report}, indent=1))
 

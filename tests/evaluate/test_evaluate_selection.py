@@ -438,6 +438,8 @@ def test_a_lucky_mean_does_not_replace_the_default() -> None:
     assert lucky.mean() < base.mean() and not clearly_better(lucky, base)
     assert clearly_better(steady, base)
     assert not clearly_better(steady[:1], base[:1])  # one window: no noise estimate, no switch
+    halves = base - np.array([0.10, 0.0, 0.10, 0.0])  # better in half the windows: 1.7 errors
+    assert clearly_better(halves, base) and not clearly_better(halves, base, errors=2.0)
     assert _choose(["single", "ensemble"], {"single": lucky, "ensemble": base}) == "ensemble"
     assert _choose(["single", "ensemble"], {"single": steady, "ensemble": base}) == "single"
     noisy_gain = steady + np.array([-0.05, 0.03, -0.04, 0.03])  # lower mean, not a clear gain

@@ -95,6 +95,7 @@ LABELS = {
     "by_pattern": "model per demand class", "per_series": "model per series",
 }
 DEFAULT_STRATEGY = "ensemble"  # what auto uses unless another way clearly beats it
+CLEAR_ERRORS = 1.0  # "clearly": by this many standard errors of the window-to-window difference
 BIAS_LIMITS = (0.5, 2.0)
 DEFAULT_WINDOWS = 8
 INTERVALS = ("backtest", "members")  # where auto's quantiles come from (see evaluate/intervals.py)
@@ -284,9 +285,9 @@ def _choose(ranked: list[str], folds_of: dict[str, np.ndarray]) -> str:
         if label == base:
             return base
         plain = label.split("+")[0]
-        if clearly_better(folds_of[label], folds_of[base]) and (
+        if clearly_better(folds_of[label], folds_of[base], CLEAR_ERRORS) and (
                 not label.endswith("+bias") or plain not in folds_of
-                or clearly_better(folds_of[label], folds_of[plain])):
+                or clearly_better(folds_of[label], folds_of[plain], CLEAR_ERRORS)):
             return label
     return base
 

@@ -47,16 +47,16 @@ class Capabilities:
     time_capped: bool = False
 
 
-def clearly_better(alt: np.ndarray, base: np.ndarray) -> bool:
-    """Whether the losses ``alt`` beat ``base`` by more than one standard error of their paired
-    difference (the one-standard-error rule): a lower mean over a few backtest windows, or a few
-    validation steps, is often luck, and luck does not carry over to the forecast. Auto mode
-    chooses with it, and fine-tuning keeps its tuned weights by it."""
+def clearly_better(alt: np.ndarray, base: np.ndarray, errors: float = 1.0) -> bool:
+    """Whether the losses ``alt`` beat ``base`` by more than ``errors`` standard errors of their
+    paired difference (by default the one-standard-error rule): a lower mean over a few backtest
+    windows, or a few validation steps, is often luck, and luck does not carry over to the
+    forecast. Auto mode chooses with it, and fine-tuning keeps its tuned weights by it."""
     d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
     d = d[np.isfinite(d)]
     if len(d) < 2:
         return False
-    return bool(d.mean() + d.std(ddof=1) / np.sqrt(len(d)) < 0)
+    return bool(d.mean() + errors * d.std(ddof=1) / np.sqrt(len(d)) < 0)
 
 
 def free_cores() -> int:
