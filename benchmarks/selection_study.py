@@ -16,8 +16,9 @@ reconciliation backtest says and both scored on the held-out periods.
 
 ``--rules`` replays variants of auto's choosing rule instead (written to
 ``selection_rules.json``): leaving the default ensemble only for a way that beats it by one
-standard error (the product's rule) or by two, without level-bias factors, and never leaving
-it. ``--data`` also takes ``NAME:W`` / ``NAME:M``, the sales resampled as in ``accuracy.py``.
+standard error (the product's rule) or by two, without level-bias factors, never leaving it,
+and with or without half of the ensemble mixed into a pick that replaces it (the product
+mixes). ``--data`` also takes ``NAME:W`` / ``NAME:M``, the sales resampled as in ``accuracy.py``.
 """
 
 from __future__ import annotations
@@ -145,11 +146,12 @@ def replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame], pan
     return out
 
 
-RULES = {  # label -> (standard errors to leave the default, strategy, bias)
-    "one standard error (product)": (1.0, "auto", "auto"),
-    "two standard errors": (2.0, "auto", "auto"),
-    "one standard error, no bias factors": (1.0, "auto", "off"),
-    "always the inverse-error ensemble": (1.0, "ensemble", "off"),
+RULES = {  # label -> (standard errors to leave the default, strategy, bias, share of the default mixed in)
+    "one standard error, half the ensemble mixed into a pick (product)": (1.0, "auto", "auto", 0.5),
+    "one standard error, nothing mixed in": (1.0, "auto", "auto", 0.0),
+    "two standard errors, nothing mixed in": (2.0, "auto", "auto", 0.0),
+    "one standard error, no bias factors, nothing mixed in": (1.0, "auto", "off", 0.0),
+    "always the inverse-error ensemble": (1.0, "ensemble", "off", 0.0),
 }
 
 
@@ -160,8 +162,8 @@ def rule_replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame]
     out: dict[str, object] = {"alone": {m: round(acc.wrmsse(ds, p)["wrmsse"], 4) for m, p in keyed.items()}}
     cutoffs = sorted(bt[CUTOFF].unique(), reverse=True)
     ids = list(panel["unique_id"].unique())
-    for label, (errors, strategy, bias) in RULES.items():
-        selection.CLEAR_ERRORS = errors
+    for label, (errors, strategy, bias, share) in RULES.items():
+        selection.CLEAR_ERRORS, selection.HEDGE_SHARE = errors, share
         try:
             row = {}
             for k in range(2, len(cutoffs) + 1):
@@ -170,7 +172,7 @@ def rule_replay(ds: acc.Dataset, bt: pd.DataFrame, held: dict[str, pd.DataFrame]
                 row[f"k={k}"] = {"chose": sel.strategy + ("+bias" if sel.bias else ""),
                                  "wrmsse": round(acc.wrmsse(ds, to_bench_ids(fc, panel))["wrmsse"], 4)}
         finally:
-            selection.CLEAR_ERRORS = 1.0
+            selection.CLEAR_ERRORS, selection.HEDGE_SHARE = 1.0, 0.5
         if row:
             row["mean over k"] = round(float(np.mean([v["wrmsse"] for v in row.values()])), 4)
         out[label] = row

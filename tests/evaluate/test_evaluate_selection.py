@@ -36,6 +36,26 @@ def test_per_series_pick_wins_when_models_specialise() -> None:
     assert "m1 for 1 series" in sel.explanation
 
 
+def test_a_pick_that_replaces_the_default_keeps_half_of_the_default_ensemble() -> None:
+    """A pick that beats the ensemble over a few windows was also the luckiest: the forecast mixes
+    the two half and half, and the explanation gives the mix's own held-out score."""
+    fc = _forecasts({("m1", "A"): 0.0, ("m1", "B"): 5.0, ("m2", "A"): 5.0, ("m2", "B"): 0.0})
+    sel = select(fc, _history(), season_length=1)
+    assert sel.strategy == "per_series" and sel.hedge == {"m1": 0.5, "m2": 0.5}
+    assert sel.details["hedge_wrmsse"] > sel.scores["per_series"]  # here the picks were perfect
+    preds = {m: pd.DataFrame({"unique_id": ["A", "B"], "ds": pd.Timestamp("2024-02-01"), "forecast": v})
+             for m, v in (("m1", [10.0, 20.0]), ("m2", [30.0, 40.0]))}
+    out = sel.combine(preds, ["A", "B"]).set_index("unique_id")["forecast"]
+    assert out.to_dict() == {"A": 0.5 * 10.0 + 0.5 * 20.0, "B": 0.5 * 40.0 + 0.5 * 30.0}
+    assert "mixes in 50% of the default inverse-error ensemble" in sel.explanation
+    assert sel.models_needed == ["m1", "m2"] == sel.models_for_unseen
+    forced = select(fc, _history(), season_length=1, strategy="per_series")
+    assert not forced.hedge  # asked for: as asked
+    kept = select(_forecasts({("m1", "A"): 2.0, ("m1", "B"): 2.0, ("m2", "A"): -2.0, ("m2", "B"): -2.0}),
+                  _history(), season_length=1)
+    assert kept.strategy == "ensemble" and not kept.hedge
+
+
 def test_ensemble_wins_when_errors_cancel() -> None:
     fc = _forecasts({("m1", "A"): 2.0, ("m1", "B"): 2.0, ("m2", "A"): -2.0, ("m2", "B"): -2.0})
     sel = select(fc, _history(), season_length=1)

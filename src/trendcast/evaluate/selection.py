@@ -96,6 +96,7 @@ LABELS = {
 }
 DEFAULT_STRATEGY = "ensemble"  # what auto uses unless another way clearly beats it
 CLEAR_ERRORS = 1.0  # "clearly": by this many standard errors of the window-to-window difference
+HEDGE_SHARE = 0.5  # of a pick that replaces the default: the default ensemble's share (see select)
 BIAS_LIMITS = (0.5, 2.0)
 DEFAULT_WINDOWS = 8
 INTERVALS = ("backtest", "members")  # where auto's quantiles come from (see evaluate/intervals.py)
@@ -123,6 +124,16 @@ def default_time_budget(n_series: int) -> float:
 
 
 # -- the decision ---------------------------------------------------------------------------
+def _weighted(preds: dict[str, pd.DataFrame], weights: dict[str, float], cols: list[str]) -> pd.DataFrame:
+    """The weighted mean of the forecasts present (weights of absent members drop out);
+    quantiles are averaged too (Vincentisation)."""
+    parts = [p.assign(_w=weights.get(name, 0.0), **{c: p[c] * weights.get(name, 0.0) for c in cols})
+             for name, p in preds.items()]
+    summed = pd.concat(parts, ignore_index=True).groupby([ID, TIME], as_index=False)[[*cols, "_w"]].sum()
+    summed[cols] = summed[cols].div(summed["_w"].clip(lower=1e-12), axis=0)
+    return summed.drop(columns="_w")
+
+
 @dataclass
 class Selection:
     """What auto mode decided and why."""
@@ -135,35 +146,45 @@ class Selection:
     explanation: str = ""
     details: dict[str, object] = field(default_factory=dict)
     bias: dict[str, float] = field(default_factory=dict)  # model -> multiplicative factor
+    hedge: dict[str, float] = field(default_factory=dict)  # the default ensemble's weights, when mixed in
 
     @property
     def models_for_unseen(self) -> list[str]:
         """What a series not in the picks uses (an aggregated series, a new item)."""
-        return self.models_needed if self.strategy in WEIGHTED else [self.fallback]
+        own = self._own_models() if self.strategy in WEIGHTED else [self.fallback]
+        return sorted({*own, *self._hedge_models()})
 
     @property
     def models_needed(self) -> list[str]:
+        return sorted({*self._own_models(), *self._hedge_models()})
+
+    def _own_models(self) -> list[str]:
         if self.strategy in WEIGHTED:
             return [m for m, w in self.weights.items() if w > 0]
         return sorted({*self.picks.values(), self.fallback})
 
+    def _hedge_models(self) -> list[str]:
+        return [m for m, w in self.hedge.items() if w > 0]
+
     def combine(self, preds: dict[str, pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame:
-        """Forecasts of the chosen strategy from each candidate's forecasts (same columns)."""
+        """Forecasts of the chosen strategy from each candidate's forecasts (same columns); with a
+        hedge, :data:`HEDGE_SHARE` of them is the default ensemble's (no bias factors)."""
         cols = [c for c in next(iter(preds.values())).columns if c not in (ID, TIME)]
+        raw = preds
         preds = {m: p.assign(**{c: p[c] * self.bias.get(m, 1.0) for c in cols}) for m, p in preds.items()}
         if self.strategy in WEIGHTED:
-            parts = []
-            for name, p in preds.items():
-                w = self.weights.get(name, 0.0)
-                parts.append(p.assign(_w=w, **{c: p[c] * w for c in cols}))
-            allp = pd.concat(parts, ignore_index=True)
-            summed = allp.groupby([ID, TIME], as_index=False)[[*cols, "_w"]].sum()
-            summed[cols] = summed[cols].div(summed["_w"].clip(lower=1e-12), axis=0)
-            return summed.drop(columns="_w")  # quantiles averaged too (Vincentisation)
-        s_ids = pd.Series(list(ids))
-        chosen = s_ids.map(self.picks).fillna(self.fallback)
-        parts = [p[p[ID].isin(set(s_ids[chosen == name]))] for name, p in preds.items()]
-        return pd.concat(parts, ignore_index=True)[[ID, TIME, *cols]]
+            own = _weighted(preds, self.weights, cols)
+        else:
+            s_ids = pd.Series(list(ids))
+            chosen = s_ids.map(self.picks).fillna(self.fallback)
+            parts = [p[p[ID].isin(set(s_ids[chosen == name]))] for name, p in preds.items()]
+            own = pd.concat(parts, ignore_index=True)[[ID, TIME, *cols]]
+        if not self.hedge:
+            return own
+        ens = _weighted(raw, self.hedge, cols).set_index([ID, TIME]).reindex(pd.MultiIndex.from_frame(own[[ID, TIME]]))
+        mixed = own[cols].to_numpy(dtype=float) * (1 - HEDGE_SHARE) + ens[cols].to_numpy(dtype=float) * HEDGE_SHARE
+        own[cols] = np.where(np.isfinite(mixed), mixed, own[cols].to_numpy(dtype=float))
+        return own
 
     def to_dict(self) -> dict[str, object]:
         counts = pd.Series(self.picks).value_counts().to_dict() if self.picks else {}
@@ -172,6 +193,7 @@ class Selection:
             "bias_correction": self.bias,
             "scores": self.scores,
             "weights": self.weights,
+            "hedge": self.hedge,
             "series_per_model": {k: int(v) for k, v in counts.items()},
             "fallback": self.fallback,
             "explanation": self.explanation,
@@ -330,8 +352,9 @@ def select(
         strategies, flags = (DEFAULT_STRATEGY,), (False,) if bias == "auto" else flags
     table: dict[str, dict[str, float]] = {}
     folds_of: dict[str, np.ndarray] = {}  # label -> WRMSSE on each held-out window
+    decided: dict[bool, list[dict[str, _Decision]]] = {}
     for use_bias in flags:
-        per_fold = [_decide(train, models, use_bias, early) for train, _ in folds]
+        per_fold = decided[use_bias] = [_decide(train, models, use_bias, early) for train, _ in folds]
         for s in strategies:
             lv, mase = [], []
             for dec, (_, held) in zip(per_fold, folds, strict=True):
@@ -361,6 +384,19 @@ def select(
     weights = {m: float(w) for m, w in final.weights.items()} if chosen in WEIGHTED else {}
     sel = Selection(chosen, picks, weights, {k: v["wrmsse"] for k, v in table.items()}, fallback=final.single,
                     bias={m: f for m, f in final.bias.items() if f != 1.0} if use_bias else {})
+    if strategy == "auto" and len(wins) >= 2 and chosen not in WEIGHTED:
+        # A pick (one model per series) that beat the default over a few windows was also the
+        # luckiest of twelve ways, so its lead overstates what carries over: the forecast keeps a
+        # share of the default ensemble. A weighted way already spreads its bets and stays as it is.
+        # (benchmarks/selection_study.py --rules: README, "Is the choosing rule the right one?")
+        plain = decided.get(False) or [_decide(train, models, False, early) for train, _ in folds]
+        mixed = []
+        for own, ens, (_, held) in zip(decided[use_bias], plain, folds, strict=True):
+            pred = (1 - HEDGE_SHARE) * own[chosen].predict(held) + HEDGE_SHARE * ens[DEFAULT_STRATEGY].predict(held)
+            lv = held.scorer.level_scores(pred, held.y)
+            mixed.append(float(np.nanmean([lv[name] for name in levels])))
+        sel.hedge = dict(_decide(wins, models, False, patterns)[DEFAULT_STRATEGY].weights)
+        sel.details["hedge_wrmsse"] = float(np.mean(mixed))
     sel.details.update({
         "demand_patterns": {k: int(v) for k, v in patterns.value_counts().items()},
         "backtest_scores": table, "ranking": ranked, "windows": len(wins),
@@ -413,6 +449,11 @@ def explain(sel: Selection, forced: bool = False) -> str:
         text += "Models: " + "; ".join(f"{m} for {k} series" for m, k in counts.items()) + f"; new series use {sel.fallback}. "
     if sel.bias:
         text += "Bias factors: " + ", ".join(f"{m} x{f:.3f}" for m, f in sel.bias.items() if m in sel.models_needed) + ". "
+    if sel.hedge:
+        share = f"{HEDGE_SHARE:.0%}"
+        text += (f"The forecast mixes in {share} of the default {LABELS[DEFAULT_STRATEGY]} (without bias factors), "
+                 "since the pick that wins a few backtest windows also had the most luck in them: "
+                 f"WRMSSE {d['hedge_wrmsse']:.3f} for the mix on the same held-out windows. ")
     others = [k for k in ranking if k != best]
     if others:
         ru = others[0]
@@ -856,7 +897,7 @@ class AutoForecaster(Forecaster):
         for name in sel.models_needed:
             model = make_model(name, **self.candidate_params(name))
             data = train
-            if sel.strategy not in WEIGHTED and not model_class(name).capabilities.global_model:
+            if sel.strategy not in WEIGHTED and not sel.hedge and not model_class(name).capabilities.global_model:
                 ids = {u for u, m in sel.picks.items() if m == name}
                 if name == sel.fallback:
                     ids |= set(train[ID].unique()) - set(sel.picks)
