@@ -378,7 +378,8 @@ def select(
     )
     best = _choose(ranked, folds_of)
     chosen, use_bias = best.split("+")[0], best.endswith("+bias")
-    final = _decide(wins, models, use_bias, patterns)[chosen]
+    learnt = _decide(wins, models, use_bias, patterns)
+    final = learnt[chosen]
     picks = final.picks if chosen in ("per_series", "by_pattern") else (
         dict.fromkeys(patterns.index, final.single) if chosen == "single" else {})
     weights = {m: float(w) for m, w in final.weights.items()} if chosen in WEIGHTED else {}
@@ -395,7 +396,8 @@ def select(
             pred = (1 - HEDGE_SHARE) * own[chosen].predict(held) + HEDGE_SHARE * ens[DEFAULT_STRATEGY].predict(held)
             lv = held.scorer.level_scores(pred, held.y)
             mixed.append(float(np.nanmean([lv[name] for name in levels])))
-        sel.hedge = dict(_decide(wins, models, False, patterns)[DEFAULT_STRATEGY].weights)
+        plain_final = _decide(wins, models, False, patterns) if use_bias else learnt  # no bias in the mix
+        sel.hedge = dict(plain_final[DEFAULT_STRATEGY].weights)
         sel.details["hedge_wrmsse"] = float(np.mean(mixed))
     sel.details.update({
         "demand_patterns": {k: int(v) for k, v in patterns.value_counts().items()},
