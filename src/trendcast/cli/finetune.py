@@ -22,7 +22,7 @@ def finetune(
     ),
     out: Path = typer.Option(Path("artefacts/finetuned"), help="Folder for the versioned fine-tuned artefact."),
     steps: int = typer.Option(200, help="Maximum optimiser steps (early stopping may end sooner)."),
-    lr: float | None = typer.Option(None, help="Peak learning rate (default 1e-3 head/LoRA, 3e-4 otherwise)."),
+    lr: float | None = typer.Option(None, help="Peak learning rate (default 1e-3 head/LoRA, 1e-4 otherwise)."),
     last_n: int = typer.Option(1, help="Encoder blocks trained by head+last."),
     seed: int = typer.Option(0, help="Random seed (same seed, same data: same artefact)."),
     base: Path | None = typer.Option(
