@@ -2,7 +2,7 @@
 
 Full fine-tuning of a pretrained model moves every weight; too large a step and the first
 hundred steps tear the pretrained level and profile apart faster than a shop's few hundred
-series can teach them back, so the result depends on the seed more than on the data. This
+series can teach them back, and the seed decides nearly as much as the data. This
 forecasts each data set's held-out periods with ``trendcast.forecast(model="patchtst_finetuned")``
 on a fresh warehouse (as ``benchmarks/accuracy.py`` does), at each ``--lrs`` rate and seed,
 from the benchmark's cutoff and from ``--shifts`` horizons earlier (another held-out window of
