@@ -96,6 +96,25 @@ def test_windows_carry_the_season_of_their_frequency() -> None:
     assert sample_panel(rng, 4, "M", context=128, horizon=32)["season"].tolist() == [12] * 4
 
 
+def test_flag_drop_leaves_that_share_of_real_windows_without_holiday_flags(tmp_path: Path) -> None:
+    """Real windows are drawn without their holiday flags at the recipe's rate, never otherwise;
+    the stored series keep their flags."""
+    _fake_walmart(tmp_path / "train.csv", weeks=200)
+    real = walmart_series(tmp_path / "train.csv")
+    assert all(r.future[:, 2].sum() > 0 for r in real)
+
+    def flagged_share(flag_drop: float) -> float:
+        corpus = Corpus(np.zeros((1, 10), np.float32), real, {"walmart": 1.0}, flag_drop=flag_drop)
+        b = sample_batch(corpus, np.random.default_rng(0), 400, context=128, horizon=32)
+        return float((b["future_cov"][:, :, 2].sum(axis=1) > 0).mean())
+
+    kept = flagged_share(0.0)
+    assert kept > 0.9  # nearly every 160-week window holds a flagged week
+    assert abs(flagged_share(0.5) - kept / 2) < 0.1
+    assert flagged_share(1.0) == 0.0
+    assert all(r.future[:, 2].sum() > 0 for r in real)
+
+
 SENTINEL = 1e9  # a value only the evaluation windows hold: finding it anywhere is a leak
 
 

@@ -58,6 +58,7 @@ class Corpus:
     demand_pool: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     festival_share: float = 0.0  # of synthetic demand series with unannounced yearly festivals
     yearly_share: float = 0.0  # of weekly and monthly ones with a yearly profile of any shape
+    flag_drop: float = 0.0  # of real-series windows drawn with their holiday flags left empty
 
     def draw_demand(self, rng: np.random.Generator, freq: str | None, context: int,
                     horizon: int) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
@@ -91,6 +92,7 @@ class Corpus:
             "mixture": self.weights,
             "festival_share": self.festival_share,
             "yearly_share": self.yearly_share,
+            "flag_drop": self.flag_drop,
         }
 
 
@@ -390,12 +392,13 @@ MIXTURE = {"gp": 0.25, "demand": 0.58, "walmart": 0.15, "m5": 0.1, "statsmodels"
 def build_corpus(
     seed: int = 0, n_gp: int = 1000, use_real: bool = True,
     sources: tuple[str, ...] = SHIPPED_SOURCES, gp_pool: np.ndarray | None = None,
-    festival_share: float = 0.0, yearly_share: float = 0.0,
+    festival_share: float = 0.0, yearly_share: float = 0.0, flag_drop: float = 0.0,
 ) -> Corpus:
     """Deterministic corpus for ``seed``; real ``sources`` are used when available.
 
     ``gp_pool``: the KernelSynth draws of an earlier build (a resumed run skips redrawing);
-    ``festival_share``, ``yearly_share``: see :func:`demand_series`.
+    ``festival_share``, ``yearly_share``: see :func:`demand_series`; ``flag_drop``: the share
+    of real-series windows drawn without their holiday flags (as synthetic holidays often come).
 
     The shipped weights use ``("m5", "statsmodels")``: the Walmart set states no licence, so
     weights trained on it are not shipped (add ``walmart`` for a local experiment).
@@ -416,7 +419,7 @@ def build_corpus(
     total = sum(weights.values())
     weights = {k: round(v / total, 4) for k, v in weights.items()}
     return Corpus(kernel_synth(rng, n_gp) if gp_pool is None else gp_pool, real, weights,
-                  festival_share=festival_share, yearly_share=yearly_share)
+                  festival_share=festival_share, yearly_share=yearly_share, flag_drop=flag_drop)
 
 
 # -- sampling windows --------------------------------------------------------------------------
@@ -481,7 +484,13 @@ def sample_batch(
             r = by_source[src][rng.integers(len(by_source[src]))]
             past = np.zeros((len(r.y), N_PAST), np.float32)
             y = r.y * np.float32(np.exp(rng.normal(0, 1)))  # scale-free: never memorise a level
-            win, season = _window(rng, y, r.future, past, context, horizon, 20, 8), SEASON.get(r.freq, 0)
+            fut = r.future
+            # a shop's data rarely flags its holidays: a model that always saw M5's event calendar
+            # leant on it and missed M5's level through the product path, which has no such flags
+            if corpus.flag_drop and rng.random() < corpus.flag_drop:
+                fut = fut.copy()
+                fut[:, 2] = 0.0
+            win, season = _window(rng, y, fut, past, context, horizon, 20, 8), SEASON.get(r.freq, 0)
         if win is not None:
             rows.append(win)
             seasons.append(season)

@@ -248,6 +248,7 @@ def pretrain(
     init: Path | None = None, max_minutes: float | None = None, device: str = "cpu",
     val_windows: int = 256, renew_per_step: int = 8, segment_steps: int | None = None,
     fit_to_time: bool = False, workers: int = 0, festival_share: float = 0.0, yearly_share: float = 0.0,
+    flag_drop: float = 0.0,
 ) -> dict[str, Any]:
     """Train (or, with ``resume``, continue) and checkpoint into ``out``; returns training.json.
 
@@ -259,7 +260,8 @@ def pretrain(
     during the warm-up it may also grow the plan, so a fast machine (a GPU) uses its time.
     ``workers`` draws batches in that many sampler processes (see :class:`_WorkerBatches`);
     ``festival_share`` of the synthetic demand series get unannounced yearly festivals, and
-    ``yearly_share`` of the weekly and monthly ones a yearly profile of any shape.
+    ``yearly_share`` of the weekly and monthly ones a yearly profile of any shape, and
+    ``flag_drop`` of the real series' windows come without their holiday flags.
     """
     torch.set_num_threads(threads)
     out = Path(out)
@@ -273,13 +275,14 @@ def pretrain(
         seed, batch_size, lr, n_gp = ckpt["seed"], ckpt["batch_size"], ckpt["peak_lr"], ckpt["n_gp"]
         sources = tuple(ckpt["real_sources"])
         festival_share, yearly_share = ckpt.get("festival_share", 0.0), ckpt.get("yearly_share", 0.0)
+        flag_drop = ckpt.get("flag_drop", 0.0)
         steps = steps or ckpt["planned_steps"]  # a new plan (longer or shorter) reshapes the decay
     cfg = cfg or PatchCastConfig()
     torch.manual_seed(seed)
     t0 = time.perf_counter()
     corpus = build_corpus(seed=seed, n_gp=n_gp, sources=sources,
                           gp_pool=ckpt.get("gp_pool") if ckpt is not None else None,
-                          festival_share=festival_share, yearly_share=yearly_share)
+                          festival_share=festival_share, yearly_share=yearly_share, flag_drop=flag_drop)
     corpus_s = time.perf_counter() - t0
     print(f"corpus built in {corpus_s:.0f}s: {json.dumps(corpus.summary())}", flush=True)
     model = PatchCast(cfg)
@@ -367,7 +370,7 @@ def pretrain(
                                                      "real_sources", "history", "runs", "init",
                                                      "plan_changes")},
                         "step": step, "planned_steps": steps, "festival_share": festival_share,
-                        "yearly_share": yearly_share, "model": model.state_dict(),
+                        "yearly_share": yearly_share, "flag_drop": flag_drop, "model": model.state_dict(),
                         "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
                         "demand_pool": corpus.demand_pool, "gp_pool": corpus.gp_pool},
                        out / (CHECKPOINT_FILE + ".tmp"))
@@ -446,6 +449,8 @@ def main() -> None:
                     help="Share of synthetic demand series with unannounced yearly festivals (recipe v4: 0.35).")
     ap.add_argument("--yearly-share", type=float, default=0.0,
                     help="Share of weekly and monthly synthetic series with a yearly profile of any shape (v4: 0.5).")
+    ap.add_argument("--flag-drop", type=float, default=0.0,
+                    help="Share of real-series windows drawn without their holiday flags (recipe v5: 0.5).")
     ap.add_argument("--init", type=Path, default=None, help="Start from these weights (same-shape tensors).")
     ap.add_argument("--resume", action="store_true", help="Continue the run checkpointed in --out.")
     ap.add_argument("--max-minutes", type=float, default=None, help="Stop (with a checkpoint) after this long.")
@@ -475,7 +480,7 @@ def main() -> None:
              args.threads, args.log_every, cfg, sources, args.n_gp, args.resume, args.init,
              args.max_minutes, args.device, segment_steps=args.segment_steps, fit_to_time=args.fit_to_time,
              workers=args.workers, festival_share=args.festival_share,
-             yearly_share=args.yearly_share)
+             yearly_share=args.yearly_share, flag_drop=args.flag_drop)
 
 
 if __name__ == "__main__":
