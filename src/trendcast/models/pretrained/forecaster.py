@@ -200,8 +200,8 @@ class FinetunedForecaster(PretrainedForecaster):
     A candidate of auto mode, which gives it the time its other candidates leave over
     (``max_seconds``); ``--model patchtst_finetuned`` fine-tunes and forecasts in one command,
     where ``trendcast finetune`` keeps the weights as an artefact instead. Held out, through the
-    product path: demo 0.816 -> 0.703 WRMSSE, Walmart weekly 0.421 -> 0.405, M5 daily 0.574 ->
-    0.371, at 18-42 s a fit on 2 cores (README, accuracy tables).
+    product path: demo 0.840 -> 0.709 WRMSSE, Walmart weekly 0.410 -> 0.401, Walmart monthly
+    0.494 -> 0.336, at 18-43 s a fit on 2 cores (README, accuracy tables).
     """
 
     name = "patchtst_finetuned"

@@ -259,7 +259,7 @@ def pretrain(
     ``max_minutes`` deadline, so a run on a busy shared machine still ends fully annealed;
     during the warm-up it may also grow the plan, so a fast machine (a GPU) uses its time.
     ``workers`` draws batches in that many sampler processes (see :class:`_WorkerBatches`);
-    ``festival_share`` of the synthetic demand series get unannounced yearly festivals, and
+    ``festival_share`` of the synthetic demand series get unannounced yearly festivals,
     ``yearly_share`` of the weekly and monthly ones a yearly profile of any shape, and
     ``flag_drop`` of the real series' windows come without their holiday flags.
     """
