@@ -40,8 +40,9 @@ def main() -> None:
     folders = [w.strip() for w in args.weights.split(",") if w.strip()]
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     shifts = [int(x) for x in args.shifts.split(",")]
+    sets: dict[str, dict[str, dict[str, float]]] = {}
     results: dict[str, object] = {"command": "python benchmarks/weights_product.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()), "sets": {}}
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()), "sets": sets}
     for spec in [d.strip() for d in args.data.split(",") if d.strip()]:
         name, _, freq = spec.partition(":")
         full = acc.load(name)
@@ -53,7 +54,7 @@ def main() -> None:
             if shift and any(full.name.startswith(c) for c in IN_CORPUS):  # weekly and monthly sums too
                 continue
             ds = earlier(full, shift)
-            row: dict[str, object] = {}
+            row: dict[str, dict[str, float]] = {}
             with tempfile.TemporaryDirectory() as work:
                 db = acc.warehouse(ds, Path(work))
                 for model in models:
@@ -64,16 +65,15 @@ def main() -> None:
                         row[f"{model} [{folder}]"] = {"wrmsse": score, "seconds": run["seconds"]}
                         print(f"{ds.name:22s} cutoff {ds.cutoff.date()}  {model:20s} {folder:45s} "
                               f"WRMSSE {score:.4f}  {run['seconds']:6.1f} s", flush=True)
-            results["sets"][f"{ds.name}, cutoff {ds.cutoff.date()}"] = row  # type: ignore[index]
+            sets[f"{ds.name}, cutoff {ds.cutoff.date()}"] = row
             Path(args.out).write_text(json.dumps(results, indent=2))
     # one line per model and weights: the geometric mean of its ratio to the first folder
-    sets = results["sets"].values()  # type: ignore[union-attr]
     summary = {}
     for model in models:
         base = f"{model} [{folders[0]}]"
         for folder in folders[1:]:
             key = f"{model} [{folder}]"
-            ratios = [r[key]["wrmsse"] / r[base]["wrmsse"] for r in sets if key in r and base in r]
+            ratios = [r[key]["wrmsse"] / r[base]["wrmsse"] for r in sets.values() if key in r and base in r]
             if ratios:
                 summary[key] = {"geomean_ratio_to_first": round(float(np.exp(np.mean(np.log(ratios)))), 4),
                                 "better_on": int(sum(x < 1 for x in ratios)), "sets": len(ratios)}
