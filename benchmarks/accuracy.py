@@ -499,6 +499,13 @@ def load(name: str, stores: int = 30) -> Dataset | None:
     return m5(folder) if name == "m5" else walmart(folder, stores)
 
 
+def load_spec(spec: str, stores: int = 30) -> Dataset | None:
+    """``NAME`` or ``NAME:W`` / ``NAME:M``: :func:`load`, then summed to weeks or months (:func:`resample`)."""
+    name, _, to = spec.partition(":")
+    ds = load(name, stores)
+    return resample(ds, to) if ds is not None and to else ds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="demo,m5", help="comma-separated: demo, m5, walmart")

@@ -66,12 +66,9 @@ def main() -> None:
     args = ap.parse_args()
     results: dict[str, object] = {}
     for spec in args.data.split(","):
-        name, _, to = spec.partition(":")
-        ds = acc.load(name)
+        ds = acc.load_spec(spec)
         if ds is None:
             continue
-        if to:
-            ds = acc.resample(ds, to)
         n = ds.full[acc.ID].nunique()
         results[ds.name] = {"series": int(n), "season": ds.season, "horizon": ds.h, **score(ds)}
         row = "  ".join(f"{k} {v['wrmsse']:.3f} ({v['seconds']:.1f} s)"

@@ -44,12 +44,9 @@ def main() -> None:
     results: dict[str, object] = {"command": "python benchmarks/weights_product.py " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()), "sets": sets}
     for spec in [d.strip() for d in args.data.split(",") if d.strip()]:
-        name, _, freq = spec.partition(":")
-        full = acc.load(name)
+        full = acc.load_spec(spec)
         if full is None:
             continue
-        if freq:
-            full = acc.resample(full, freq)
         for shift in shifts:
             if shift and any(full.name.startswith(c) for c in IN_CORPUS):  # weekly and monthly sums too
                 continue
